@@ -1,0 +1,5 @@
+"""``python -m harness``: the soilbench command line."""
+
+from .cli import main
+
+raise SystemExit(main())

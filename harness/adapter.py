@@ -1,0 +1,571 @@
+"""The adapter contract: declared metadata, row statuses and the validating ``BaseAdapter``.
+
+A model adapter declares what it computes (parameters, drivers, pools, outputs, options) and
+implements pure numerics in ``_steady_state`` and ``_tendencies``. ``BaseAdapter`` validates every
+call at the boundary (shapes, finiteness, bounds, cross-constraints), runs the model on the valid
+rows only, checks what comes back (finite, non-negative, a verified fixed point) and derives the
+harmonised outputs from pool kinds and fluxes, so ``soc``, ``respiration`` and ``cue_bulk`` mean
+the same in every model. Adapters never re-validate.
+
+Units at the boundary are the shared ones (``g C m-2``, ``g C m-2 yr-1``, ``degC``, ``m3 m-3``,
+``%``, ``1``); native units stay inside each model's ``equations.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .errors import AdapterValidationError, DriverError, ParameterError
+from .vocabulary import DRIVERS, KIND_OUTPUTS, OUTPUTS, POOL_KINDS, REQUIRED_FLUXES
+
+__all__ = [
+    "BaseAdapter",
+    "Driver",
+    "Option",
+    "Output",
+    "Parameter",
+    "Pool",
+    "ReferenceCase",
+    "Status",
+    "SteadyStateResult",
+    "violation",
+    "metadata_problems",
+    "REQUIRED_FLUXES",
+]
+
+_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Status(IntEnum):
+    """Outcome of one row of a batched steady-state call."""
+
+    OK = 0
+    NOT_CONVERGED = 1
+    NON_FINITE = 2
+    NEGATIVE_POOL = 3
+    SOLVER_FAILED = 4
+    OUT_OF_DOMAIN = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", " ")
+
+
+def _interval_text(lo: float, hi: float, open_bounds: tuple[bool, bool]) -> str:
+    left = "(" if open_bounds[0] else "["
+    right = ")" if open_bounds[1] else "]"
+    return f"{left}{lo:g}, {hi:g}{right}"
+
+
+def _outside(values: np.ndarray, lo: float, hi: float, open_bounds: tuple[bool, bool]) -> np.ndarray:
+    below = values <= lo if open_bounds[0] else values < lo
+    above = values >= hi if open_bounds[1] else values > hi
+    return below | above
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One column of ``theta``: a native model parameter that can be sampled or calibrated.
+
+    ``optional`` parameters accept NaN, meaning "unset" (e.g. an override such as ``xi_fixed``).
+    """
+
+    name: str
+    units: str
+    default: float
+    bounds: tuple[float, float]
+    description: str
+    reference: str
+    open_bounds: tuple[bool, bool] = (False, False)
+    optional: bool = False
+
+    @property
+    def interval(self) -> str:
+        return _interval_text(*self.bounds, self.open_bounds)
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        """Mask of admissible values (NaN admissible only when ``optional``)."""
+        values = np.asarray(values, dtype=float)
+        ok = np.isfinite(values) & ~_outside(values, *self.bounds, self.open_bounds)
+        return ok | np.isnan(values) if self.optional else ok
+
+
+@dataclass(frozen=True)
+class Driver:
+    """A shared driver (``vocabulary.DRIVERS``) the model represents; one column of ``forcing``.
+
+    ``default`` fills the column when a scenario's baseline does not set the driver; a driver
+    without a default must be given. ``optional`` drivers accept NaN, meaning "absent".
+    """
+
+    name: str
+    units: str
+    description: str
+    valid_range: tuple[float, float]
+    default: float | None = None
+    open_bounds: tuple[bool, bool] = (False, False)
+    optional: bool = False
+
+    @property
+    def interval(self) -> str:
+        return _interval_text(*self.valid_range, self.open_bounds)
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        ok = np.isfinite(values) & ~_outside(values, *self.valid_range, self.open_bounds)
+        return ok | np.isnan(values) if self.optional else ok
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A native state variable, reported in ``units`` (g C m-2 at the boundary)."""
+
+    name: str
+    units: str
+    description: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Output:
+    """A harmonised output (``vocabulary.OUTPUTS``) the model produces."""
+
+    name: str
+    units: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Option:
+    """A structural or numerical choice made at construction (not sampled)."""
+
+    name: str
+    default: Any
+    description: str
+    choices: tuple[Any, ...] | None = None
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` normalised to the option's type; raise ``ParameterError`` if invalid."""
+        if self.choices is not None:
+            if value not in self.choices:
+                allowed = ", ".join(repr(c) for c in self.choices)
+                raise ParameterError(f"option {self.name!r} must be one of {allowed}; got {value!r}")
+            return value
+        kind = type(self.default)
+        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, kind):
+            raise ParameterError(
+                f"option {self.name!r} must be of type {kind.__name__}; got {value!r}"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class ReferenceCase:
+    """A published steady state the adapter must reproduce.
+
+    ``expected`` maps harmonised outputs or ``pool.NAME`` to values in boundary units. A value
+    printed to ``sig_digits`` significant digits is compared with
+    ``|x - v| <= rtol*|v| + 0.5*10**(floor(log10|v|) - sig_digits + 1)``; without ``sig_digits``
+    with ``rtol`` alone (and ``atol`` for values that are exactly zero).
+    """
+
+    name: str
+    drivers: Mapping[str, float]
+    expected: Mapping[str, float]
+    source: str
+    rtol: float
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    sig_digits: int | None = None
+    atol: float = 0.0
+
+    def tolerance(self, value: float) -> float:
+        tol = self.rtol * abs(value) + self.atol
+        if self.sig_digits is not None and value != 0:
+            tol += 0.5 * 10.0 ** (np.floor(np.log10(abs(value))) - self.sig_digits + 1)
+        return tol
+
+
+def violation(mask: np.ndarray, template: str, **columns: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+    """A cross-constraint violation: the offending rows and one message per row.
+
+    ``template`` is formatted with each row's values of ``columns``, e.g.
+    ``violation(bad, "cue_scale={s:g} takes e3 to {e:g}; must be < 1", s=scale, e=e3)``.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    rows = np.flatnonzero(mask)
+    return mask, {int(i): template.format(**{k: v[i] for k, v in columns.items()}) for i in rows}
+
+
+@dataclass(frozen=True)
+class SteadyStateResult:
+    """Steady states of a batch: one row per parameter set.
+
+    Failed rows hold NaN in ``pools`` and ``outputs``, a non-zero ``status`` and a message.
+    """
+
+    pools: np.ndarray  # (n_sets, n_pools) [g C m-2]
+    outputs: np.ndarray  # (n_sets, n_outputs) [units of each output]
+    status: np.ndarray  # (n_sets,) int8, values of Status
+    message: np.ndarray  # (n_sets,) object, "" for OK rows
+    pool_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.status == Status.OK
+
+    def pool(self, name: str) -> np.ndarray:
+        return self.pools[:, self.pool_names.index(name)]
+
+    def output(self, name: str) -> np.ndarray:
+        return self.outputs[:, self.output_names.index(name)]
+
+    def get(self, name: str) -> np.ndarray:
+        """A harmonised output by name, or a native pool as ``pool.NAME``."""
+        if name.startswith("pool."):
+            return self.pool(name[5:])
+        return self.output(name)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every pool as ``pool.NAME`` and every output by name, plus status and message."""
+        cols = {f"pool.{n}": self.pools[:, i] for i, n in enumerate(self.pool_names)}
+        cols.update({n: self.outputs[:, i] for i, n in enumerate(self.output_names)})
+        cols["status"] = np.array([Status(s).label for s in self.status], dtype=object)
+        cols["message"] = self.message
+        return cols
+
+
+class BaseAdapter:
+    """Validating base of every model adapter (template method).
+
+    Subclasses declare the class attributes below and implement ``_steady_state`` and
+    ``_tendencies`` (and optionally ``_domain_violations``). Metadata that depends on options
+    (e.g. a parameter set) may be provided as properties instead of class attributes.
+    Instances are immutable after ``__init__`` and picklable.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""  # one line
+    reference: ClassVar[str] = ""  # citation + DOI of the model
+    steady_state_method: ClassVar[str] = ""
+    options: ClassVar[tuple[Option, ...]] = ()
+    parameters: tuple[Parameter, ...] = ()
+    drivers: tuple[Driver, ...] = ()
+    pools: tuple[Pool, ...] = ()
+    outputs: tuple[str, ...] = ()
+    reference_cases: tuple[ReferenceCase, ...] = ()
+    #: a row that is in the declared domain but must fail (for the contract suite), or None
+    failing_case: ReferenceCase | None = None
+    #: largest accepted max|dX/dt| / c_input at a returned steady state [1]
+    residual_rtol: ClassVar[float] = 1e-8
+
+    def __init__(self, **options: Any):
+        declared = {o.name: o for o in self.options}
+        unknown = sorted(set(options) - set(declared))
+        if unknown:
+            raise ParameterError(_unknown_message(f"{self.name} option", unknown[0], declared))
+        self._options = {
+            name: opt.check(options[name]) if name in options else opt.default
+            for name, opt in declared.items()
+        }
+
+    # -- metadata --------------------------------------------------------------------------
+    def get_options(self) -> dict[str, Any]:
+        """The options this instance was built with (for provenance and rebuilding)."""
+        return dict(self._options)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def driver_names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.drivers)
+
+    @property
+    def pool_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.pools)
+
+    @property
+    def output_metadata(self) -> tuple[Output, ...]:
+        return tuple(Output(n, *OUTPUTS[n]) for n in self.outputs)
+
+    def default_theta(self, n_sets: int = 1, **overrides: float) -> np.ndarray:
+        """``theta`` of shape (n_sets, n_params) at the defaults, with named overrides."""
+        names = self.parameter_names
+        row = np.array([p.default for p in self.parameters], dtype=float)
+        theta = np.tile(row, (n_sets, 1))
+        for key, value in overrides.items():
+            if key not in names:
+                raise ParameterError(_unknown_message(f"{self.name} parameter", key, names))
+            theta[:, names.index(key)] = value
+        return theta
+
+    def make_forcing(self, n_sets: int = 1, **values: Any) -> np.ndarray:
+        """``forcing`` of shape (n_sets, n_drivers) from named values and driver defaults."""
+        names = self.driver_names
+        for key in values:
+            if key not in names:
+                raise DriverError(_unknown_message(f"driver of {self.name}", key, names))
+        forcing = np.empty((n_sets, len(names)))
+        for j, drv in enumerate(self.drivers):
+            if drv.name in values:
+                forcing[:, j] = values[drv.name]
+            elif drv.default is not None:
+                forcing[:, j] = drv.default
+            else:
+                raise DriverError(f"{self.name} needs driver {drv.name!r} [{drv.units}]: it has no default")
+        return forcing
+
+    def evaluate(self, parameters: Mapping[str, Any] | None = None, **drivers: Any) -> SteadyStateResult:
+        """Steady state from named drivers (scalars or arrays) and parameter overrides."""
+        arrays = [np.atleast_1d(v) for v in list(drivers.values()) + list((parameters or {}).values())]
+        n_sets = max((a.shape[0] for a in arrays), default=1)
+        theta = self.default_theta(n_sets, **(parameters or {}))
+        return self.steady_state(theta, self.make_forcing(n_sets, **drivers))
+
+    # -- public entry points -----------------------------------------------------------------
+    def steady_state(self, theta: np.ndarray, forcing: np.ndarray) -> SteadyStateResult:
+        """Steady states of a batch of parameter sets.
+
+        Parameters
+        ----------
+        theta : ndarray, shape (n_sets, n_params)
+            Parameters in ``parameters`` order. [units of each parameter]
+        forcing : ndarray, shape (n_sets, n_drivers)
+            Drivers in ``drivers`` order. [shared units]
+
+        Returns
+        -------
+        SteadyStateResult
+            Pools [g C m-2], harmonised outputs, per-row status and message. Rows outside the
+            declared domain get ``OUT_OF_DOMAIN``; the others are solved regardless.
+        """
+        theta, forcing = self._checked_inputs(theta, forcing)
+        n_sets = theta.shape[0]
+        status = np.zeros(n_sets, dtype=np.int8)
+        message = np.full(n_sets, "", dtype=object)
+        self._flag_domain(theta, forcing, status, message)
+
+        pools = np.full((n_sets, len(self.pools)), np.nan)
+        rows = np.flatnonzero(status == Status.OK)
+        if rows.size:
+            sub_pools, sub_status, sub_message = self._steady_state(
+                _readonly(theta[rows]), _readonly(forcing[rows])
+            )
+            sub_pools = np.asarray(sub_pools, dtype=float)
+            if sub_pools.shape != (rows.size, len(self.pools)):
+                raise AdapterValidationError(
+                    f"{self.name}._steady_state returned pools of shape {sub_pools.shape}; "
+                    f"expected {(rows.size, len(self.pools))}"
+                )
+            pools[rows] = sub_pools
+            status[rows] = sub_status
+            failed = np.flatnonzero(np.asarray(sub_status) != Status.OK)
+            for k in failed:
+                message[rows[k]] = str(sub_message[k]) if sub_message is not None else ""
+        self._flag_pools(pools, status, message)
+
+        outputs = np.full((n_sets, len(self.outputs)), np.nan)
+        rows = np.flatnonzero(status == Status.OK)
+        if rows.size:
+            dpools, fluxes = self._tendencies(theta[rows], forcing[rows], pools[rows])
+            self._flag_residual(rows, forcing[rows], dpools, status, message)
+            outputs[rows] = self._harmonised_outputs(pools[rows], fluxes)
+        failed = status != Status.OK
+        pools[failed] = np.nan
+        outputs[failed] = np.nan
+        return SteadyStateResult(pools, outputs, status, message, self.pool_names, self.outputs)
+
+    def check_domain(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Status (``OK`` or ``OUT_OF_DOMAIN``) and message of each row, without solving."""
+        theta, forcing = self._checked_inputs(theta, forcing)
+        status = np.zeros(theta.shape[0], dtype=np.int8)
+        message = np.full(theta.shape[0], "", dtype=object)
+        self._flag_domain(theta, forcing, status, message)
+        return status, message
+
+    def tendencies(
+        self, theta: np.ndarray, forcing: np.ndarray, pools: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Right-hand side of the model's ODEs at ``pools``.
+
+        Returns ``dpools_dt`` (n_sets, n_pools) [g C m-2 yr-1] and fluxes [g C m-2 yr-1] holding
+        at least ``uptake``, ``growth``, ``respiration`` and ``leaching``. Inputs are trusted to
+        lie in the domain; only shapes are checked.
+        """
+        theta, forcing = self._checked_inputs(theta, forcing)
+        pools = np.asarray(pools, dtype=float)
+        if pools.shape != (theta.shape[0], len(self.pools)):
+            raise ParameterError(
+                f"pools must have shape {(theta.shape[0], len(self.pools))}; got {pools.shape}"
+            )
+        return self._tendencies(theta, forcing, _readonly(pools.copy()))
+
+    # -- hooks for model authors ------------------------------------------------------------
+    def _steady_state(
+        self, theta: np.ndarray, forcing: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, Sequence[str] | None]:
+        """Pools [g C m-2] (n, n_pools), status (n,) and messages (or None) for valid rows."""
+        raise NotImplementedError
+
+    def _tendencies(
+        self, theta: np.ndarray, forcing: np.ndarray, pools: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        raise NotImplementedError
+
+    def _domain_violations(
+        self, theta: np.ndarray, forcing: np.ndarray
+    ) -> list[tuple[np.ndarray, dict[int, str]]]:
+        """Cross-constraints beyond per-column bounds, each built with :func:`violation`."""
+        return []
+
+    def _harmonised_outputs(self, pools: np.ndarray, fluxes: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Outputs from pool kinds and fluxes, identical in meaning across models."""
+        kinds = np.array([p.kind for p in self.pools])
+        by_kind = {k: pools[:, kinds == k].sum(axis=1) for k in KIND_OUTPUTS}
+        soc = pools[:, kinds != "litter"].sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            derived = {
+                **by_kind,
+                "soc": soc,
+                "soc_total": soc + by_kind["litter"],
+                "respiration": np.asarray(fluxes["respiration"], dtype=float),
+                "cue_bulk": np.asarray(fluxes["growth"]) / np.asarray(fluxes["uptake"]),
+            }
+        return np.column_stack([derived[n] for n in self.outputs]) if self.outputs else pools[:, :0]
+
+    # -- boundary checks ---------------------------------------------------------------------
+    def _checked_inputs(self, theta: Any, forcing: Any) -> tuple[np.ndarray, np.ndarray]:
+        theta = np.array(theta, dtype=float, copy=True)
+        forcing = np.array(forcing, dtype=float, copy=True)
+        if theta.ndim != 2 or theta.shape[1] != len(self.parameters):
+            raise ParameterError(
+                f"{self.name}: theta must have shape (n_sets, {len(self.parameters)}) with columns "
+                f"{list(self.parameter_names)}; got shape {theta.shape}"
+            )
+        if forcing.ndim != 2 or forcing.shape != (theta.shape[0], len(self.drivers)):
+            raise DriverError(
+                f"{self.name}: forcing must have shape ({theta.shape[0]}, {len(self.drivers)}) with "
+                f"columns {list(self.driver_names)}; got shape {forcing.shape}"
+            )
+        return _readonly(theta), _readonly(forcing)
+
+    def _flag_domain(self, theta, forcing, status, message) -> None:
+        columns = [(p, theta[:, j], "parameter") for j, p in enumerate(self.parameters)]
+        columns += [(d, forcing[:, j], "driver") for j, d in enumerate(self.drivers)]
+        for meta, values, what in columns:
+            bad = ~meta.contains(values)
+            for i in np.flatnonzero(bad):
+                _add_failure(
+                    status, message, i, Status.OUT_OF_DOMAIN,
+                    f"{what} {meta.name}={values[i]!r} [{meta.units}] outside {meta.interval}",
+                )
+        valid = status == Status.OK
+        if not valid.any():
+            return
+        rows = np.flatnonzero(valid)
+        for mask, texts in self._domain_violations(theta[rows], forcing[rows]):
+            for k in np.flatnonzero(mask):
+                _add_failure(status, message, rows[k], Status.OUT_OF_DOMAIN, texts.get(int(k), "out of domain"))
+
+    def _flag_pools(self, pools, status, message) -> None:
+        ok = status == Status.OK
+        nonfinite = ok & ~np.isfinite(pools).all(axis=1)
+        for i in np.flatnonzero(nonfinite):
+            bad = [n for n, v in zip(self.pool_names, pools[i]) if not np.isfinite(v)]
+            _add_failure(status, message, i, Status.NON_FINITE, f"non-finite pools: {', '.join(bad)}")
+        negative = (status == Status.OK) & (pools < 0).any(axis=1)
+        for i in np.flatnonzero(negative):
+            bad = [f"{n}={v:.6g}" for n, v in zip(self.pool_names, pools[i]) if v < 0]
+            _add_failure(status, message, i, Status.NEGATIVE_POOL, f"negative pools: {', '.join(bad)} g C m-2")
+
+    def _flag_residual(self, rows, forcing, dpools, status, message) -> None:
+        c_input = forcing[:, self.driver_names.index("c_input")]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            residual = np.abs(dpools).max(axis=1, initial=0.0) / c_input
+        bad = ~(residual <= self.residual_rtol)
+        for k in np.flatnonzero(bad):
+            _add_failure(
+                status, message, rows[k], Status.NOT_CONVERGED,
+                f"max|dX/dt|/c_input = {residual[k]:.3g} at the returned state exceeds "
+                f"{self.residual_rtol:g}",
+            )
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+def _add_failure(status: np.ndarray, message: np.ndarray, row: int, code: Status, text: str) -> None:
+    if status[row] == Status.OK:
+        status[row] = code
+    message[row] = f"{message[row]}; {text}" if message[row] else text
+
+
+def _unknown_message(what: str, name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {name!r}{hint} Known: {', '.join(sorted(known)) or '(none)'}"
+
+
+def metadata_problems(adapter: BaseAdapter) -> list[str]:
+    """Everything wrong with an adapter's declared metadata (empty when complete)."""
+    problems: list[str] = []
+    for attr in ("name", "description", "reference", "steady_state_method"):
+        if not getattr(adapter, attr, ""):
+            problems.append(f"class attribute {attr!r} is empty")
+    problems += _name_problems("parameter", adapter.parameters)
+    problems += _name_problems("driver", adapter.drivers)
+    problems += _name_problems("pool", adapter.pools)
+    for p in adapter.parameters:
+        if not (p.units and p.description and p.reference):
+            problems.append(f"parameter {p.name!r} needs units, description and reference")
+        lo, hi = p.bounds
+        if not lo <= hi:
+            problems.append(f"parameter {p.name!r} has bounds {p.bounds} with lower > upper")
+        elif not p.contains(np.array([p.default]))[0]:
+            problems.append(f"parameter {p.name!r} default {p.default!r} is outside {p.interval}")
+    for d in adapter.drivers:
+        if d.name not in DRIVERS:
+            problems.append(_unknown_message("driver", d.name, DRIVERS) + " (use the shared vocabulary)")
+        elif d.units != DRIVERS[d.name][0]:
+            problems.append(f"driver {d.name!r} must be in {DRIVERS[d.name][0]!r}; declared {d.units!r}")
+        if d.default is not None and not d.contains(np.array([d.default]))[0]:
+            problems.append(f"driver {d.name!r} default {d.default!r} is outside {d.interval}")
+    if "c_input" not in adapter.driver_names:
+        problems.append("every adapter must represent the driver 'c_input'")
+    for pool in adapter.pools:
+        if pool.kind not in POOL_KINDS:
+            problems.append(f"pool {pool.name!r} has kind {pool.kind!r}; use one of {sorted(POOL_KINDS)}")
+        if pool.units != "g C m-2":
+            problems.append(f"pool {pool.name!r} must be reported in 'g C m-2'; declared {pool.units!r}")
+    for out in adapter.outputs:
+        if out not in OUTPUTS:
+            problems.append(_unknown_message("output", out, OUTPUTS))
+    for opt in adapter.options:
+        if not _SNAKE.match(opt.name) or not opt.description:
+            problems.append(f"option {opt.name!r} needs a snake_case name and a description")
+    return problems
+
+
+def _name_problems(what: str, items: Sequence[Any]) -> list[str]:
+    names = [item.name for item in items]
+    problems = [f"{what} name {n!r} is not snake_case" for n in names if not _SNAKE.match(n)]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    problems += [f"{what} name {n!r} is declared twice" for n in dupes]
+    return problems
+

@@ -1,0 +1,135 @@
+"""Command line: ``run``, ``validate``, ``models``, ``describe``.
+
+Exit codes: 0 success; 1 the scenario is valid but the run or analysis failed (failed rows are
+listed); 2 bad input (scenario, usage, unknown model). Errors the harness raises on purpose print
+without traceback unless ``--debug``; any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from tabulate import tabulate
+
+from .errors import HarnessError
+from .executors import make_executor
+from .kinds import KIND_RUNNERS, RunContext
+from .members import scenario_members
+from .registry import available_adapters, get_adapter_class, provenance
+from .spec import load_scenario
+from .store import provenance as run_provenance
+from .store import write_json
+from .vocabulary import DRIVERS
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of harness errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="validate and run a scenario")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--out", type=Path, help="output directory (default results/<name>/)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                     help="override a scenario value, e.g. --set sobol.n=256 (repeatable)")
+    run.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    validate = sub.add_parser("validate", help="check a scenario without running it")
+    validate.add_argument("scenario", type=Path)
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    sub.add_parser("models", aliases=["list-models"], help="list available models")
+    describe = sub.add_parser("describe", aliases=["describe-model"], help="parameters, drivers and pools of a model")
+    describe.add_argument("model")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args, argv)
+        if args.command == "validate":
+            scenario = load_scenario(args.scenario, args.overrides)
+            print(f"{args.scenario}: valid {scenario.kind} scenario '{scenario.name}' "
+                  f"({len(scenario_members(scenario))} model x variant members)")
+            return 0
+        if args.command in ("models", "list-models"):
+            return _models()
+        return _describe(args.model)
+    except HarnessError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}" if not hasattr(exc, "issues") else str(exc), file=sys.stderr)
+        return exc.exit_code
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    if args.jobs < 1:
+        print("error: --jobs must be >= 1", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    scenario = load_scenario(args.scenario, args.overrides)
+    members = scenario_members(scenario)
+    out_dir = args.out or Path("results") / scenario.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    executor = make_executor(args.jobs)
+    try:
+        outcome = KIND_RUNNERS[scenario.kind](RunContext(scenario, members, out_dir, executor))
+    finally:
+        executor.close()
+    wall = time.perf_counter() - start
+    adapters = [provenance(m.model, m.adapter) for m in members]
+    write_json(out_dir / "summary.json", {
+        "scenario": scenario.name, "kind": scenario.kind, "seed": scenario.seed,
+        "members": outcome.members, "problems": outcome.problems, "warnings": outcome.warnings,
+        "files": outcome.files + ["summary.json", "provenance.json"], "wall_time_s": round(wall, 3),
+    })
+    write_json(out_dir / "provenance.json", run_provenance(scenario, adapters, ["python", "-m", "harness", *argv]))
+    _print_summary(outcome, out_dir, wall)
+    return 1 if outcome.problems else 0
+
+
+def _print_summary(outcome, out_dir: Path, wall: float) -> None:
+    rows = [(m["member"], m["design"], m["rows"], m["status"]["ok"], m["rows"] - m["status"]["ok"],
+             f"{m['seconds']:.2f}") for m in outcome.members]
+    print(tabulate(rows, headers=["member", "design", "rows", "ok", "failed", "seconds"], tablefmt="simple"))
+    for text in outcome.warnings:
+        print(f"warning: {text}", file=sys.stderr)
+    for text in outcome.problems:
+        print(f"error: {text}", file=sys.stderr)
+    print(f"wrote {', '.join(outcome.files + ['summary.json', 'provenance.json'])} to {out_dir}/ "
+          f"in {wall:.1f} s")
+
+
+def _models() -> int:
+    rows = []
+    for name, info in sorted(available_adapters().items()):
+        try:
+            description = get_adapter_class(name).description
+        except HarnessError as exc:
+            description = f"(cannot load: {exc})"
+        rows.append((name, description, info.source, f"{info.distribution} {info.version}"))
+    print(tabulate(rows, headers=["model", "description", "source", "distribution"], tablefmt="simple"))
+    return 0
+
+
+def _describe(name: str) -> int:
+    cls = get_adapter_class(name)
+    adapter = cls()
+    print(f"{name}: {cls.description}\nReference: {cls.reference}\nSteady state: {cls.steady_state_method}\n")
+    if cls.options:
+        print(tabulate([(o.name, o.default, ", ".join(map(str, o.choices or ())), o.description) for o in cls.options],
+                       headers=["option", "default", "choices", "description"], tablefmt="simple"), "\n")
+    print(tabulate([(p.name, p.units, f"{p.default:g}", p.interval, p.description) for p in adapter.parameters],
+                   headers=["parameter", "units", "default", "bounds", "description"], tablefmt="simple"), "\n")
+    rows = [(d.name, d.units, "" if d.default is None else f"{d.default:g}", d.interval, d.description)
+            for d in adapter.drivers]
+    rows += [(n, units, "", "", "not represented") for n, (units, _) in DRIVERS.items() if n not in adapter.driver_names]
+    print(tabulate(rows, headers=["driver", "units", "default", "valid range", "meaning"], tablefmt="simple"), "\n")
+    print(tabulate([(p.name, p.kind, p.units, p.description) for p in adapter.pools],
+                   headers=["pool", "kind", "units", "description"], tablefmt="simple"), "\n")
+    print(tabulate([(o.name, o.units, o.description) for o in adapter.output_metadata],
+                   headers=["output", "units", "meaning"], tablefmt="simple"))
+    return 0

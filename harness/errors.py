@@ -1,0 +1,87 @@
+"""Exceptions and warnings of soilbench.
+
+Every user-facing error subclasses :class:`HarnessError` and a builtin, so callers can catch
+either. The CLI prints a ``HarnessError`` without a traceback and exits with its ``exit_code``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class HarnessError(Exception):
+    """Base of every error the harness raises on purpose."""
+
+    exit_code = 2
+
+
+class ParameterError(HarnessError, ValueError):
+    """A malformed parameter matrix or option (shape, name, type)."""
+
+
+class DriverError(HarnessError, ValueError):
+    """A malformed forcing matrix (shape, name, type)."""
+
+
+class RegistryError(HarnessError, LookupError):
+    """An adapter that cannot be found or loaded."""
+
+
+class AdapterValidationError(HarnessError, TypeError):
+    """An adapter whose declared metadata breaks the contract."""
+
+
+class RunError(HarnessError, RuntimeError):
+    """A valid scenario whose run failed (e.g. failed rows under ``on_failure: error``)."""
+
+    exit_code = 1
+
+
+class AnalysisError(HarnessError, RuntimeError):
+    """An analysis that cannot be computed from the results it was given."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    """One problem in a scenario file.
+
+    ``line`` and ``col`` are 1-based; 0 when the position is unknown.
+    """
+
+    path: str
+    message: str
+    hint: str = ""
+    line: int = 0
+    col: int = 0
+
+    def format(self, filename: str) -> str:
+        where = f"{filename}:{self.line}:{self.col}" if self.line else filename
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        if self.hint:
+            text += f". Hint: {self.hint}"
+        return text
+
+
+class ScenarioError(HarnessError, ValueError):
+    """All problems found in one scenario file, reported together."""
+
+    def __init__(self, filename: str, issues: list[SpecIssue]):
+        self.filename = filename
+        self.issues = sorted(issues, key=lambda i: (i.line, i.col, i.path))
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        lines = [issue.format(self.filename) for issue in self.issues]
+        n = len(self.issues)
+        lines.append(f"{n} error{'s' if n != 1 else ''} in {self.filename}; nothing was run.")
+        return "\n".join(lines)
+
+
+class HarnessWarning(UserWarning):
+    """Base of the harness's warnings."""
+
+
+class ConvergenceWarning(HarnessWarning):
+    """Some rows of a batch did not reach a verified steady state."""

@@ -1,0 +1,69 @@
+"""What every kind shares: the run context, the outcome and per-member bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..members import Member
+from ..runner import status_counts
+from ..spec import Scenario
+
+
+@dataclass
+class RunContext:
+    scenario: Scenario
+    members: list[Member]
+    out_dir: Path
+    executor: Any
+
+
+@dataclass
+class RunOutcome:
+    """Files written and per-member row counts.
+
+    ``problems`` make the run exit 1 (e.g. indices refused because rows failed); ``warnings``
+    are printed but the run succeeds (e.g. a points case outside a model's domain).
+    """
+
+    files: list[str] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def record(self, member: Member, result: Any, seconds: float, what: str = "") -> dict[str, Any]:
+        entry = {
+            "member": member.label,
+            "model": member.model,
+            "variant": member.variant,
+            "design": what,
+            "rows": int(result.status.size),
+            "status": status_counts(result),
+            "seconds": round(seconds, 3),
+        }
+        self.members.append(entry)
+        return entry
+
+
+def variant_columns(members: list[Member]) -> list[str]:
+    """Union of variant keys over members, in first-seen order."""
+    return list(dict.fromkeys(k for m in members for k in m.variant))
+
+
+def member_columns(member: Member, columns: list[str]) -> dict[str, Any]:
+    """``model`` and one column per variant key ("" where the member has none)."""
+    return {"model": member.model, **{c: member.variant.get(c, "") for c in columns}}
+
+
+def represents(member: Member, output: str) -> bool:
+    """Whether the member produces ``output`` (harmonised name or ``pool.NAME``)."""
+    if output.startswith("pool."):
+        return output[5:] in member.adapter.pool_names
+    return output in member.adapter.outputs
+
+
+def output_units(member: Member, output: str) -> str:
+    if output.startswith("pool."):
+        return next(p.units for p in member.adapter.pools if p.name == output[5:])
+    return next(o.units for o in member.adapter.output_metadata if o.name == output)

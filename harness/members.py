@@ -1,0 +1,100 @@
+"""The model x variant members a scenario runs, resolved against the registry.
+
+A variant key is, for each model, one of: an adapter option (``parameter_set``), a driver the
+model represents (``beta``), or a native parameter. Options build the adapter; drivers and
+parameters are fixed values for every row of that member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .adapter import BaseAdapter
+from .errors import HarnessError
+from .registry import get_adapter, get_adapter_class
+from .vocabulary import DRIVERS
+
+
+@dataclass(frozen=True)
+class Member:
+    """One model under one structural variant, with its fixed drivers and parameters."""
+
+    model: str
+    variant: dict[str, Any]  # as written in the scenario
+    adapter: BaseAdapter
+    drivers: dict[str, float]  # every driver the model represents: baseline, defaults, variant
+    parameters: dict[str, float]  # overrides of parameter defaults
+
+    @property
+    def label(self) -> str:
+        inner = ", ".join(f"{k}={v}" for k, v in self.variant.items())
+        return f"{self.model}[{inner}]" if inner else self.model
+
+    def theta(self, n_sets: int, overrides: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        return self.adapter.default_theta(n_sets, **{**self.parameters, **(overrides or {})})
+
+    def forcing(self, n_sets: int, sampled: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """Forcing with the member's fixed drivers and ``sampled`` columns (represented ones)."""
+        values = {**self.drivers, **{k: v for k, v in (sampled or {}).items() if k in self.drivers}}
+        return self.adapter.make_forcing(n_sets, **values)
+
+
+def resolve_variant(adapter_cls: type[BaseAdapter], variant: Mapping[str, Any]) -> tuple[dict, dict, dict, list[str]]:
+    """Split a variant into (options, drivers, parameters, problems) for one model."""
+    probe = adapter_cls()
+    options = {o.name for o in probe.options}
+    drivers, params = set(probe.driver_names), set(probe.parameter_names)
+    split: tuple[dict, dict, dict] = ({}, {}, {})
+    problems = []
+    for key, value in variant.items():
+        if key in options:
+            split[0][key] = value
+        elif key in drivers or key in params:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(f"{key}: must be a number; got {value!r}")
+            else:
+                split[1 if key in drivers else 2][key] = float(value)
+        elif key in DRIVERS:
+            problems.append(f"{key}: {probe.name} does not represent driver {key!r} (not represented)")
+        else:
+            known = sorted(options | drivers | params)
+            problems.append(f"{key}: not an option, driver or parameter of {probe.name}; known: {', '.join(known)}")
+    return (*split, problems)
+
+
+def build_member(
+    model: str,
+    variant: Mapping[str, Any],
+    baseline: Mapping[str, float],
+    parameters: Mapping[str, float],
+) -> Member:
+    """Build one member; raises ``HarnessError`` on the first problem (validation found all)."""
+    options, fixed_drivers, fixed_params, problems = resolve_variant(get_adapter_class(model), variant)
+    if problems:
+        raise HarnessError(f"{model}: {problems[0]}")
+    adapter = get_adapter(model, **options)
+    drivers = {}
+    for drv in adapter.drivers:
+        if drv.name in fixed_drivers:
+            drivers[drv.name] = fixed_drivers[drv.name]
+        elif drv.name in baseline:
+            drivers[drv.name] = float(baseline[drv.name])
+        elif drv.default is not None:
+            drivers[drv.name] = float(drv.default)
+        else:
+            raise HarnessError(f"{model} needs driver {drv.name!r} [{drv.units}]: set baseline.{drv.name}")
+    return Member(model, dict(variant), adapter, drivers, {**parameters, **fixed_params})
+
+
+def scenario_members(scenario: Any) -> list[Member]:
+    """Every model x variant of a validated scenario, in file order."""
+    baseline = dict(scenario.baseline)
+    return [
+        build_member(spec.model, variant, baseline, spec.parameters)
+        for spec in scenario.models
+        for variant in spec.variant_list()
+    ]

@@ -1,0 +1,86 @@
+"""netCDF4 output of a Sobol run: indices, the unit design and every model evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import netCDF4
+import numpy as np
+import pandas as pd
+
+from .adapter import Status, SteadyStateResult
+from .members import Member
+
+
+def write_sobol_results(path: Path, scenario: Any, designs: list, members: list[Member],
+                        results: dict[tuple[str, str], SteadyStateResult], indices: pd.DataFrame) -> None:
+    """One netCDF group per design level (``driver``, ``group``), CF-style attributes."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+        ds.Conventions = "CF-1.10"
+        ds.title = f"soilbench Sobol analysis: {scenario.name}"
+        ds.source = "soilbench"
+        ds.scenario_sha256 = scenario.sha256
+        ds.seed = np.int64(scenario.seed)
+        ds.sobol_n = np.int64(scenario.sobol.n)
+        ds.confidence = scenario.sobol.confidence
+        for design in designs:
+            _write_design(ds.createGroup(design.level), design, members, results, indices, scenario.outputs)
+    tmp.replace(path)
+
+
+def _strings(ds, name: str, dim: str, values: list[str], long_name: str) -> None:
+    var = ds.createVariable(name, str, (dim,))
+    var[:] = np.array(values, dtype=object)
+    var.long_name = long_name
+
+
+def _write_design(grp, design, members, results, indices, outputs) -> None:
+    labels = [m.label for m in members]
+    grp.createDimension("member", len(labels))
+    grp.createDimension("output", len(outputs))
+    grp.createDimension("factor", len(design.factors))
+    grp.createDimension("driver", len(design.drivers))
+    grp.createDimension("sample", design.unit.shape[0])
+    _strings(grp, "member", "member", labels, "model x structural variant")
+    _strings(grp, "output", "output", list(outputs), "analysed output")
+    _strings(grp, "factor", "factor", list(design.factors), f"sampled {design.level}")
+    _strings(grp, "driver", "driver", [d.name for d in design.drivers], "sampled driver")
+    unit = grp.createVariable("unit_sample", "f8", ("sample", "driver"))
+    unit[:] = design.unit
+    unit.long_name = "Sobol design in the unit box (mapped onto each member's ranges)"
+    unit.units = "1"
+    table = indices[indices["level"] == design.level].set_index(["member", "output", "driver"])
+    for key in ("S1", "S1_conf", "ST", "ST_conf"):
+        var = grp.createVariable(key, "f8", ("member", "output", "factor"), fill_value=np.nan)
+        var[:] = _cube(table, key, labels, outputs, design.factors)
+        var.units = "1"
+        var.long_name = {"S1": "first-order Sobol index", "ST": "total Sobol index"}.get(
+            key, f"confidence half-width of {key[:2]}")
+    status = grp.createVariable("status", "i1", ("member", "sample"))
+    status[:] = np.stack([results[(m, design.level)].status for m in labels])
+    status.flag_values = np.array([s.value for s in Status], dtype="i1")
+    status.flag_meanings = " ".join(s.name.lower() for s in Status)
+    for j, output in enumerate(outputs):
+        var = grp.createVariable(f"y_{j}", "f8", ("member", "sample"), fill_value=np.nan)
+        var.long_name = f"model output {output} at each sample"
+        var.output_name = output
+        var[:] = np.stack([_output_or_nan(results[(m, design.level)], output) for m in labels])
+
+
+def _cube(table: pd.DataFrame, key: str, labels, outputs, factors) -> np.ndarray:
+    cube = np.full((len(labels), len(outputs), len(factors)), np.nan)
+    for i, m in enumerate(labels):
+        for j, o in enumerate(outputs):
+            for k, f in enumerate(factors):
+                if (m, o, f) in table.index:
+                    cube[i, j, k] = table.at[(m, o, f), key]
+    return cube
+
+
+def _output_or_nan(result: SteadyStateResult, output: str) -> np.ndarray:
+    try:
+        return result.get(output)
+    except ValueError:
+        return np.full(result.status.size, np.nan)

@@ -1,0 +1,160 @@
+"""Scenario files: parse with positions, check structure, then meaning; report all at once.
+
+>>> scenario = load_scenario("scenarios/beta_sweep.yaml", overrides=["sobol.n=256"])
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ScenarioError, SpecIssue
+from . import checks
+from .positions import parse_yaml
+from .schema import (
+    KINDS, ON_FAILURE, SCHEMA_VERSION, TOP_KEYS, Context, DriverRange, ModelSpec, Scenario,
+    SobolSettings, build_baseline, build_drivers, build_models, build_outputs, build_sobol,
+    check_keys, read_choice, read_int,
+)
+
+__all__ = ["DriverRange", "ModelSpec", "Scenario", "SobolSettings", "load_scenario"]
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Read, check and return a scenario; raise ``ScenarioError`` listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(str(path), [SpecIssue("", f"cannot read scenario file: {exc.strerror}",
+                                                   "check the path")]) from exc
+    data, positions, issues = parse_yaml(text)
+    ctx = Context(positions)
+    ctx.issues.extend(issues)
+    if data is not None and not isinstance(data, dict):
+        ctx.add("", f"a scenario must be a mapping of keys; got {type(data).__name__}", "start with `name: ...`")
+    if ctx.issues or data is None or not isinstance(data, dict):
+        raise ScenarioError(str(path), ctx.issues)
+    _apply_overrides(data, overrides, ctx)
+    scenario = _build(data, path, text, tuple(overrides), ctx)
+    if ctx.issues:
+        raise ScenarioError(str(path), ctx.issues)
+    return scenario
+
+
+def _apply_overrides(data: dict, overrides: tuple[str, ...] | list[str], ctx: Context) -> None:
+    """``--set key.path=value`` (value parsed as YAML) onto the parsed data."""
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            ctx.add("", f"--set {item!r}: expected KEY.PATH=VALUE", "e.g. --set sobol.n=256")
+            continue
+        parts = key.split(".")
+        target: Any = data
+        for part in parts[:-1]:
+            if isinstance(target, list) and part.isdigit() and int(part) < len(target):
+                target = target[int(part)]
+            elif isinstance(target, dict):
+                target = target.setdefault(part, {})
+            else:
+                ctx.add(key, f"--set {item!r}: cannot descend into {part!r}")
+                break
+        else:
+            try:
+                value = yaml.safe_load(raw)
+            except yaml.YAMLError:
+                value = raw
+            if isinstance(target, list) and parts[-1].isdigit():
+                target[int(parts[-1])] = value
+            else:
+                target[parts[-1]] = value
+            ctx.overridden.add(_yaml_path(parts))
+
+
+def _yaml_path(parts: list[str]) -> str:
+    """``["models", "0", "beta"]`` -> ``models[0].beta`` (the path style of positions)."""
+    out = ""
+    for part in parts:
+        out = f"{out}[{part}]" if part.isdigit() else (f"{out}.{part}" if out else part)
+    return out
+
+
+def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: Context) -> Scenario:
+    check_keys(data, TOP_KEYS, "", ctx)
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        ctx.add("schema_version", f"must be {SCHEMA_VERSION}; got {version!r}", f"add `schema_version: {SCHEMA_VERSION}`")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
+        ctx.add("name", f"must be a name of letters, digits, '_' or '-'; got {name!r}", "e.g. `name: beta_sweep`")
+        name = path.stem
+    kind = read_choice(data, "kind", KINDS, None, ctx) or "sobol"
+    seed = read_int(data.get("seed"), "seed", ctx, 1, "set `seed:` to a positive integer, e.g. 20240611") or 1
+    models = build_models(data.get("models"), ctx)
+    baseline = build_baseline(data.get("baseline", {}), ctx)
+    drivers = build_drivers(data.get("drivers", {}), ctx) if "drivers" in data else ()
+    sobol = build_sobol(data.get("sobol"), ctx)
+    outputs = build_outputs(data.get("outputs"), ctx)
+    on_failure = read_choice(data, "on_failure", ON_FAILURE, "error", ctx) or "error"
+    _check_kind_sections(kind, data, ctx)
+    cases, source = _read_cases(data.get("cases"), path, ctx) if "cases" in data else ((), "")
+
+    scenario = Scenario(
+        str(path), name, str(data.get("description", "")), kind, seed, models, baseline, drivers,
+        sobol, outputs, on_failure, cases, source, hashlib.sha256(text.encode()).hexdigest(), overrides,
+    )
+    specs = checks.check_models(models, ctx)
+    checks.check_driver_names(baseline, drivers, ctx)
+    members = checks.build_members(scenario, specs, ctx)
+    checks.check_baseline_domain(members, ctx)
+    checks.check_sampled_ranges(members, drivers, ctx)
+    checks.check_outputs(outputs, members, ctx)
+    checks.check_cases(cases, members, ctx)
+    return scenario
+
+
+def _check_kind_sections(kind: str, data: dict, ctx: Context) -> None:
+    if kind == "sobol" and not data.get("drivers"):
+        ctx.add("drivers", "a sobol scenario needs sampled drivers", "add `drivers: {c_input: {relative: [0.5, 1.5]}}`")
+    if kind == "points" and "cases" not in data:
+        ctx.add("cases", "a points scenario needs `cases` (a CSV path or a list)", "add `cases: cases.csv`")
+    for key, needs in (("drivers", "sobol"), ("sobol", "sobol"), ("on_failure", "sobol"), ("cases", "points")):
+        if key in data and kind != needs:
+            ctx.add(key, f"is used only by kind {needs!r}; this scenario is {kind!r}", "remove it", at_key=True)
+
+
+def _read_cases(value: Any, scenario_path: Path, ctx: Context) -> tuple[tuple[dict, ...], str]:
+    if isinstance(value, str):
+        csv_path = (scenario_path.parent / value).resolve()
+        try:
+            with csv_path.open(newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+        except OSError as exc:
+            ctx.add("cases", f"cannot read {value!r}: {exc.strerror}", "the path is relative to the scenario file")
+            return (), value
+        return tuple(_case_row(r, f"{value}:{i + 2}", ctx) for i, r in enumerate(rows)), value
+    if isinstance(value, list) and all(isinstance(r, dict) for r in value):
+        return tuple(_case_row(r, f"cases[{i}]", ctx) for i, r in enumerate(value)), "inline"
+    ctx.add("cases", f"must be a CSV path or a list of mappings; got {value!r}", "e.g. `cases: cases.csv`")
+    return (), ""
+
+
+def _case_row(row: dict, where: str, ctx: Context) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, raw in row.items():
+        if key == "case_id":
+            out[key] = str(raw)
+            continue
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = math.nan
+        if isinstance(raw, bool) or math.isnan(value):
+            ctx.add("cases", f"{where}: column {key!r}: expected a number; got {raw!r}", "fix the value")
+        out[key] = value
+    return out

@@ -1,0 +1,191 @@
+"""Scenario meaning: checks against the registry and each adapter's declared domain.
+
+One function per rule; each appends ``SpecIssue``s to the context. Sections that failed the
+structural stage are absent and skipped, so errors do not cascade.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from ..adapter import Status
+from ..errors import HarnessError
+from ..members import Member, build_member, resolve_variant
+from ..registry import available_adapters, get_adapter_class
+from ..vocabulary import DRIVERS, OUTPUTS, PARAM_PREFIX, POOL_PREFIX
+from .positions import join
+from .schema import Context, DriverRange, ModelSpec, Scenario, did_you_mean
+
+MAX_CORNER_DRIVERS = 12  # 2**12 corner rows per member at most
+
+
+def check_models(models: tuple[ModelSpec, ...], ctx: Context) -> list[ModelSpec]:
+    """Models exist; variant keys and parameter overrides are known and admissible."""
+    known = available_adapters()
+    good = []
+    for spec in models:
+        if spec.model not in known:
+            ctx.add(join(spec.path, "model"), f"unknown model {spec.model!r}", did_you_mean(spec.model, known))
+            continue
+        try:
+            cls = get_adapter_class(spec.model)
+        except HarnessError as exc:
+            ctx.add(join(spec.path, "model"), f"model {spec.model!r} cannot be loaded: {exc}")
+            continue
+        ok = _check_variants(spec, cls, ctx) & _check_parameters(spec, cls, ctx)
+        if ok:
+            good.append(spec)
+    return good
+
+
+def _check_variants(spec: ModelSpec, cls: Any, ctx: Context) -> bool:
+    ok = True
+    for key, values in spec.variants.items():
+        for i, value in enumerate(values):
+            options, _, _, problems = resolve_variant(cls, {key: value})
+            path = join(join(join(spec.path, "variants"), key), i)
+            for problem in problems:
+                ctx.add(path, problem.split(": ", 1)[1], "run `python -m harness describe " + spec.model + "`")
+                ok = False
+            if options:
+                try:
+                    cls(**options)
+                except HarnessError as exc:
+                    ctx.add(path, str(exc))
+                    ok = False
+    return ok
+
+
+def _check_parameters(spec: ModelSpec, cls: Any, ctx: Context) -> bool:
+    declared = {p.name: p for p in cls().parameters}
+    ok = True
+    for name, value in spec.parameters.items():
+        path = join(join(spec.path, "parameters"), name)
+        if name not in declared:
+            ctx.add(path, f"{spec.model} has no parameter {name!r}", did_you_mean(name, declared), at_key=True)
+            ok = False
+        elif not declared[name].contains(np.array([value]))[0]:
+            p = declared[name]
+            ctx.add(path, f"{value:g} [{p.units}] is outside the bounds {p.interval} of {spec.model}.{name}",
+                    f"use a value in {p.interval}")
+            ok = False
+    return ok
+
+
+def check_driver_names(scenario_baseline: dict, drivers: tuple[DriverRange, ...], ctx: Context) -> None:
+    """Baseline and sampled drivers use the shared vocabulary."""
+    for name in scenario_baseline:
+        if name not in DRIVERS:
+            ctx.add(join("baseline", name), f"unknown driver {name!r}", did_you_mean(name, DRIVERS), at_key=True)
+    for d in drivers:
+        if d.name not in DRIVERS:
+            ctx.add(d.path, f"unknown driver {d.name!r}", did_you_mean(d.name, DRIVERS), at_key=True)
+
+
+def build_members(scenario: Scenario, specs: list[ModelSpec], ctx: Context) -> list[Member]:
+    """Members of the valid model specs; a missing required baseline driver is an issue."""
+    members = []
+    baseline = {k: v for k, v in scenario.baseline.items() if k in DRIVERS}
+    for spec in specs:
+        for variant in spec.variant_list():
+            try:
+                members.append(build_member(spec.model, variant, baseline, spec.parameters))
+            except HarnessError as exc:
+                ctx.add(spec.path, str(exc), "add the driver under `baseline:`")
+                break
+    return members
+
+
+def check_baseline_domain(members: list[Member], ctx: Context) -> None:
+    """Each member's baseline row lies in its model's domain."""
+    for m in members:
+        status, message = m.adapter.check_domain(m.theta(1), m.forcing(1))
+        if status[0] != Status.OK:
+            ctx.add("baseline", f"{m.label}: baseline out of domain: {message[0]}", "change baseline values")
+
+
+def sampled_bounds(member: Member, drv: DriverRange) -> tuple[float, float]:
+    """Absolute bounds of a sampled driver for one member [driver units]."""
+    if drv.mode == "range":
+        return drv.lower, drv.upper
+    base = member.drivers[drv.name]
+    return drv.lower * base, drv.upper * base
+
+
+def check_sampled_ranges(members: list[Member], drivers: tuple[DriverRange, ...], ctx: Context) -> None:
+    """Sampled ranges fit every member's declared domain, corners of the box included."""
+    known = [d for d in drivers if d.name in DRIVERS]
+    for d in known:
+        if not any(d.name in m.drivers for m in members):
+            ctx.add(d.path, f"driver {d.name!r} is represented by none of the models",
+                    "remove it or add a model that represents it", at_key=True)
+    for m in members:
+        fixed = [k for k in m.variant if any(d.name == k for d in known)]
+        for name in fixed:
+            path = next(d.path for d in known if d.name == name)
+            ctx.add(path, f"{name!r} is both sampled and fixed by a variant of {m.model}",
+                    "sample it or list it under variants, not both", at_key=True)
+        mine = [d for d in known if d.name in m.drivers and d.name not in fixed]
+        if any(_check_one_range(m, d, ctx) for d in mine):
+            continue  # a per-driver error already explains the problem
+        _check_corners(m, mine, ctx)
+
+
+def _check_one_range(m: Member, d: DriverRange, ctx: Context) -> bool:
+    lo, hi = sampled_bounds(m, d)
+    meta = next(x for x in m.adapter.drivers if x.name == d.name)
+    bad = ~meta.contains(np.array([lo, hi]))
+    if not bad.any():
+        return False
+    where = join(d.path, d.mode)
+    absolute = "" if d.mode == "range" else f" (= [{lo:g}, {hi:g}] around baseline {m.drivers[d.name]:g})"
+    ctx.add(where, f"[{d.lower:g}, {d.upper:g}]{absolute} leaves {m.model}'s valid range {meta.interval} "
+            f"[{meta.units}] for {d.name}", f"keep {d.name} within {meta.interval}")
+    return True
+
+
+def _check_corners(m: Member, drivers: list[DriverRange], ctx: Context) -> None:
+    if not drivers or len(drivers) > MAX_CORNER_DRIVERS:
+        return
+    bounds = [sampled_bounds(m, d) for d in drivers]
+    corners = np.array(list(itertools.product(*bounds)))
+    sampled = {d.name: corners[:, j] for j, d in enumerate(drivers)}
+    n = corners.shape[0]
+    status, message = m.adapter.check_domain(m.theta(n), m.forcing(n, sampled))
+    bad = np.flatnonzero(status != Status.OK)
+    if bad.size:
+        corner = ", ".join(f"{d.name}={corners[bad[0], j]:g}" for j, d in enumerate(drivers))
+        ctx.add("drivers", f"{m.label}: {bad.size} of {n} corners of the sampled box leave the model's "
+                f"domain, e.g. {corner}: {message[bad[0]]}", "narrow the ranges named in the message")
+
+
+def check_outputs(outputs: tuple[str, ...], members: list[Member], ctx: Context) -> None:
+    """Outputs are harmonised names or ``pool.NAME`` of at least one model."""
+    pools = {p for m in members for p in m.adapter.pool_names}
+    for i, name in enumerate(outputs):
+        path = join("outputs", i)
+        if name.startswith(POOL_PREFIX):
+            if members and name[len(POOL_PREFIX):] not in pools:
+                ctx.add(path, f"no model of this scenario has pool {name[len(POOL_PREFIX):]!r}",
+                        did_you_mean(name[len(POOL_PREFIX):], pools))
+        elif name not in OUTPUTS:
+            ctx.add(path, f"unknown output {name!r}", did_you_mean(name, list(OUTPUTS) + ["pool.NAME"]))
+
+
+def check_cases(cases: tuple[dict, ...], members: list[Member], ctx: Context) -> None:
+    """Case columns are drivers, ``case_id`` or ``param.NAME`` of at least one model."""
+    params = {p for m in members for p in m.adapter.parameter_names}
+    columns = sorted({k for case in cases for k in case})
+    for col in columns:
+        if col == "case_id" or col in DRIVERS:
+            continue
+        if col.startswith(PARAM_PREFIX):
+            if members and col[len(PARAM_PREFIX):] not in params:
+                ctx.add("cases", f"column {col!r}: no model of this scenario has parameter "
+                        f"{col[len(PARAM_PREFIX):]!r}", did_you_mean(col[len(PARAM_PREFIX):], params))
+            continue
+        ctx.add("cases", f"unknown column {col!r}", "columns are drivers, case_id or param.NAME; "
+                + did_you_mean(col, list(DRIVERS) + ["case_id"]))

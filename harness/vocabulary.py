@@ -1,0 +1,53 @@
+"""The shared vocabulary: common drivers, harmonised outputs and pool kinds.
+
+Scenario files and reports speak these names; each adapter maps them to its own parameters.
+Source: ``docs/science.md`` (shared driver and output vocabulary).
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+#: driver name -> (units, meaning)
+DRIVERS = MappingProxyType(
+    {
+        "c_input": ("g C m-2 yr-1", "total plant carbon input to the soil (NPP proxy)"),
+        "cue_scale": ("1", "multiplier on all microbial carbon-use/growth efficiencies"),
+        "temperature": ("degC", "soil temperature (MAT proxy)"),
+        "moisture": ("m3 m-3", "volumetric soil water"),
+        "clay": ("%", "clay content"),
+        "silt": ("%", "silt content"),
+        "sand": ("%", "sand content"),
+        "lignin_n": ("1", "litter lignin:N"),
+        "ph": ("1", "soil pH"),
+        "beta": ("1", "microbial turnover exponent: turnover = k * MIC**beta"),
+        "beta_enz": ("1", "enzyme production exponent: production = p * MIC**beta_enz"),
+        "mic_turnover_scale": ("1", "multiplier on microbial turnover rate constants"),
+    }
+)
+
+#: output name -> (units, meaning)
+OUTPUTS = MappingProxyType(
+    {
+        "soc": ("g C m-2", "all soil pools except plant litter"),
+        "soc_total": ("g C m-2", "soc + litter"),
+        "litter": ("g C m-2", "plant litter pools"),
+        "mic": ("g C m-2", "microbial biomass"),
+        "maom": ("g C m-2", "mineral-associated organic matter"),
+        "pom": ("g C m-2", "particulate organic matter"),
+        "respiration": ("g C m-2 yr-1", "heterotrophic respiration"),
+        "cue_bulk": ("1", "flux-weighted microbial CUE (growth / uptake)"),
+    }
+)
+
+#: Kinds a native pool may declare. Every kind except ``litter`` counts towards ``soc``.
+POOL_KINDS = frozenset({"litter", "mic", "maom", "pom", "som", "doc", "enz", "agg"})
+
+#: Pool kinds that feed the harmonised output of the same name.
+KIND_OUTPUTS = ("litter", "mic", "maom", "pom")
+
+#: Fluxes every adapter's ``tendencies`` returns [g C m-2 yr-1].
+REQUIRED_FLUXES = ("uptake", "growth", "respiration", "leaching")
+
+POOL_PREFIX = "pool."
+PARAM_PREFIX = "param."

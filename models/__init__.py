@@ -1,0 +1,1 @@
+"""Model adapters shipped with soilbench."""

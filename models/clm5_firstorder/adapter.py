@@ -1,0 +1,163 @@
+"""Adapter of the CLM5 CENTURY-based first-order cascade (``clm5_firstorder``).
+
+Glue only: maps ``theta`` and ``forcing`` columns onto ``equations.py`` and declares the metadata.
+Spec: ``docs/models/clm5_firstorder.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from harness.adapter import BaseAdapter, Driver, Option, ParameterError, Pool, violation
+
+from . import equations as eq
+from .parameters import FAILING_CASE, PARAMETERS, REFERENCE_CASES
+
+_INF = float("inf")
+_POOL_TEXT = {
+    "cwd": ("coarse woody debris", "litter"),
+    "l1": ("metabolic litter", "litter"),
+    "l2": ("cellulose litter", "litter"),
+    "l3": ("lignin litter", "litter"),
+    "s1": ("active SOM", "som"),
+    "s2": ("slow SOM", "som"),
+    "s3": ("passive SOM", "som"),
+}
+
+
+@dataclass(frozen=True)
+class _System:
+    """The linear system ``dX/dt = B I + A xi K X`` of a batch, with the scalars behind ``xi``."""
+
+    inputs: np.ndarray  # (n, 7) B I [g C m-2 yr-1]
+    a: np.ndarray  # (n, 7, 7) [1]
+    k: np.ndarray  # (n, 7) [yr-1]
+    xi: np.ndarray  # (n,) [1]
+    r_t: np.ndarray  # (n,) [1]
+    r_w: np.ndarray  # (n,) [1]
+    psi: np.ndarray  # (n,) [MPa], NaN when neither psi_mpa nor moisture is given
+
+
+class Clm5FirstOrderAdapter(BaseAdapter):
+    """CLM5/CTSM CENTURY soil carbon cascade (CWD, 3 litter, 3 SOM pools), single layer.
+
+    Every pool decays at first order scaled by ``xi = r_T r_W``; a fixed fraction of each flux is
+    respired and the rest moves downstream. ``cue_scale`` multiplies every litter -> SOM and
+    SOM -> SOM transfer coefficient. The steady state is the explicit solution of the linear
+    system (spec section (g)).
+
+    Parameters
+    ----------
+    normalize_q10 : bool, default True
+        Multiply the Q10 function by the CENTURY normalisation N (CLM5 default).
+    use_century_tfunc : bool, default False
+        Use CENTURY's arctangent temperature function instead; requires ``normalize_q10=False``.
+
+    References
+    ----------
+    Koven, C.D. et al. (2013) Biogeosciences 10, 7109-7131. https://doi.org/10.5194/bg-10-7109-2013
+    """
+
+    name = "clm5_firstorder"
+    description = "CLM5 CENTURY-based first-order litter/SOM cascade, single layer, linear in c_input"
+    reference = (
+        "Koven et al. (2013) Biogeosciences 10, 7109-7131, doi:10.5194/bg-10-7109-2013; "
+        "Lawrence et al. (2019) JAMES 11, 4245-4287, doi:10.1029/2018MS001583"
+    )
+    steady_state_method = "closed form (linear solve of dX/dt = B I + A xi K X = 0)"
+    options = (
+        Option("normalize_q10", True, "multiply the Q10 temperature function by the CENTURY normalisation N"),
+        Option("use_century_tfunc", False, "use CENTURY's catanf(T)/catanf(30) instead of Q10 (without N)"),
+    )
+    parameters = PARAMETERS
+    drivers = (
+        Driver("c_input", "g C m-2 yr-1", "I, split between CWD and L1-L3 by f_wood, f_lab, f_cel, f_lig",
+               (0.0, _INF), default=500.0, open_bounds=(True, True)),
+        Driver("cue_scale", "1", "multiplies every litter -> SOM and SOM -> SOM transfer coefficient",
+               (0.0, _INF), default=1.0, open_bounds=(True, True)),
+        Driver("temperature", "degC", "r_T", (-50.0, 60.0), default=15.0),
+        Driver("moisture", "m3 m-3", "r_W via theta -> psi (needs sand, clay); NaN: absent, r_W = 1",
+               (0.0, 1.0), default=float("nan"), optional=True),
+        Driver("sand", "%", "S1 respired fraction t = 0.85 - 0.0068 (100 - sand) and theta -> psi",
+               (0.0, 100.0), default=40.0),
+        Driver("clay", "%", "theta -> psi only", (0.0, 100.0), default=20.0),
+    )
+    pools = tuple(Pool(n, "g C m-2", _POOL_TEXT[n][0], _POOL_TEXT[n][1]) for n in eq.POOL_NAMES)
+    outputs = ("soc", "soc_total", "litter", "respiration", "cue_bulk")
+    reference_cases = REFERENCE_CASES
+    failing_case = FAILING_CASE
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        if self._options["normalize_q10"] and self._options["use_century_tfunc"]:
+            raise ParameterError(
+                "options normalize_q10=True and use_century_tfunc=True cannot be combined: the "
+                "CENTURY function is not normalised; pass normalize_q10=False with use_century_tfunc=True"
+            )
+
+    # -- glue ---------------------------------------------------------------------------------
+    def _system(self, theta: np.ndarray, forcing: np.ndarray) -> _System:
+        p = dict(zip(self.parameter_names, theta.T))
+        d = dict(zip(self.driver_names, forcing.T))
+        f_s1s2 = np.where(np.isnan(p["f_s1s2"]), eq.s1_to_s2_fraction(d["sand"], p["f_s1s3"]), p["f_s1s2"])
+        a = eq.transfer_matrix(
+            p["f_l1s1"], p["f_l2s1"], p["f_l3s2"], f_s1s2, p["f_s1s3"], p["f_s2s1"], p["f_s2s3"],
+            p["f_s3s1"], p["cwd_fcel"], d["cue_scale"],
+        )
+        tau = [p["tau_cwd"], p["tau_l1"], p["tau_l2_l3"], p["tau_l2_l3"], p["tau_s1"], p["tau_s2"], p["tau_s3"]]
+        r_t = eq.temperature_scalar(d["temperature"], p["q10"], p["q10_froz"], **self._options)
+        psi = np.where(np.isnan(p["psi_mpa"]), eq.soil_water_potential(d["moisture"], d["sand"], d["clay"]),
+                       p["psi_mpa"])
+        # no water potential at all (moisture absent, psi_mpa unset): moisture not represented
+        r_w = np.where(np.isnan(psi), 1.0, eq.moisture_scalar(psi, p["psi_min"], p["psi_max"], p["w_scaling"]))
+        xi = np.where(np.isnan(p["xi_fixed"]), r_t * r_w, p["xi_fixed"])
+        inputs = eq.input_vector(d["c_input"], p["f_wood"], p["f_lab"], p["f_cel"], p["f_lig"])
+        return _System(inputs, a, 1.0 / np.column_stack(tau), xi, r_t, r_w, psi)
+
+    def _steady_state(self, theta, forcing):
+        system = self._system(theta, forcing)
+        pools = eq.steady_state(system.inputs, system.a, system.k, system.xi)
+        return pools, np.zeros(theta.shape[0], dtype=np.int8), None
+
+    def _tendencies(self, theta, forcing, pools):
+        system = self._system(theta, forcing)
+        return eq.tendencies(pools, system.inputs, system.a, system.k, system.xi)
+
+    def _domain_violations(self, theta, forcing):
+        system = self._system(theta, forcing)
+        p = dict(zip(self.parameter_names, theta.T))
+        scale = forcing[:, self.driver_names.index("cue_scale")]
+        retained = eq.retained_fractions(system.a)
+        found = [
+            violation(
+                ~((retained[:, j] > 0.0) & (retained[:, j] < 1.0)),
+                f"cue_scale={{s:g}} takes the retained fraction of {name} to {{e:.6g}} (unscaled "
+                f"{{e0:.6g}}); it must lie in (0, 1)",
+                s=scale, e=retained[:, j], e0=retained[:, j] / scale,
+            )
+            for j, name in enumerate(eq.POOL_NAMES)
+            if j != eq.CWD
+        ]
+        split = p["f_lab"] + p["f_cel"] + p["f_lig"]
+        found.append(violation(
+            np.abs(split - 1.0) > 1e-9,
+            "f_lab + f_cel + f_lig = {x:.12g}; the non-woody input split must sum to 1 (within 1e-9)",
+            x=split,
+        ))
+        found.append(violation(
+            ~(system.xi > 0.0),
+            "xi = {xi:g} (r_T = {rt:g}, r_W = {rw:g} at psi = {psi:.6g} MPa); xi must be > 0, i.e. "
+            "psi (psi_mpa or from moisture) must be > psi_min = {pmin:g} MPa",
+            xi=system.xi, rt=system.r_t, rw=system.r_w, psi=system.psi, pmin=p["psi_min"],
+        ))
+        delta = eq.loop_determinant(system.a)
+        found.append(violation(
+            ~(delta > 0.0),
+            "Delta = {d:g} <= 0: the S1-S2-S3 loops retain >= 1 of their carbon; lower the SOM "
+            "transfer coefficients or cue_scale",
+            d=delta,
+        ))
+        return found
