@@ -13,17 +13,16 @@ Units at the boundary are the shared ones (``g C m-2``, ``g C m-2 yr-1``, ``degC
 
 from __future__ import annotations
 
-import difflib
 import re
+from decimal import Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import AdapterValidationError, DriverError, ParameterError
+from .errors import AdapterValidationError, DriverError, ParameterError, unknown_message
 from .vocabulary import DRIVERS, KIND_OUTPUTS, OUTPUTS, POOL_KINDS, REQUIRED_FLUXES
 
 __all__ = [
@@ -42,7 +41,6 @@ __all__ = [
 ]
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class Status(IntEnum):
@@ -58,6 +56,9 @@ class Status(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower().replace("_", " ")
+
+
+_STATUS_CODES = np.array([0, 1, 2, 3, 4, 5], dtype=np.int8)
 
 
 def _interval_text(lo: float, hi: float, open_bounds: tuple[bool, bool]) -> str:
@@ -174,27 +175,34 @@ class Option:
 class ReferenceCase:
     """A published steady state the adapter must reproduce.
 
-    ``expected`` maps harmonised outputs or ``pool.NAME`` to values in boundary units. A value
-    printed to ``sig_digits`` significant digits is compared with
-    ``|x - v| <= rtol*|v| + 0.5*10**(floor(log10|v|) - sig_digits + 1)``; without ``sig_digits``
-    with ``rtol`` alone (and ``atol`` for values that are exactly zero).
+    ``options`` are applied on top of the adapter's defaults. ``expected`` maps harmonised
+    outputs or ``pool.NAME`` to values in boundary units, either as numbers or, better, as the
+    text printed in the source (``"27.573"``): a printed value ``v`` is met when
+    ``|x - v| <= rtol*|v| + atol + half a unit of its last printed digit``, since the source's
+    rounding is no error of the model. Use :meth:`checks` to iterate.
     """
 
     name: str
     drivers: Mapping[str, float]
-    expected: Mapping[str, float]
+    expected: Mapping[str, float | str]
     source: str
     rtol: float
     parameters: Mapping[str, float] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
-    sig_digits: int | None = None
     atol: float = 0.0
 
-    def tolerance(self, value: float) -> float:
-        tol = self.rtol * abs(value) + self.atol
-        if self.sig_digits is not None and value != 0:
-            tol += 0.5 * 10.0 ** (np.floor(np.log10(abs(value))) - self.sig_digits + 1)
-        return tol
+    def checks(self) -> list[tuple[str, float, float]]:
+        """``(key, expected value, tolerance)`` for every expected entry."""
+        return [(key, float(v), self.rtol * abs(float(v)) + self.atol + _rounding(v))
+                for key, v in self.expected.items()]
+
+
+def _rounding(value: float | str) -> float:
+    """Half a unit of the last digit of a printed number (0 for a float, or a printed 0)."""
+    if not isinstance(value, str):
+        return 0.0
+    exponent = Decimal(value.replace(" ", "")).as_tuple().exponent
+    return 0.5 * 10.0 ** int(exponent) if float(value.replace(" ", "")) != 0 else 0.0
 
 
 def violation(mask: np.ndarray, template: str, **columns: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
@@ -266,16 +274,17 @@ class BaseAdapter:
     pools: tuple[Pool, ...] = ()
     outputs: tuple[str, ...] = ()
     reference_cases: tuple[ReferenceCase, ...] = ()
-    #: a row that is in the declared domain but must fail (for the contract suite), or None
+    #: a row within the per-column bounds that must fail (in the solver or by breaking a
+    #: cross-constraint), for the contract suite; or None
     failing_case: ReferenceCase | None = None
     #: largest accepted max|dX/dt| / c_input at a returned steady state [1]
-    residual_rtol: ClassVar[float] = 1e-8
+    residual_rtol: ClassVar[float] = 1e-9
 
     def __init__(self, **options: Any):
         declared = {o.name: o for o in self.options}
         unknown = sorted(set(options) - set(declared))
         if unknown:
-            raise ParameterError(_unknown_message(f"{self.name} option", unknown[0], declared))
+            raise ParameterError(unknown_message(f"{self.name} option", unknown[0], declared))
         self._options = {
             name: opt.check(options[name]) if name in options else opt.default
             for name, opt in declared.items()
@@ -309,7 +318,7 @@ class BaseAdapter:
         theta = np.tile(row, (n_sets, 1))
         for key, value in overrides.items():
             if key not in names:
-                raise ParameterError(_unknown_message(f"{self.name} parameter", key, names))
+                raise ParameterError(unknown_message(f"{self.name} parameter", key, names))
             theta[:, names.index(key)] = value
         return theta
 
@@ -318,7 +327,7 @@ class BaseAdapter:
         names = self.driver_names
         for key in values:
             if key not in names:
-                raise DriverError(_unknown_message(f"driver of {self.name}", key, names))
+                raise DriverError(unknown_message(f"driver of {self.name}", key, names))
         forcing = np.empty((n_sets, len(names)))
         for j, drv in enumerate(self.drivers):
             if drv.name in values:
@@ -371,9 +380,15 @@ class BaseAdapter:
                     f"{self.name}._steady_state returned pools of shape {sub_pools.shape}; "
                     f"expected {(rows.size, len(self.pools))}"
                 )
+            sub_status = np.asarray(sub_status)
+            if not np.isin(sub_status, _STATUS_CODES).all():
+                raise AdapterValidationError(
+                    f"{self.name}._steady_state returned status codes outside Status: "
+                    f"{sorted(set(sub_status.tolist()) - set(_STATUS_CODES.tolist()))}"
+                )
             pools[rows] = sub_pools
             status[rows] = sub_status
-            failed = np.flatnonzero(np.asarray(sub_status) != Status.OK)
+            failed = np.flatnonzero(sub_status != Status.OK)
             for k in failed:
                 message[rows[k]] = str(sub_message[k]) if sub_message is not None else ""
         self._flag_pools(pools, status, message)
@@ -381,7 +396,9 @@ class BaseAdapter:
         outputs = np.full((n_sets, len(self.outputs)), np.nan)
         rows = np.flatnonzero(status == Status.OK)
         if rows.size:
-            dpools, fluxes = self._tendencies(theta[rows], forcing[rows], pools[rows])
+            dpools, fluxes = self._tendencies(
+                _readonly(theta[rows]), _readonly(forcing[rows]), _readonly(pools[rows])
+            )
             self._flag_residual(rows, forcing[rows], dpools, status, message)
             outputs[rows] = self._harmonised_outputs(pools[rows], fluxes)
         failed = status != Status.OK
@@ -471,7 +488,7 @@ class BaseAdapter:
             for i in np.flatnonzero(bad):
                 _add_failure(
                     status, message, i, Status.OUT_OF_DOMAIN,
-                    f"{what} {meta.name}={values[i]!r} [{meta.units}] outside {meta.interval}",
+                    f"{what} {meta.name}={float(values[i])!r} [{meta.units}] outside {meta.interval}",
                 )
         valid = status == Status.OK
         if not valid.any():
@@ -516,12 +533,6 @@ def _add_failure(status: np.ndarray, message: np.ndarray, row: int, code: Status
     message[row] = f"{message[row]}; {text}" if message[row] else text
 
 
-def _unknown_message(what: str, name: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {name!r}{hint} Known: {', '.join(sorted(known)) or '(none)'}"
-
-
 def metadata_problems(adapter: BaseAdapter) -> list[str]:
     """Everything wrong with an adapter's declared metadata (empty when complete)."""
     problems: list[str] = []
@@ -541,13 +552,17 @@ def metadata_problems(adapter: BaseAdapter) -> list[str]:
             problems.append(f"parameter {p.name!r} default {p.default!r} is outside {p.interval}")
     for d in adapter.drivers:
         if d.name not in DRIVERS:
-            problems.append(_unknown_message("driver", d.name, DRIVERS) + " (use the shared vocabulary)")
+            problems.append(unknown_message("driver", d.name, DRIVERS) + " (use the shared vocabulary)")
         elif d.units != DRIVERS[d.name][0]:
             problems.append(f"driver {d.name!r} must be in {DRIVERS[d.name][0]!r}; declared {d.units!r}")
         if d.default is not None and not d.contains(np.array([d.default]))[0]:
             problems.append(f"driver {d.name!r} default {d.default!r} is outside {d.interval}")
-    if "c_input" not in adapter.driver_names:
+    c_input = [d for d in adapter.drivers if d.name == "c_input"]
+    if not c_input:
         problems.append("every adapter must represent the driver 'c_input'")
+    elif c_input[0].contains(np.array([0.0]))[0]:
+        problems.append("driver 'c_input' must exclude 0 (open lower bound at 0): steady-state "
+                        "residuals are measured relative to it")
     for pool in adapter.pools:
         if pool.kind not in POOL_KINDS:
             problems.append(f"pool {pool.name!r} has kind {pool.kind!r}; use one of {sorted(POOL_KINDS)}")
@@ -555,7 +570,7 @@ def metadata_problems(adapter: BaseAdapter) -> list[str]:
             problems.append(f"pool {pool.name!r} must be reported in 'g C m-2'; declared {pool.units!r}")
     for out in adapter.outputs:
         if out not in OUTPUTS:
-            problems.append(_unknown_message("output", out, OUTPUTS))
+            problems.append(unknown_message("output", out, OUTPUTS))
     for opt in adapter.options:
         if not _SNAKE.match(opt.name) or not opt.description:
             problems.append(f"option {opt.name!r} needs a snake_case name and a description")

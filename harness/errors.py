@@ -6,6 +6,8 @@ either. The CLI prints a ``HarnessError`` without a traceback and exits with its
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -85,3 +87,11 @@ class HarnessWarning(UserWarning):
 
 class ConvergenceWarning(HarnessWarning):
     """Some rows of a batch did not reach a verified steady state."""
+
+
+def unknown_message(what: str, name: str, known: Iterable[str]) -> str:
+    """``unknown model 'x'; did you mean 'y'? known: a, b`` for an unknown name."""
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ";"
+    return f"unknown {what} {name!r}{hint} known: {', '.join(known) or '(none)'}"

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
-from .adapter import BaseAdapter, _unknown_message, metadata_problems
-from .errors import AdapterValidationError, RegistryError
+from .adapter import BaseAdapter, metadata_problems
+from .errors import AdapterValidationError, RegistryError, unknown_message
 
 ENTRY_POINT_GROUP = "soilbench.models"
 
@@ -74,7 +74,7 @@ def adapter_info(name: str) -> AdapterInfo:
     """The ``AdapterInfo`` of ``name``; unknown names raise with a did-you-mean."""
     known = available_adapters()
     if name not in known:
-        raise RegistryError(_unknown_message("model", name, list(known)))
+        raise RegistryError(unknown_message("model", name, list(known)))
     return known[name]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
 
 from ..runner import evaluate_member
@@ -22,11 +23,12 @@ def run_points(ctx: RunContext) -> RunOutcome:
     columns = variant_columns(ctx.members)
     frames = []
     for member in ctx.members:
-        drivers = {c: cases[c].to_numpy(float) for c in inputs if c in member.drivers}
+        drivers = {c: _filled(cases[c], member.drivers[c]) for c in inputs if c in member.drivers}
+        defaults = dict(zip(member.adapter.parameter_names, member.theta(1)[0]))
         params = {
-            c[len(PARAM_PREFIX):]: cases[c].to_numpy(float)
+            name: _filled(cases[c], defaults[name])
             for c in inputs
-            if c.startswith(PARAM_PREFIX) and c[len(PARAM_PREFIX):] in member.adapter.parameter_names
+            if c.startswith(PARAM_PREFIX) and (name := c[len(PARAM_PREFIX):]) in defaults
         }
         start = time.perf_counter()
         result = evaluate_member(member, len(cases), drivers, params, ctx.executor)
@@ -42,3 +44,8 @@ def run_points(ctx: RunContext) -> RunOutcome:
     write_csv(ctx.out_dir / "points.csv", table[ordered])
     outcome.files.append("points.csv")
     return outcome
+
+
+def _filled(column: pd.Series, fallback: float) -> np.ndarray:
+    """Case values with empty cells replaced by the member's own value."""
+    return column.fillna(fallback).to_numpy(float)

@@ -87,14 +87,19 @@ def _yaml_path(parts: list[str]) -> str:
 def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: Context) -> Scenario:
     check_keys(data, TOP_KEYS, "", ctx)
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        ctx.add("schema_version", f"must be {SCHEMA_VERSION}; got {version!r}", f"add `schema_version: {SCHEMA_VERSION}`")
+    if "schema_version" not in data:
+        ctx.add("", "missing required key 'schema_version'", f"add `schema_version: {SCHEMA_VERSION}`")
+    elif version != SCHEMA_VERSION:
+        ctx.add("schema_version", f"must be {SCHEMA_VERSION}; got {version!r}", f"write `schema_version: {SCHEMA_VERSION}`")
     name = data.get("name")
     if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
         ctx.add("name", f"must be a name of letters, digits, '_' or '-'; got {name!r}", "e.g. `name: beta_sweep`")
         name = path.stem
     kind = read_choice(data, "kind", KINDS, None, ctx) or "sobol"
-    seed = read_int(data.get("seed"), "seed", ctx, 1, "set `seed:` to a positive integer, e.g. 20240611") or 1
+    seed_hint = "set `seed:` to a positive integer, e.g. 20240611"
+    if "seed" not in data:
+        ctx.add("", "missing required key 'seed'", seed_hint)
+    seed = (read_int(data["seed"], "seed", ctx, 1, seed_hint) if "seed" in data else None) or 1
     models = build_models(data.get("models"), ctx)
     baseline = build_baseline(data.get("baseline", {}), ctx)
     drivers = build_drivers(data.get("drivers", {}), ctx) if "drivers" in data else ()
@@ -150,6 +155,8 @@ def _case_row(row: dict, where: str, ctx: Context) -> dict[str, Any]:
         if key == "case_id":
             out[key] = str(raw)
             continue
+        if raw is None or raw == "":
+            continue  # an empty cell takes the baseline (driver) or the default (parameter)
         try:
             value = float(raw)
         except (TypeError, ValueError):

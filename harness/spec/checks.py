@@ -119,7 +119,7 @@ def check_sampled_ranges(members: list[Member], drivers: tuple[DriverRange, ...]
     """Sampled ranges fit every member's declared domain, corners of the box included."""
     known = [d for d in drivers if d.name in DRIVERS]
     for d in known:
-        if not any(d.name in m.drivers for m in members):
+        if members and not any(d.name in m.drivers for m in members):  # none: models already reported
             ctx.add(d.path, f"driver {d.name!r} is represented by none of the models",
                     "remove it or add a model that represents it", at_key=True)
     for m in members:

@@ -119,7 +119,9 @@ class Context:
     def add(self, path: str, message: str, hint: str = "", at_key: bool = False) -> None:
         if any(path == o or path.startswith(o + ".") or path.startswith(o + "[") for o in self.overridden):
             message += " (set with --set)"
-        self.issues.append(SpecIssue(path, message, hint, *self.where(path, at_key)))
+        issue = SpecIssue(path, message, hint, *self.where(path, at_key))
+        if issue not in self.issues:  # e.g. the same rule failing for each variant of a model
+            self.issues.append(issue)
 
 
 # -- small typed readers -----------------------------------------------------------------------

@@ -17,6 +17,8 @@ from . import equations as eq
 from .parameters import FAILING_CASE, PARAMETERS, REFERENCE_CASES
 
 _INF = float("inf")
+#: turnover-time parameter of each pool, in pool order (L2 and L3 share one)
+_TAU_OF_POOL = ("tau_cwd", "tau_l1", "tau_l2_l3", "tau_l2_l3", "tau_s1", "tau_s2", "tau_s3")
 _POOL_TEXT = {
     "cwd": ("coarse woody debris", "litter"),
     "l1": ("metabolic litter", "litter"),
@@ -102,17 +104,23 @@ class Clm5FirstOrderAdapter(BaseAdapter):
     def _system(self, theta: np.ndarray, forcing: np.ndarray) -> _System:
         p = dict(zip(self.parameter_names, theta.T))
         d = dict(zip(self.driver_names, forcing.T))
-        f_s1s2 = np.where(np.isnan(p["f_s1s2"]), eq.s1_to_s2_fraction(d["sand"], p["f_s1s3"]), p["f_s1s2"])
+        texture_rule = eq.s1_to_s2_fraction(d["sand"], p["f_s1s3"])
+        f_s1s2 = np.where(np.isnan(p["f_s1s2"]), texture_rule, p["f_s1s2"])
         a = eq.transfer_matrix(
             p["f_l1s1"], p["f_l2s1"], p["f_l3s2"], f_s1s2, p["f_s1s3"], p["f_s2s1"], p["f_s2s3"],
             p["f_s3s1"], p["cwd_fcel"], d["cue_scale"],
         )
-        tau = [p["tau_cwd"], p["tau_l1"], p["tau_l2_l3"], p["tau_l2_l3"], p["tau_s1"], p["tau_s2"], p["tau_s3"]]
-        r_t = eq.temperature_scalar(d["temperature"], p["q10"], p["q10_froz"], **self._options)
-        psi = np.where(np.isnan(p["psi_mpa"]), eq.soil_water_potential(d["moisture"], d["sand"], d["clay"]),
-                       p["psi_mpa"])
+        tau = [p[name] for name in _TAU_OF_POOL]
+        options = self._options
+        r_t = eq.temperature_scalar(
+            d["temperature"], p["q10"], p["q10_froz"],
+            normalize_q10=options["normalize_q10"], use_century_tfunc=options["use_century_tfunc"],
+        )
+        from_theta = eq.soil_water_potential(d["moisture"], d["sand"], d["clay"])
+        psi = np.where(np.isnan(p["psi_mpa"]), from_theta, p["psi_mpa"])
         # no water potential at all (moisture absent, psi_mpa unset): moisture not represented
-        r_w = np.where(np.isnan(psi), 1.0, eq.moisture_scalar(psi, p["psi_min"], p["psi_max"], p["w_scaling"]))
+        r_w = eq.moisture_scalar(psi, p["psi_min"], p["psi_max"], p["w_scaling"])
+        r_w = np.where(np.isnan(psi), 1.0, r_w)
         xi = np.where(np.isnan(p["xi_fixed"]), r_t * r_w, p["xi_fixed"])
         inputs = eq.input_vector(d["c_input"], p["f_wood"], p["f_lab"], p["f_cel"], p["f_lig"])
         return _System(inputs, a, 1.0 / np.column_stack(tau), xi, r_t, r_w, psi)
@@ -134,8 +142,8 @@ class Clm5FirstOrderAdapter(BaseAdapter):
         found = [
             violation(
                 ~((retained[:, j] > 0.0) & (retained[:, j] < 1.0)),
-                f"cue_scale={{s:g}} takes the retained fraction of {name} to {{e:.6g}} (unscaled "
-                f"{{e0:.6g}}); it must lie in (0, 1)",
+                f"retained fraction of {name} = cue_scale {{s:g}} x {{e0:.6g}} (unscaled) = {{e:.6g}}; "
+                "it must lie in (0, 1)",
                 s=scale, e=retained[:, j], e0=retained[:, j] / scale,
             )
             for j, name in enumerate(eq.POOL_NAMES)

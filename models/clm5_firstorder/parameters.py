@@ -7,8 +7,6 @@ one, widened to contain the CLM5 default; strictly positive quantities have an o
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from harness.adapter import Parameter, ReferenceCase
 
 CLM5 = "Lawrence et al. (2019) JAMES 11, 4245-4287, doi:10.1029/2018MS001583; CLM5 Technical Note"
@@ -18,6 +16,7 @@ PRODA = "prior of Tao et al. (2023) Nature 618, 981-985, doi:10.1038/s41586-023-
 SPEC = "docs/models/clm5_firstorder.md"
 
 _OPEN_LOW = (True, False)
+_PFT = f"{CLM5} (PFT table)"
 
 
 def _tau(name: str, default: float, bounds: tuple[float, float], what: str) -> Parameter:
@@ -51,7 +50,9 @@ PARAMETERS: tuple[Parameter, ...] = (
     _transfer("f_s1s3", 0.004, (0.0, 0.05), "S1 -> S3"),
     _transfer("f_s2s1", 0.42, (0.1, 0.74), "S2 -> S1"),
     _transfer("f_s2s3", 0.03, (0.0, 0.1), "S2 -> S3"),
-    _transfer("f_s3s1", 0.45, (0.0, 0.9), "S3 -> S1"),
+    # S3's only exit to the system: 0 would make S3 respire all it receives (spec (g): every
+    # retained fraction in (0, 1)), so the PRODA prior [0, 0.9] is opened at 0
+    _transfer("f_s3s1", 0.45, (0.0, 0.9), "S3 -> S1", open_bounds=_OPEN_LOW),
     Parameter("cwd_fcel", "1", 0.76, (0.5, 1.0), "fraction of CWD fragmentation entering L2 (rest L3)",
               f"{CLM5}; bounds: {PRODA}"),
     Parameter("q10", "1", 1.5, (1.2, 3.0), "Q10 of decomposition above 0 degC (reference 25 degC)",
@@ -65,9 +66,9 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("w_scaling", "1", 1.0, (0.0, 5.0), "multiplier on r_W, product capped at 1",
               f"{PRODA}", open_bounds=_OPEN_LOW),
     Parameter("f_wood", "1", 0.0, (0.0, 1.0), "fraction of c_input entering CWD", CLM5),
-    Parameter("f_lab", "1", 0.25, (0.0, 1.0), "labile (L1) share of non-woody input", f"{CLM5} (PFT table)"),
-    Parameter("f_cel", "1", 0.50, (0.0, 1.0), "cellulose (L2) share of non-woody input", f"{CLM5} (PFT table)"),
-    Parameter("f_lig", "1", 0.25, (0.0, 1.0), "lignin (L3) share of non-woody input", f"{CLM5} (PFT table)"),
+    Parameter("f_lab", "1", 0.25, (0.0, 1.0), "labile (L1) share of non-woody input", _PFT),
+    Parameter("f_cel", "1", 0.50, (0.0, 1.0), "cellulose (L2) share of non-woody input", _PFT),
+    Parameter("f_lig", "1", 0.25, (0.0, 1.0), "lignin (L3) share of non-woody input", _PFT),
     Parameter("xi_fixed", "1", float("nan"), (0.0, 5.0), "overrides xi = r_T r_W when set (NaN: unset)",
               f"{SPEC} (d); {CLM5}", open_bounds=_OPEN_LOW, optional=True),
     Parameter("psi_mpa", "MPa", float("nan"), (-100.0, 0.0), "soil water potential overriding the "
@@ -76,43 +77,25 @@ PARAMETERS: tuple[Parameter, ...] = (
 )
 
 
-def _printed_cases(name: str, source: str, drivers: dict[str, float], printed: dict[str, str],
-                   parameters: dict[str, float] | None = None) -> tuple[ReferenceCase, ...]:
-    """One ``ReferenceCase`` per number of significant digits printed in the spec's table.
-
-    Values are transcribed verbatim as strings, so each one is compared with rtol 1e-5 plus half a
-    unit in its own last printed digit (never more); a printed ``0`` must match exactly.
-    """
-    by_digits: dict[int, dict[str, float]] = {}
-    for key, text in printed.items():
-        value = Decimal(text)
-        digits = 0 if value == 0 else len(value.as_tuple().digits)
-        by_digits.setdefault(digits, {})[key] = float(value)
-    return tuple(
-        ReferenceCase(
-            f"{name} ({digits} significant digits)" if digits else f"{name} (exact zeros)",
-            drivers, expected, source, rtol=1e-5, parameters=parameters or {},
-            sig_digits=digits or None,
-        )
-        for digits, expected in sorted(by_digits.items())
-    )
-
-
 _EXAMPLE = {"c_input": 500.0, "sand": 40.0, "temperature": 10.0}
 _PSI = {"psi_mpa": -0.05}
 _H = f"{SPEC} (h)"
 
+#: values transcribed as printed in the spec: each is met within rtol 1e-5 plus half a unit of its
+#: last printed digit (``ReferenceCase.checks``); a printed 0 must match exactly
 REFERENCE_CASES: tuple[ReferenceCase, ...] = (
-    *_printed_cases("example T=10 degC, psi=-0.05 MPa", _H, _EXAMPLE, {
+    ReferenceCase("example T=10 degC, psi=-0.05 MPa", _EXAMPLE, {
         "pool.cwd": "0", "pool.l1": "27.573", "pool.l2": "208.207", "pool.l3": "104.103",
         "pool.s1": "153.644", "pool.s2": "4382.103", "pool.s3": "6839.783", "soc": "11375.53",
         "litter": "339.883", "soc_total": "11715.41", "respiration": "500.000",
         "cue_bulk": "0.498572",
-    }, _PSI),
-    *_printed_cases("xi = N: T=25 degC, moisture absent", _H, {**_EXAMPLE, "temperature": 25.0},
-                    {"soc": "3396.97"}),
-    *_printed_cases("example at 0 % sand", _H, {**_EXAMPLE, "sand": 0.0}, {"soc": "17137.62"}, _PSI),
-    *_printed_cases("example at 100 % sand", _H, {**_EXAMPLE, "sand": 100.0}, {"soc": "5457.60"}, _PSI),
+    }, _H, rtol=1e-5, parameters=_PSI),
+    ReferenceCase("xi = N: T=25 degC, moisture absent", {**_EXAMPLE, "temperature": 25.0},
+                  {"soc": "3396.97"}, _H, rtol=1e-5),
+    ReferenceCase("example at 0 % sand", {**_EXAMPLE, "sand": 0.0}, {"soc": "17137.62"}, _H,
+                  rtol=1e-5, parameters=_PSI),
+    ReferenceCase("example at 100 % sand", {**_EXAMPLE, "sand": 100.0}, {"soc": "5457.60"}, _H,
+                  rtol=1e-5, parameters=_PSI),
 )
 
 #: in every column's bounds, but cue_scale 1.3 takes S1's retained fraction at 0 % sand to 1.079

@@ -1,0 +1,749 @@
+"""The public contract suite: checks every model adapter must pass.
+
+In the style of scikit-learn's ``estimator_checks``: each ``check_*`` function takes an adapter
+instance, tests one rule of the adapter contract (``docs/style.md`` sections 2 and 4), states
+that rule in its docstring and raises ``AssertionError`` whose message states the rule, what was
+found and how to fix it. Adapter authors run the suite themselves::
+
+    from harness.testing import check_adapter
+    check_adapter(MyAdapter())
+
+or, in pytest, one test per adapter and check::
+
+    @parametrize_with_adapter_checks([MyAdapter()], expected_failures=KNOWN_FAILURES)
+    def test_contract(adapter, check):
+        check(adapter)
+
+Every check is deterministic. Sample batches have ``_N_ROWS`` rows built from the adapter's own
+metadata: row 0 at the defaults (a driver without a default is centred in its valid range), the
+other rows drawn with ``numpy.random.default_rng(_SEED)`` within ±10 % of each parameter's
+default and ±20 % of each driver's, clipped into the declared bounds and kept inside the
+adapter's cross-constraints, so that rows are physically sensible. Rows are compared bit for
+bit (NaN matches NaN).
+"""
+
+from __future__ import annotations
+
+import pickle
+import textwrap
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .adapter import (
+    REQUIRED_FLUXES,
+    BaseAdapter,
+    Driver,
+    Parameter,
+    ReferenceCase,
+    Status,
+    SteadyStateResult,
+    metadata_problems,
+)
+from .errors import DriverError, ParameterError, unknown_message
+
+__all__ = [
+    "ALL_CHECKS",
+    "check_adapter",
+    "check_bad_row_isolated",
+    "check_batch_equals_loop",
+    "check_deterministic",
+    "check_mass_balance",
+    "check_metadata_complete",
+    "check_no_input_mutation",
+    "check_out_of_domain_rejected",
+    "check_pickle_roundtrip",
+    "check_positivity",
+    "check_reference_values",
+    "check_row_order_invariance",
+    "check_steady_state_fixed_point",
+    "parametrize_with_adapter_checks",
+]
+
+#: seed of every sample batch, so that the suite is deterministic
+_SEED = 20240611
+#: rows per sample batch: enough to mix rows, few enough that row-by-row solves stay cheap (<= 8)
+_N_ROWS = 6
+#: the row replaced by an out-of-domain or failing row; valid rows remain on both sides of it
+_BAD_ROW = 2
+#: half-width of parameter samples relative to the default: a spread, inside published ranges
+_PARAMETER_SPREAD = 0.1
+#: half-width of driver samples relative to the default: a spread of sites, still sensible
+_DRIVER_SPREAD = 0.2
+#: largest max|dX/dt| / c_input at a steady state [1]; BaseAdapter's default ``residual_rtol``
+_FIXED_POINT_RTOL = 1e-8
+#: largest carbon imbalance / c_input [1]: adding a handful of fluxes of order c_input in
+#: float64 loses ~1e-15, so anything above 1e-9 is a missing or double-counted flux
+_MASS_BALANCE_RTOL = 1e-9
+#: factors on the steady pools where the balance is also checked away from the steady state
+_POOL_FACTORS = (0.5, 1.5)
+#: distance beyond a closed bound, relative to max(|bound|, 1): "just outside", and still
+#: visible when the rejection message prints the value to 6 significant digits
+_OUTSIDE_STEP = 1e-3
+#: problems listed in one failure message before "... and N more"
+_MAX_LISTED = 10
+
+Check = Callable[[BaseAdapter], None]
+
+
+# -- sample inputs -------------------------------------------------------------------------------
+def _centre(default: float | None, bounds: tuple[float, float]) -> float:
+    """Where a column is sampled: its default, else the middle (or a finite side) of its range."""
+    lo, hi = bounds
+    if default is not None:
+        return float(default)
+    if np.isfinite(lo) and np.isfinite(hi):
+        return 0.5 * (lo + hi)
+    if np.isfinite(lo):
+        return lo + max(abs(lo), 1.0)
+    if np.isfinite(hi):
+        return hi - max(abs(hi), 1.0)
+    return 0.0
+
+
+def _spread(rng: np.random.Generator, meta: Parameter | Driver, centre: float, spread: float) -> np.ndarray:
+    """``_N_ROWS`` values: ``centre`` first, then ``centre`` ± ``spread`` (relative), in bounds."""
+    bounds = meta.bounds if isinstance(meta, Parameter) else meta.valid_range
+    values = np.clip(centre * (1.0 + spread * rng.uniform(-1.0, 1.0, _N_ROWS)), *bounds)
+    values[0] = centre
+    return np.where(meta.contains(values), values, centre)  # a value clipped onto an open bound
+
+
+def _sample_inputs(adapter: BaseAdapter) -> tuple[np.ndarray, np.ndarray]:
+    """``theta`` (n, n_params) and ``forcing`` (n, n_drivers) around the declared defaults."""
+    rng = np.random.default_rng(_SEED)
+    theta = adapter.default_theta(_N_ROWS)
+    for j, par in enumerate(adapter.parameters):
+        theta[:, j] = _spread(rng, par, theta[0, j], _PARAMETER_SPREAD)
+    unset = {d.name: _centre(d.default, d.valid_range) for d in adapter.drivers if d.default is None}
+    forcing = adapter.make_forcing(_N_ROWS, **unset)
+    for j, drv in enumerate(adapter.drivers):
+        forcing[:, j] = _spread(rng, drv, forcing[0, j], _DRIVER_SPREAD)
+    _respect_cross_constraints(adapter, theta, forcing)
+    return theta, forcing
+
+
+def _in_domain(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray) -> np.ndarray:
+    return adapter.check_domain(theta, forcing)[0] == Status.OK
+
+
+def _respect_cross_constraints(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray) -> None:
+    """Keep sample rows inside the adapter's cross-constraints, in place.
+
+    A column whose spread alone breaks a constraint (e.g. fractions that must sum to 1) stays
+    at its centre (row 0); a row that still breaks one (two spreads combined) becomes row 0.
+    """
+    for which, inputs in enumerate((theta, forcing)):
+        for j in range(inputs.shape[1]):
+            trial = [np.repeat(theta[:1], _N_ROWS, axis=0), np.repeat(forcing[:1], _N_ROWS, axis=0)]
+            trial[which][:, j] = inputs[:, j]
+            if not _in_domain(adapter, *trial).all():
+                inputs[:, j] = inputs[0, j]
+    outside = ~_in_domain(adapter, theta, forcing)
+    theta[outside], forcing[outside] = theta[0], forcing[0]
+
+
+def _case_inputs(adapter: BaseAdapter, case: ReferenceCase) -> tuple[np.ndarray, np.ndarray]:
+    """The single row (``theta``, ``forcing``) a declared case describes."""
+    try:
+        return adapter.default_theta(1, **case.parameters), adapter.make_forcing(1, **case.drivers)
+    except (ParameterError, DriverError) as exc:
+        raise _failure(
+            adapter, f"case {case.name!r} must name declared inputs and every driver without a default",
+            [str(exc)], "correct the case's parameters and drivers",
+        ) from exc
+
+
+# -- solving and comparing -----------------------------------------------------------------------
+def _solve(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray) -> SteadyStateResult:
+    """``adapter.steady_state`` on copies, so an adapter that mutates cannot corrupt the check."""
+    return adapter.steady_state(theta.copy(), forcing.copy())
+
+
+def _stack(parts: Sequence[SteadyStateResult]) -> SteadyStateResult:
+    return SteadyStateResult(
+        np.vstack([p.pools for p in parts]),
+        np.vstack([p.outputs for p in parts]),
+        np.concatenate([p.status for p in parts]),
+        np.concatenate([p.message for p in parts]),
+        parts[0].pool_names,
+        parts[0].output_names,
+    )
+
+
+def _solve_alone(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray) -> SteadyStateResult:
+    """Every row solved in a batch of its own, stacked back into one result."""
+    return _stack([_solve(adapter, theta[[i]], forcing[[i]]) for i in range(theta.shape[0])])
+
+
+def _take(result: SteadyStateResult, rows: Sequence[int] | np.ndarray) -> SteadyStateResult:
+    rows = np.asarray(rows, dtype=int)
+    return SteadyStateResult(
+        result.pools[rows], result.outputs[rows], result.status[rows], result.message[rows],
+        result.pool_names, result.output_names,
+    )
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise bit identity of float arrays (NaN matches NaN; 0.0 does not match -0.0)."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    return (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
+
+
+def _status_text(result: SteadyStateResult, row: int) -> str:
+    code = int(result.status[row])
+    try:
+        name = Status(code).name
+    except ValueError:
+        name = f"undeclared status {code}"
+    return f"{name} ({result.message[row]})" if result.message[row] else name
+
+
+def _mismatches(got: SteadyStateResult, want: SteadyStateResult, labels: Sequence[str]) -> list[str]:
+    """Rows of ``got`` that differ from ``want`` in status, message or any bit of a value."""
+    names = [f"pool.{n}" for n in got.pool_names] + list(got.output_names)
+    ours, theirs = np.hstack([got.pools, got.outputs]), np.hstack([want.pools, want.outputs])
+    same = _same(ours, theirs)
+    problems = []
+    for k, label in enumerate(labels):
+        if got.status[k] != want.status[k] or got.message[k] != want.message[k]:
+            problems.append(f"{label}: status {_status_text(got, k)} vs {_status_text(want, k)}")
+        problems += [
+            f"{label}: {names[c]} = {float(ours[k, c])!r} vs {float(theirs[k, c])!r}"
+            for c in np.flatnonzero(~same[k])
+        ]
+    return problems
+
+
+def _assert_identical(
+    adapter: BaseAdapter, got: SteadyStateResult, want: SteadyStateResult, labels: Sequence[str],
+    rule: str, fix: str,
+) -> None:
+    """Raise unless ``got`` and ``want`` (aligned row by row) are bit-identical."""
+    problems = _mismatches(got, want, labels)
+    if problems:
+        raise _failure(adapter, rule, problems, fix)
+
+
+def _rows(rows: Iterable[int]) -> list[str]:
+    return [f"row {i}" for i in rows]
+
+
+def _failure(
+    adapter: BaseAdapter, rule: str, problems: Sequence[str], fix: str, limit: int | None = _MAX_LISTED
+) -> AssertionError:
+    """One failure message: the rule, what broke it (one line per problem), and the fix."""
+    shown = list(problems if limit is None else problems[:limit])
+    if len(shown) < len(problems):
+        shown.append(f"... and {len(problems) - len(shown)} more")
+    lines = [f"{_label(adapter)}: {rule}. Found:", *(f"  {p}" for p in shown), f"Fix: {fix}."]
+    return AssertionError("\n".join(lines))
+
+
+def _label(adapter: BaseAdapter) -> str:
+    """``name`` plus the options that differ from their defaults, e.g. ``m[beta=2.0]``."""
+    name = adapter.name or type(adapter).__name__
+    changed = [f"{o.name}={adapter.get_options()[o.name]}" for o in adapter.options
+               if adapter.get_options()[o.name] != o.default]
+    return f"{name}[{','.join(changed)}]" if changed else name
+
+
+def _rebuild(adapter: BaseAdapter, options: Mapping[str, Any]) -> BaseAdapter:
+    """A fresh instance of the adapter's class built with ``options``."""
+    try:
+        return type(adapter)(**options)
+    except Exception as exc:
+        raise _failure(
+            adapter, "an adapter must rebuild from its options", [f"{type(exc).__name__}: {exc}"],
+            "accept every option get_options() returns as a keyword argument of __init__",
+        ) from exc
+
+
+def _instance_for(adapter: BaseAdapter, options: Mapping[str, Any]) -> BaseAdapter:
+    """The instance a declared case runs on: ``adapter`` if built with the defaults updated by
+    ``options``, else a fresh ``type(adapter)(**options)``."""
+    model = _rebuild(adapter, options)
+    return adapter if model.get_options() == adapter.get_options() else model
+
+
+class _Solved(NamedTuple):
+    """The OK rows of the sample batch: their inputs, pools and result."""
+
+    rows: np.ndarray
+    theta: np.ndarray
+    forcing: np.ndarray
+    pools: np.ndarray
+    result: SteadyStateResult
+
+
+def _solved_sample(adapter: BaseAdapter) -> _Solved:
+    """Solve the sample batch; raise unless at least one row reaches an OK steady state."""
+    theta, forcing = _sample_inputs(adapter)
+    result = _solve(adapter, theta, forcing)
+    rows = np.flatnonzero(result.ok)
+    if rows.size == 0:
+        raise _failure(
+            adapter, "sample rows around the declared defaults must reach a steady state",
+            [f"row {i}: {_status_text(result, i)}" for i in range(_N_ROWS)],
+            "make the defaults (parameters ±10 %, drivers ±20 %) a solvable point of the model",
+        )
+    return _Solved(rows, theta[rows], forcing[rows], result.pools[rows], _take(result, rows))
+
+
+def _c_input(adapter: BaseAdapter, forcing: np.ndarray) -> np.ndarray:
+    if "c_input" not in adapter.driver_names:
+        raise _failure(
+            adapter, "every adapter must represent the driver c_input", ["no driver 'c_input'"],
+            "declare Driver('c_input', 'g C m-2 yr-1', ...)",
+        )
+    return forcing[:, adapter.driver_names.index("c_input")]
+
+
+def _tendencies(
+    adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray, pools: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``adapter.tendencies`` with the required fluxes checked and broadcast to (n,)."""
+    dpools, fluxes = adapter.tendencies(theta, forcing, pools)
+    missing = [name for name in REQUIRED_FLUXES if name not in fluxes]
+    if missing:
+        raise _failure(
+            adapter, f"tendencies must return the fluxes {', '.join(REQUIRED_FLUXES)}",
+            [f"missing {', '.join(missing)}"],
+            "add each missing flux [g C m-2 yr-1] to the dict _tendencies returns (zeros if absent)",
+        )
+    n_sets = theta.shape[0]
+    return np.asarray(dpools, dtype=float), {
+        name: np.broadcast_to(np.asarray(fluxes[name], dtype=float), (n_sets,))
+        for name in REQUIRED_FLUXES
+    }
+
+
+def _excess(
+    values: np.ndarray, scale: np.ndarray, rows: np.ndarray, what: str, rtol: float
+) -> list[str]:
+    """One line per row where ``|values| > rtol * scale``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.abs(values) / scale
+    return [
+        f"row {rows[k]}: {what} = {values[k]:.3g} g C m-2 yr-1 = {relative[k]:.3g} c_input"
+        for k in np.flatnonzero(~(relative <= rtol))
+    ]
+
+
+# -- the checks ----------------------------------------------------------------------------------
+def check_metadata_complete(adapter: BaseAdapter) -> None:
+    """Declared metadata is complete and consistent.
+
+    Names, description, reference and steady-state method are set; parameter, driver and pool
+    names are unique snake_case; every parameter has units, description, reference and a default
+    inside its bounds; drivers, pool kinds and outputs come from the shared vocabulary in its
+    units (:func:`harness.adapter.metadata_problems`).
+    """
+    problems = metadata_problems(adapter)
+    if problems:
+        raise _failure(
+            adapter, "declared metadata must be complete and use the shared vocabulary", problems,
+            "declare each item named above on the adapter class", limit=None,
+        )
+
+
+def check_batch_equals_loop(adapter: BaseAdapter) -> None:
+    """A batched call is bit-identical to solving each row on its own."""
+    theta, forcing = _sample_inputs(adapter)
+    batch, alone = _solve(adapter, theta, forcing), _solve_alone(adapter, theta, forcing)
+    _assert_identical(
+        adapter, batch, alone, _rows(range(_N_ROWS)),
+        "each row of a batch must be bit-identical to the same row solved alone (batch vs alone)",
+        "compute every row from its own inputs only: no batch statistics, shared convergence "
+        "tests or warm starts across rows",
+    )
+
+
+def check_row_order_invariance(adapter: BaseAdapter) -> None:
+    """Reversing the rows of a batch reverses the results, bit for bit."""
+    theta, forcing = _sample_inputs(adapter)
+    order = np.arange(_N_ROWS)[::-1]
+    backwards = _solve(adapter, theta[order], forcing[order])
+    _assert_identical(
+        adapter, backwards, _take(_solve(adapter, theta, forcing), order),
+        [f"row {k} (row {i} before reversal)" for k, i in enumerate(order)],
+        "reordering the rows of a batch must reorder the results identically (reversed vs original)",
+        "never let a row's result depend on its position or on the rows before it",
+    )
+
+
+def check_deterministic(adapter: BaseAdapter) -> None:
+    """Repeated calls, and a fresh instance built from ``get_options()``, are bit-identical."""
+    theta, forcing = _sample_inputs(adapter)
+    first = _solve(adapter, theta, forcing)
+    fix = "keep no state that changes between calls (counters, caches, unseeded random numbers)"
+    _assert_identical(
+        adapter, _solve(adapter, theta, forcing), first, _rows(range(_N_ROWS)),
+        "the same inputs must give bit-identical results on a second call (second vs first)", fix,
+    )
+    fresh = _solve(_rebuild(adapter, adapter.get_options()), theta, forcing)
+    _assert_identical(
+        adapter, fresh, first, _rows(range(_N_ROWS)),
+        "a fresh instance with the same options must give bit-identical results (fresh vs first)", fix,
+    )
+
+
+def _changed(
+    method: str, names: Sequence[str], arrays: Sequence[np.ndarray], saved: Sequence[np.ndarray]
+) -> list[str]:
+    """One line per argument of ``method`` that differs from its saved copy."""
+    return [
+        f"{method} changed {np.count_nonzero(~_same(array, copy))} entries of its argument {name}"
+        for name, array, copy in zip(names, arrays, saved, strict=True)
+        if not _same(array, copy).all()
+    ]
+
+
+def check_no_input_mutation(adapter: BaseAdapter) -> None:
+    """``steady_state`` and ``tendencies`` leave their input arrays unchanged."""
+    theta, forcing = _sample_inputs(adapter)
+    saved = (theta.copy(), forcing.copy())
+    result = adapter.steady_state(theta, forcing)
+    problems = _changed("steady_state", ("theta", "forcing"), (theta, forcing), saved)
+    ok = result.ok
+    if ok.any():
+        inputs = (saved[0][ok], saved[1][ok], result.pools[ok].copy())
+        kept = [array.copy() for array in inputs]
+        adapter.tendencies(*inputs)
+        problems += _changed("tendencies", ("theta", "forcing", "pools"), inputs, kept)
+    if problems:
+        raise _failure(
+            adapter, "a call must not modify its input arrays", problems,
+            "work on copies (np.array(x, copy=True)) instead of writing into the caller's arrays",
+        )
+
+
+def check_steady_state_fixed_point(adapter: BaseAdapter) -> None:
+    """At every returned OK steady state the tendencies vanish: max|dX/dt| <= 1e-8 * c_input."""
+    solved = _solved_sample(adapter)
+    dpools, _ = _tendencies(adapter, solved.theta, solved.forcing, solved.pools)
+    residual = np.abs(dpools).max(axis=1) / _c_input(adapter, solved.forcing)
+    worst = np.abs(dpools).argmax(axis=1)
+    problems = [
+        f"row {row}: max|dX/dt|/c_input = {residual[k]:.3g} (pool {adapter.pool_names[worst[k]]})"
+        for k, row in enumerate(solved.rows)
+        if not residual[k] <= _FIXED_POINT_RTOL
+    ]
+    if problems:
+        fix = "solve to that tolerance, with _steady_state and _tendencies using the same equations and units"
+        if adapter.residual_rtol > _FIXED_POINT_RTOL:
+            fix += (f"; residual_rtol = {adapter.residual_rtol:g} lets BaseAdapter accept these rows, "
+                    f"lower it to {_FIXED_POINT_RTOL:g}")
+        raise _failure(
+            adapter, f"tendencies must vanish at a returned steady state (max|dX/dt| <= "
+            f"{_FIXED_POINT_RTOL:g} c_input)", problems, fix,
+        )
+
+
+def check_mass_balance(adapter: BaseAdapter) -> None:
+    """Carbon is conserved: sum(dX/dt) = c_input - respiration - leaching, within 1e-9 c_input.
+
+    Checked at the OK steady states and at pools scaled by factors in [0.5, 1.5], using the
+    fluxes returned by ``tendencies``. At the steady state, respiration + leaching = c_input.
+    """
+    solved = _solved_sample(adapter)
+    c_input = _c_input(adapter, solved.forcing)
+    factors = np.random.default_rng(_SEED).uniform(*_POOL_FACTORS, solved.pools.shape)
+    problems: list[str] = []
+    for state, pools in (("steady state", solved.pools), ("perturbed pools", solved.pools * factors)):
+        dpools, fluxes = _tendencies(adapter, solved.theta, solved.forcing, pools)
+        outflow = fluxes["respiration"] + fluxes["leaching"]
+        error = dpools.sum(axis=1) - (c_input - outflow)
+        what = f"sum(dX/dt) - (c_input - respiration - leaching) at the {state}"
+        problems += _excess(error, c_input, solved.rows, what, _MASS_BALANCE_RTOL)
+        if state == "steady state":
+            what = "respiration + leaching - c_input at the steady state"
+            problems += _excess(outflow - c_input, c_input, solved.rows, what, _MASS_BALANCE_RTOL)
+    if problems:
+        raise _failure(
+            adapter, f"carbon must be conserved to {_MASS_BALANCE_RTOL:g} c_input", problems,
+            "report every carbon loss in the fluxes respiration or leaching, each exactly once, "
+            "and return a steady state where they sum to c_input",
+        )
+
+
+def check_positivity(adapter: BaseAdapter) -> None:
+    """OK rows have pools >= 0, respiration >= 0 and, if output, 0 < cue_bulk < 1."""
+    solved = _solved_sample(adapter)
+    _, fluxes = _tendencies(adapter, solved.theta, solved.forcing, solved.pools)
+    values = {f"pool.{n}": solved.pools[:, j] for j, n in enumerate(adapter.pool_names)}
+    values["respiration"] = fluxes["respiration"]
+    admissible = {name: column >= 0 for name, column in values.items()}
+    if "cue_bulk" in adapter.outputs:
+        values["cue_bulk"] = cue = solved.result.output("cue_bulk")
+        admissible["cue_bulk"] = (cue > 0) & (cue < 1)
+    problems = [
+        f"row {solved.rows[k]}: {name} = {float(values[name][k])!r}"
+        for name, ok in admissible.items()
+        for k in np.flatnonzero(~ok)
+    ]
+    if problems:
+        raise _failure(
+            adapter, "OK rows need pools >= 0, respiration >= 0 and 0 < cue_bulk < 1", problems,
+            "reject the inputs that cause this (bounds or _domain_violations) or fix the equations",
+        )
+
+
+def _just_outside(bounds: tuple[float, float], open_bounds: tuple[bool, bool]) -> list[float]:
+    """Values just beyond each finite bound: the bound itself if open, else a step past it."""
+    return [
+        float(bound) if is_open else float(bound) + sign * _OUTSIDE_STEP * max(abs(bound), 1.0)
+        for bound, is_open, sign in zip(bounds, open_bounds, (-1.0, 1.0), strict=True)
+        if np.isfinite(bound)
+    ]
+
+
+def _rejection_problems(result: SteadyStateResult, name: str, value: float) -> list[str]:
+    """Why row ``_BAD_ROW`` of ``result`` is not a proper rejection of ``name=value``."""
+    label = f"{name}={value!r} in row {_BAD_ROW}"
+    if result.status[_BAD_ROW] != Status.OUT_OF_DOMAIN:
+        return [f"{label}: status {_status_text(result, _BAD_ROW)}, expected OUT_OF_DOMAIN"]
+    text = str(result.message[_BAD_ROW])
+    if name not in text or not any(v in text for v in (repr(value), f"{value:g}")):
+        return [f"{label}: message {text!r} does not name the input and its value"]
+    return []
+
+
+def check_out_of_domain_rejected(adapter: BaseAdapter) -> None:
+    """A row just outside a declared bound is rejected; the other rows are untouched.
+
+    For each finite bound of each parameter and driver, one sample row gets a value just
+    outside it. That row must get ``OUT_OF_DOMAIN`` and a message naming the input and the
+    value; every other row must be bit-identical to solving it alone.
+    """
+    theta, forcing = _sample_inputs(adapter)
+    alone = _solve_alone(adapter, theta, forcing)
+    others = [i for i in range(_N_ROWS) if i != _BAD_ROW]
+    columns = [(0, j, p.name, p.bounds, p.open_bounds) for j, p in enumerate(adapter.parameters)]
+    columns += [(1, j, d.name, d.valid_range, d.open_bounds) for j, d in enumerate(adapter.drivers)]
+    problems: list[str] = []
+    for which, j, name, bounds, open_bounds in columns:
+        for value in _just_outside(bounds, open_bounds):
+            inputs = [theta.copy(), forcing.copy()]
+            inputs[which][_BAD_ROW, j] = value
+            result = _solve(adapter, *inputs)
+            problems += _rejection_problems(result, name, value)
+            labels = [f"with {name}={value!r} in row {_BAD_ROW}, row {i}" for i in others]
+            problems += _mismatches(_take(result, others), _take(alone, others), labels)
+    if problems:
+        raise _failure(
+            adapter, "a row outside a declared bound must get OUT_OF_DOMAIN with a message naming "
+            "the input and its value, other rows unchanged (in batch vs alone)", problems,
+            "declare the true bounds and let BaseAdapter reject rows outside them; never clamp "
+            "inputs or let one row's rejection change the others",
+        )
+
+
+def check_bad_row_isolated(adapter: BaseAdapter) -> None:
+    """The declared ``failing_case`` fails on its own row only.
+
+    The case (a row within the per-column bounds that the model cannot solve or that breaks a
+    cross-constraint) replaces one sample row: that row must get a non-zero status and a
+    message, and every other row must be bit-identical to solving it alone. Adapters without a
+    ``failing_case`` pass trivially.
+    """
+    case = adapter.failing_case
+    if case is None:
+        return
+    model = _instance_for(adapter, case.options)
+    theta, forcing = _sample_inputs(model)
+    alone = _solve_alone(model, theta, forcing)
+    case_theta, case_forcing = _case_inputs(model, case)
+    theta[_BAD_ROW], forcing[_BAD_ROW] = case_theta[0], case_forcing[0]
+    result = _solve(model, theta, forcing)
+    status = _status_text(result, _BAD_ROW)
+    if result.status[_BAD_ROW] == Status.OK or not result.message[_BAD_ROW]:
+        raise _failure(
+            model, f"failing_case {case.name!r} must fail with a non-zero status and a message",
+            [f"row {_BAD_ROW}: status {status}"],
+            "declare as failing_case a row the model cannot solve, and return a non-zero status "
+            "and a message for it from _steady_state",
+        )
+    others = [i for i in range(_N_ROWS) if i != _BAD_ROW]
+    _assert_identical(
+        model, _take(result, others), _take(alone, others), _rows(others),
+        f"a failing row ({case.name!r} in row {_BAD_ROW}) must leave the other rows unchanged "
+        "(in batch vs alone)",
+        "give each row its own status: never abort, restart or re-solve the batch because one "
+        "row failed",
+    )
+
+
+def check_pickle_roundtrip(adapter: BaseAdapter) -> None:
+    """An unpickled copy, and an instance rebuilt from ``get_options()``, give identical results."""
+    theta, forcing = _sample_inputs(adapter)
+    first = _solve(adapter, theta, forcing)
+    try:
+        clone = pickle.loads(pickle.dumps(adapter))
+    except Exception as exc:
+        raise _failure(
+            adapter, "adapters must pickle (the process-pool executor sends them to workers)",
+            [f"{type(exc).__name__}: {exc}"],
+            "hold only options and plain data on self: no lambdas, closures, open files or locks",
+        ) from exc
+    fix = "derive everything on self from the options in __init__; hold no hidden state"
+    _assert_identical(
+        adapter, _solve(clone, theta, forcing), first, _rows(range(_N_ROWS)),
+        "an unpickled adapter must give bit-identical results (unpickled vs original)", fix,
+    )
+    rebuilt = _solve(_rebuild(adapter, adapter.get_options()), theta, forcing)
+    _assert_identical(
+        adapter, rebuilt, first, _rows(range(_N_ROWS)),
+        "an adapter rebuilt from get_options() must give bit-identical results (rebuilt vs original)",
+        fix,
+    )
+
+
+def _reference_problems(case: ReferenceCase, result: SteadyStateResult) -> list[str]:
+    """Every expected value of ``case`` that ``result`` (one row) misses."""
+    where = f"case {case.name!r} ({case.source})"
+    if not result.ok[0]:
+        return [f"{where}: status {_status_text(result, 0)}"]
+    known = {f"pool.{n}" for n in result.pool_names} | set(result.output_names)
+    problems = []
+    for key, expected, tolerance in case.checks():
+        if key not in known:
+            problems.append(f"{where}: {key!r} is neither a declared output nor pool.NAME")
+            continue
+        value = float(result.get(key)[0])
+        if not abs(value - expected) <= tolerance:
+            problems.append(f"{where}: {key} = {value!r}, expected {expected!r} ± {tolerance:.3g}")
+    return problems
+
+
+def check_reference_values(adapter: BaseAdapter) -> None:
+    """Each declared ``ReferenceCase`` is reproduced within its tolerance.
+
+    A case holds for the default options updated by ``case.options``. It runs on ``adapter``
+    when that is how ``adapter`` was built, else on a fresh ``type(adapter)(**case.options)``,
+    so every case is checked whatever the options of the instance under test. Each expected
+    key (a harmonised output or ``pool.NAME``) must lie within its tolerance (``case.checks()``);
+    every mismatch is reported.
+    """
+    problems = []
+    for case in adapter.reference_cases:
+        model = _instance_for(adapter, case.options)
+        problems += _reference_problems(case, _solve(model, *_case_inputs(model, case)))
+    if problems:
+        raise _failure(
+            adapter, "declared reference cases must be reproduced within their tolerance", problems,
+            "fix the model, or the case's inputs, expected values or source", limit=None,
+        )
+
+
+#: Every check, in the order ``check_adapter`` runs them (cheap and structural first).
+ALL_CHECKS: tuple[Check, ...] = (
+    check_metadata_complete,
+    check_batch_equals_loop,
+    check_row_order_invariance,
+    check_deterministic,
+    check_no_input_mutation,
+    check_steady_state_fixed_point,
+    check_mass_balance,
+    check_positivity,
+    check_out_of_domain_rejected,
+    check_bad_row_isolated,
+    check_pickle_roundtrip,
+    check_reference_values,
+)
+
+
+# -- runners -------------------------------------------------------------------------------------
+def _checked_reasons(reasons: Mapping[str, str] | None) -> dict[str, str]:
+    """``{check name: reason}``, raising ``ValueError`` for a name that is not a check."""
+    names = [check.__name__ for check in ALL_CHECKS]
+    for name in reasons or {}:
+        if name not in names:
+            raise ValueError(unknown_message("check in expected_failures", name, names))
+    return dict(reasons or {})
+
+
+def check_adapter(adapter: BaseAdapter, expected_failures: Mapping[str, str] | None = None) -> None:
+    """Run every contract check on ``adapter`` and report all failures at once.
+
+    Parameters
+    ----------
+    adapter : BaseAdapter
+        The adapter instance to check.
+    expected_failures : dict of str to str, optional
+        Checks known to fail, as ``{check name: reason (and issue link)}``. Strict: a listed
+        check that passes is itself reported, so the entry is removed once fixed.
+
+    Raises
+    ------
+    AssertionError
+        Listing each check that failed unexpectedly (with its message) or passed unexpectedly.
+        An exception other than ``AssertionError`` inside a check counts as a failure; the
+        first such exception is chained.
+    ValueError
+        If ``expected_failures`` names something that is not a check.
+    """
+    expected = _checked_reasons(expected_failures)
+    failures: list[str] = []
+    crash: Exception | None = None
+    for check in ALL_CHECKS:
+        name = check.__name__
+        try:
+            check(adapter)
+        except Exception as exc:  # a crashing check fails as surely as a failing one
+            if name in expected:
+                continue
+            if isinstance(exc, AssertionError):
+                failures.append(f"{name}: {exc}")
+            else:
+                failures.append(f"{name}: raised {type(exc).__name__}: {exc}")
+                crash = crash or exc
+        else:
+            if name in expected:
+                failures.append(
+                    f"{name}: passed but is listed in expected_failures ({expected[name]}); remove the entry"
+                )
+    if failures:
+        header = f"{_label(adapter)}: {len(failures)} of {len(ALL_CHECKS)} contract checks went wrong"
+        body = ["  - " + textwrap.indent(text, "    ")[4:] for text in failures]
+        raise AssertionError("\n".join([header, *body])) from crash
+
+
+def parametrize_with_adapter_checks(
+    adapters: Iterable[BaseAdapter], expected_failures: Mapping[str, Mapping[str, str]] | None = None
+) -> Any:
+    """A ``pytest.mark.parametrize("adapter, check", ...)`` over every adapter and check.
+
+    Parameters
+    ----------
+    adapters : iterable of BaseAdapter
+        Adapter instances; test ids are ``<adapter name>-<check name>``, e.g.
+        ``clm5_firstorder-check_batch_equals_loop``.
+    expected_failures : dict of str to dict of str to str, optional
+        ``{adapter name: {check name: reason}}``. Those tests are marked
+        ``pytest.mark.xfail(strict=True, reason=...)``, so a check that starts passing fails
+        the build until its entry is removed. Entries for adapters not given are ignored.
+
+    Returns
+    -------
+    pytest.MarkDecorator
+        To decorate ``def test_contract(adapter, check): check(adapter)``.
+
+    Raises
+    ------
+    ValueError
+        If ``expected_failures`` names something that is not a check.
+    """
+    import pytest  # only the test suite needs pytest
+
+    reasons = {name: _checked_reasons(checks) for name, checks in (expected_failures or {}).items()}
+    params = []
+    for adapter in adapters:
+        known = reasons.get(_label(adapter), {})
+        for check in ALL_CHECKS:
+            name = check.__name__
+            marks = [pytest.mark.xfail(strict=True, reason=known[name])] if name in known else []
+            params.append(pytest.param(adapter, check, id=f"{_label(adapter)}-{name}", marks=marks))
+    return pytest.mark.parametrize("adapter, check", params)

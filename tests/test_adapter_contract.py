@@ -1,0 +1,37 @@
+"""The public contract suite on every built-in and installed adapter, under each option set.
+
+Known failures are listed as ``{adapter: {check: "reason, issue link"}}`` under strict xfail,
+so a check that starts passing fails the build until its entry is removed.
+"""
+
+from __future__ import annotations
+
+from harness.registry import available_adapters, get_adapter, get_adapter_class
+from harness.testing import parametrize_with_adapter_checks
+
+#: option sets worth checking beyond the defaults, per adapter
+OPTION_SETS = {
+    "clm5_firstorder": [{}, {"normalize_q10": False}, {"normalize_q10": False, "use_century_tfunc": True}],
+}
+
+EXPECTED_FAILURES: dict[str, dict[str, str]] = {}
+
+
+def _adapters():
+    for name in sorted(available_adapters()):
+        for options in OPTION_SETS.get(name, [{}]):
+            yield get_adapter(name, **options)
+
+
+@parametrize_with_adapter_checks(list(_adapters()), expected_failures=EXPECTED_FAILURES)
+def test_adapter_contract(adapter, check):
+    check(adapter)
+
+
+def test_every_builtin_has_option_sets_listed():
+    """A new built-in adapter must state which option sets the suite runs on."""
+    missing = [n for n in available_adapters() if n not in OPTION_SETS]
+    assert not missing, f"add {missing} to OPTION_SETS in this file"
+    for name, sets in OPTION_SETS.items():
+        for options in sets:
+            get_adapter_class(name)(**options)  # every listed option set is valid

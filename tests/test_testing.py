@@ -1,0 +1,449 @@
+"""Tests of the contract suite (``harness.testing``) with deliberately broken toy adapters.
+
+``ToyAdapter`` is a correct linear two-pool model with a closed-form steady state. Each subclass
+below breaks exactly one rule of the contract; its check must catch it. Because some rules imply
+others (a row-order dependence is also a batch dependence), ``VIOLATIONS`` pins the full set of
+checks each broken adapter fails, so a check that starts misfiring on a correct aspect fails
+these tests too.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from harness.adapter import (
+    BaseAdapter,
+    Driver,
+    Option,
+    Parameter,
+    Pool,
+    ReferenceCase,
+    Status,
+    violation,
+)
+from harness.testing import (
+    ALL_CHECKS,
+    _sample_inputs,
+    check_adapter,
+    check_bad_row_isolated,
+    check_batch_equals_loop,
+    check_deterministic,
+    check_mass_balance,
+    check_metadata_complete,
+    check_no_input_mutation,
+    check_out_of_domain_rejected,
+    check_pickle_roundtrip,
+    check_positivity,
+    check_reference_values,
+    check_row_order_invariance,
+    check_steady_state_fixed_point,
+    parametrize_with_adapter_checks,
+)
+
+TOY_REFERENCE = "toy model for the contract suite; no publication"
+C_INPUT = Driver("c_input", "g C m-2 yr-1", "plant carbon input", (0.0, 5000.0), 300.0, (True, False))
+CUE_SCALE = Driver("cue_scale", "1", "multiplier on cue", (0.0, 3.0), 1.0, (True, False))
+
+
+class ToyAdapter(BaseAdapter):
+    """Litter decays into som with efficiency ``e = cue * cue_scale``; som decays and leaches.
+
+    dL/dt = I - k_l L,  dS/dt = e k_l L - k_s S;  steady state L* = I / k_l, S* = e I / k_s.
+    Uptake k_l L; growth e k_l L; respiration (1 - e) k_l L + (1 - f) k_s S; leaching f k_s S,
+    with f = 0 when the option ``leaching`` is "off".
+    """
+
+    name = "toy"
+    description = "linear two-pool toy model"
+    reference = TOY_REFERENCE
+    steady_state_method = "closed form"
+    options = (Option("leaching", "on", "whether som decay leaches a fraction f_leach", ("on", "off")),)
+    parameters = (
+        Parameter("k_litter", "yr-1", 0.5, (0.0, 10.0), "litter decay", TOY_REFERENCE, (True, False)),
+        Parameter("k_som", "yr-1", 0.02, (0.0, 1.0), "som decay", TOY_REFERENCE, (True, False)),
+        Parameter("cue", "1", 0.4, (0.0, 1.0), "carbon-use efficiency", TOY_REFERENCE, (True, True)),
+        Parameter("f_leach", "1", 0.1, (0.0, 1.0), "leached fraction of som decay", TOY_REFERENCE),
+    )
+    drivers = (C_INPUT, CUE_SCALE)
+    pools = (
+        Pool("litter", "g C m-2", "plant litter", "litter"),
+        Pool("som", "g C m-2", "soil organic matter", "som"),
+    )
+    outputs = ("soc", "soc_total", "litter", "respiration", "cue_bulk")
+    reference_cases = (  # closed_form holds for leaching "on", so ToyAdapter(leaching="off") rebuilds
+        ReferenceCase(
+            "closed_form", {"c_input": 200.0, "cue_scale": 1.0},
+            {"pool.litter": 400.0, "pool.som": 4000.0, "soc": 4000.0, "cue_bulk": 0.4, "respiration": 192.0},
+            "L* = I/k_l, S* = e I/k_s at the defaults", rtol=1e-12,
+        ),
+        ReferenceCase(
+            "no_leaching", {"c_input": 200.0, "cue_scale": 1.0}, {"respiration": 200.0},
+            "without leaching all carbon is respired", rtol=1e-12, options={"leaching": "off"},
+        ),
+    )
+    # k_som = 5e-324 is inside (0, 1] but S* = e I / k_som overflows to inf
+    failing_case = ReferenceCase(
+        "subnormal_k_som", {}, {}, "overflow of S*", rtol=0.0, parameters={"k_som": 5e-324}
+    )
+
+    def _domain_violations(self, theta, forcing):
+        scale = forcing[:, 1]
+        e = theta[:, 2] * scale
+        return [violation(e >= 1.0, "cue_scale={s:g} takes cue to {e:g}; must be < 1", s=scale, e=e)]
+
+    def _efficiency(self, theta, forcing):
+        return theta[:, 2] * forcing[:, 1]
+
+    def _steady_state(self, theta, forcing):
+        k_litter, k_som = theta[:, 0], theta[:, 1]
+        c_input = forcing[:, 0]
+        with np.errstate(over="ignore"):
+            som = self._efficiency(theta, forcing) * c_input / k_som
+        return np.column_stack([c_input / k_litter, som]), np.zeros(len(theta), dtype=np.int8), None
+
+    def _tendencies(self, theta, forcing, pools):
+        k_litter, k_som = theta[:, 0], theta[:, 1]
+        f_leach = theta[:, 3] if self.get_options()["leaching"] == "on" else np.zeros(len(theta))
+        uptake = k_litter * pools[:, 0]
+        growth = self._efficiency(theta, forcing) * uptake
+        decay = k_som * pools[:, 1]
+        fluxes = {
+            "uptake": uptake,
+            "growth": growth,
+            "respiration": uptake - growth + (1.0 - f_leach) * decay,
+            "leaching": f_leach * decay,
+        }
+        return np.column_stack([forcing[:, 0] - uptake, growth - decay]), fluxes
+
+
+# -- adapters that break one rule each ------------------------------------------------------
+class BatchStatisticAdapter(ToyAdapter):
+    """Uses the batch's largest cue_scale for every row: rows depend on their companions."""
+
+    def _efficiency(self, theta, forcing):
+        return theta[:, 2] * forcing[:, 1].max()
+
+
+class RowPositionAdapter(ToyAdapter):
+    """Slows som decay with the row's position in the batch."""
+
+    def _steady_state(self, theta, forcing):
+        return super()._steady_state(self._shifted(theta), forcing)
+
+    def _tendencies(self, theta, forcing, pools):
+        return super()._tendencies(self._shifted(theta), forcing, pools)
+
+    @staticmethod
+    def _shifted(theta):
+        shifted = theta.copy()
+        shifted[:, 1] *= 1.0 + 1e-3 * np.arange(len(theta))
+        return shifted
+
+
+_CALLS = itertools.count()  # module-level state: exactly what the contract forbids
+
+
+class NondeterministicAdapter(ToyAdapter):
+    """Scales pools by a call counter: far below every tolerance, yet new bits on every call.
+
+    A counter rather than unseeded noise, so that consecutive calls always differ and the
+    test cannot flake.
+    """
+
+    def _steady_state(self, theta, forcing):
+        pools, status, message = super()._steady_state(theta, forcing)
+        return pools * (1.0 + 1e-14 * (next(_CALLS) % 8)), status, message
+
+
+class MutatingAdapter(ToyAdapter):
+    """Writes the defaults back into the caller's ``theta`` after solving.
+
+    ``BaseAdapter`` hands ``_steady_state`` read-only copies, so only an override of the public
+    method can mutate; doing it after ``super()`` keeps the results themselves correct.
+    """
+
+    def steady_state(self, theta, forcing):
+        result = super().steady_state(theta, forcing)
+        theta[:] = self.default_theta(len(theta))
+        return result
+
+
+class OffFixedPointAdapter(ToyAdapter):
+    """Returns pools 1 % off the steady state; a lax residual_rtol lets BaseAdapter accept them."""
+
+    residual_rtol = 0.1
+
+    def _steady_state(self, theta, forcing):
+        pools, status, message = super()._steady_state(theta, forcing)
+        return pools * 1.01, status, message
+
+
+class LeakyAdapter(ToyAdapter):
+    """Reports only half of the leached carbon: the pools lose carbon no flux accounts for."""
+
+    def _tendencies(self, theta, forcing, pools):
+        dpools, fluxes = super()._tendencies(theta, forcing, pools)
+        return dpools, {**fluxes, "leaching": 0.5 * fluxes["leaching"]}
+
+
+class SuperEfficientAdapter(ToyAdapter):
+    """Drops the cross-constraint cue * cue_scale < 1 and defaults cue_scale to 2.8: cue_bulk > 1."""
+
+    drivers = (C_INPUT, Driver("cue_scale", "1", "multiplier on cue", (0.0, 3.0), 2.8, (True, False)))
+
+    def _domain_violations(self, theta, forcing):
+        return []
+
+
+class UncheckedDomainAdapter(ToyAdapter):
+    """Disables BaseAdapter's domain check, so rows outside the bounds are solved."""
+
+    def _flag_domain(self, theta, forcing, status, message):
+        pass
+
+    def _steady_state(self, theta, forcing):
+        with np.errstate(divide="ignore"):  # k_litter = 0 now reaches the solver
+            return super()._steady_state(theta, forcing)
+
+
+class BatchAbortAdapter(ToyAdapter):
+    """Fails the whole batch when one row overflows."""
+
+    def _steady_state(self, theta, forcing):
+        pools, status, message = super()._steady_state(theta, forcing)
+        if np.isfinite(pools).all():
+            return pools, status, message
+        failed = np.full(len(theta), Status.SOLVER_FAILED, dtype=np.int8)
+        return pools, failed, ["batch aborted"] * len(theta)
+
+
+class UnpicklableAdapter(ToyAdapter):
+    """Holds a lambda."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._rate = lambda k: k
+
+
+class WrongReferenceAdapter(ToyAdapter):
+    """Declares a som value 1 % too high."""
+
+    reference_cases = (  # closed_form holds for leaching "on", so ToyAdapter(leaching="off") rebuilds
+        ReferenceCase(
+            "closed_form", {"c_input": 200.0, "cue_scale": 1.0}, {"pool.som": 4040.0, "soc": 4000.0},
+            "typo", rtol=1e-12,
+        ),
+    )
+
+
+class IncompleteMetadataAdapter(ToyAdapter):
+    """A parameter without a reference."""
+
+    parameters = (*ToyAdapter.parameters[:3], Parameter("f_leach", "1", 0.1, (0.0, 1.0), "leaching", ""))
+
+
+class NoDefaultDriverAdapter(ToyAdapter):
+    """Correct, with a c_input that has no default (sampled around the middle of its range)."""
+
+    drivers = (Driver("c_input", "g C m-2 yr-1", "input", (0.0, 5e3), open_bounds=(True, False)), CUE_SCALE)
+    failing_case = ReferenceCase(
+        "subnormal_k_som", {"c_input": 300.0}, {}, "overflow of S*", rtol=0.0, parameters={"k_som": 5e-324}
+    )
+
+
+class CoupledFractionsAdapter(ToyAdapter):
+    """Correct, with an equality cross-constraint: cue + f_leach must stay 0.5."""
+
+    def _domain_violations(self, theta, forcing):
+        total = theta[:, 2] + theta[:, 3]
+        coupled = violation(np.abs(total - 0.5) > 1e-12, "cue + f_leach = {t!r}; must be 0.5", t=total)
+        return [*super()._domain_violations(theta, forcing), coupled]
+
+
+#: broken adapter -> (the check of the rule it breaks, message fragment, every check it fails)
+VIOLATIONS = {
+    BatchStatisticAdapter: (
+        check_batch_equals_loop, "pool.som",
+        {check_batch_equals_loop, check_out_of_domain_rejected, check_bad_row_isolated},
+    ),
+    RowPositionAdapter: (
+        check_row_order_invariance, "before reversal",
+        {check_batch_equals_loop, check_row_order_invariance, check_out_of_domain_rejected,
+         check_bad_row_isolated},
+    ),
+    NondeterministicAdapter: (
+        check_deterministic, "second vs first",
+        {check_batch_equals_loop, check_row_order_invariance, check_deterministic,
+         check_out_of_domain_rejected, check_bad_row_isolated, check_pickle_roundtrip},
+    ),
+    MutatingAdapter: (check_no_input_mutation, "steady_state changed", {check_no_input_mutation}),
+    OffFixedPointAdapter: (
+        check_steady_state_fixed_point, "residual_rtol = 0.1",
+        {check_steady_state_fixed_point, check_mass_balance, check_reference_values},
+    ),
+    LeakyAdapter: (check_mass_balance, "(c_input - respiration - leaching) at the", {check_mass_balance}),
+    SuperEfficientAdapter: (check_positivity, "cue_bulk", {check_positivity}),
+    UncheckedDomainAdapter: (
+        check_out_of_domain_rejected, "expected OUT_OF_DOMAIN", {check_out_of_domain_rejected}
+    ),
+    BatchAbortAdapter: (check_bad_row_isolated, "batch aborted", {check_bad_row_isolated}),
+    UnpicklableAdapter: (check_pickle_roundtrip, "lambda", {check_pickle_roundtrip}),
+    WrongReferenceAdapter: (check_reference_values, "pool.som = 4000.0", {check_reference_values}),
+    IncompleteMetadataAdapter: (check_metadata_complete, "f_leach", {check_metadata_complete}),
+}
+
+
+# -- the suite on a correct adapter --------------------------------------------------------
+@pytest.mark.parametrize("leaching", ["on", "off"])
+def test_correct_adapter_passes_every_check(leaching):
+    check_adapter(ToyAdapter(leaching=leaching))
+
+
+@parametrize_with_adapter_checks([ToyAdapter()])
+def test_toy_contract(adapter, check):
+    check(adapter)
+
+
+@parametrize_with_adapter_checks(
+    [SuperEfficientAdapter()], expected_failures={"toy": {"check_positivity": "cue_bulk > 1 on purpose"}}
+)
+def test_known_failures_xfail(adapter, check):
+    check(adapter)
+
+
+# -- each broken rule is caught -------------------------------------------------------------
+@pytest.mark.parametrize("broken", list(VIOLATIONS), ids=lambda cls: cls.__name__)
+def test_check_catches_its_violation(broken):
+    check, fragment, _ = VIOLATIONS[broken]
+    with pytest.raises(AssertionError, match="Fix: ") as info:
+        check(broken())
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("broken", list(VIOLATIONS), ids=lambda cls: cls.__name__)
+def test_exactly_the_pinned_checks_fail(broken):
+    failing = VIOLATIONS[broken][2]
+    check_adapter(broken(), expected_failures={c.__name__: "broken on purpose" for c in failing})
+
+
+def test_every_check_is_exercised():
+    assert {v[0] for v in VIOLATIONS.values()} == set(ALL_CHECKS)
+
+
+def test_out_of_domain_check_names_each_accepted_value():
+    with pytest.raises(AssertionError, match=r"k_litter=10\.01 in row 2: status OK"):
+        check_out_of_domain_rejected(UncheckedDomainAdapter())
+
+
+def test_bad_row_check_skips_without_failing_case():
+    class NoFailingCase(BatchAbortAdapter):
+        failing_case = None
+
+    check_bad_row_isolated(NoFailingCase())
+
+
+def test_failing_case_must_fail():
+    class SolvableFailingCase(ToyAdapter):
+        failing_case = ReferenceCase("solvable", {"c_input": 100.0}, {}, "not a failure", rtol=0.0)
+
+    with pytest.raises(AssertionError, match="'solvable' must fail with a non-zero status") as info:
+        check_bad_row_isolated(SolvableFailingCase())
+    assert "row 2: status OK" in str(info.value)
+
+
+def test_failing_case_may_break_a_cross_constraint():
+    class CrossConstraintFailingCase(ToyAdapter):
+        failing_case = ReferenceCase("e_above_one", {"cue_scale": 2.9}, {}, "cue * cue_scale > 1", rtol=0.0)
+
+    check_bad_row_isolated(CrossConstraintFailingCase())
+
+
+def test_reference_mismatches_are_all_reported():
+    class TwoWrong(ToyAdapter):
+        reference_cases = (
+            ReferenceCase("a", {"c_input": 200.0}, {"soc": 1.0, "pool.litter": 2.0}, "typo", rtol=1e-3),
+            ReferenceCase("b", {"c_input": 200.0}, {"mic": 0.0}, "not an output", rtol=1e-3),
+        )
+
+    with pytest.raises(AssertionError) as info:
+        check_reference_values(TwoWrong())
+    text = str(info.value)
+    assert "soc = 4000.0" in text and "expected 1.0" in text and "pool.litter = 400.0" in text
+    assert "'mic' is neither a declared output" in text
+
+
+def test_sample_rows_are_deterministic_sensible_and_in_the_domain():
+    adapter = ToyAdapter()
+    theta, forcing = _sample_inputs(adapter)
+    np.testing.assert_array_equal(theta, _sample_inputs(adapter)[0])
+    np.testing.assert_array_equal(theta[0], adapter.default_theta()[0])
+    np.testing.assert_array_equal(forcing[0], adapter.make_forcing()[0])
+    assert np.all(np.abs(theta / theta[0] - 1.0) <= 0.1) and np.all(np.abs(forcing / forcing[0] - 1.0) <= 0.2)
+    assert len(np.unique(theta[:, 0])) == len(theta)  # the rows differ
+    status, message = adapter.check_domain(theta, forcing)
+    assert (status == Status.OK).all(), message
+
+
+def test_sample_rows_respect_cross_constraints():
+    adapter = CoupledFractionsAdapter()
+    theta, forcing = _sample_inputs(adapter)
+    assert (adapter.check_domain(theta, forcing)[0] == Status.OK).all()
+    varied = [len(np.unique(column)) > 1 for column in theta.T]
+    assert varied == [True, True, False, False]  # the coupled pair stays at its defaults
+    check_adapter(adapter)
+
+
+def test_driver_without_default_is_sampled_in_its_range():
+    check_adapter(NoDefaultDriverAdapter())
+
+
+# -- check_adapter and parametrize_with_adapter_checks ----------------------------------------
+def test_check_adapter_lists_every_failed_check():
+    with pytest.raises(AssertionError) as info:
+        check_adapter(OffFixedPointAdapter())
+    text = str(info.value)
+    assert text.startswith("toy: 3 of 12 contract checks went wrong")
+    for name in ("check_steady_state_fixed_point", "check_mass_balance", "check_reference_values"):
+        assert f"  - {name}: toy:" in text
+
+
+def test_check_adapter_is_strict_about_expected_failures():
+    with pytest.raises(AssertionError, match="check_positivity: passed but is listed in expected_fail"):
+        check_adapter(ToyAdapter(), expected_failures={"check_positivity": "once broken"})
+
+
+def test_check_adapter_rejects_unknown_check_names():
+    with pytest.raises(ValueError, match="did you mean 'check_positivity'"):
+        check_adapter(ToyAdapter(), expected_failures={"check_positivty": "typo"})
+
+
+def test_check_adapter_reports_a_crashing_check():
+    class Crashing(ToyAdapter):
+        def _tendencies(self, theta, forcing, pools):
+            raise RuntimeError("boom")
+
+    with pytest.raises(AssertionError, match="check_mass_balance: raised RuntimeError: boom") as info:
+        check_adapter(Crashing())
+    assert isinstance(info.value.__cause__, RuntimeError)
+
+
+def test_parametrize_ids_and_xfail_marks():
+    decorator = parametrize_with_adapter_checks(
+        [ToyAdapter()], expected_failures={"toy": {"check_positivity": "known, issue #1"}, "absent": {}}
+    )
+    argnames, params = decorator.mark.args
+    assert argnames == "adapter, check"
+    assert [p.id for p in params] == [f"toy-{c.__name__}" for c in ALL_CHECKS]
+    assert [p.values[1] for p in params] == list(ALL_CHECKS)
+    marked = {p.id: p.marks for p in params if p.marks}
+    assert list(marked) == ["toy-check_positivity"]
+    (mark,) = marked["toy-check_positivity"]
+    assert mark.name == "xfail" and mark.kwargs == {"strict": True, "reason": "known, issue #1"}
+
+
+def test_parametrize_rejects_unknown_check_names():
+    with pytest.raises(ValueError, match="unknown check"):
+        parametrize_with_adapter_checks([ToyAdapter()], {"toy": {"check_nothing": "?"}})
