@@ -35,11 +35,12 @@ def guard_failures(y: np.ndarray, ok: np.ndarray, block_size: int, policy: str) 
     if y.size % block_size:
         raise AnalysisError(f"{y.size} rows are not a whole number of Saltelli blocks of {block_size}")
     blocks = y.size // block_size
-    good = (ok & np.isfinite(y)).reshape(blocks, block_size).all(axis=1)
+    usable = ok & np.isfinite(y)
+    good = usable.reshape(blocks, block_size).all(axis=1)
     dropped = int(blocks - good.sum())
     if dropped and policy == "error":
         raise AnalysisError(
-            f"{int((~ok).sum())} rows failed (in {dropped} of {blocks} Saltelli blocks); "
+            f"{int((~usable).sum())} rows failed (in {dropped} of {blocks} Saltelli blocks); "
             "Sobol indices need every row. Set `on_failure: drop_blocks` to estimate from the "
             "complete blocks, or narrow the sampled ranges"
         )

@@ -8,6 +8,7 @@ without traceback unless ``--debug``; any other exception is a bug and keeps its
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -58,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("models", "list-models"):
             return _models()
         return _describe(args.model)
+    except BrokenPipeError:  # the reader closed our output (e.g. `| head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except HarnessError as exc:
         if args.debug:
             raise

@@ -43,27 +43,29 @@ class Member:
         return self.adapter.make_forcing(n_sets, **values)
 
 
+def variant_role(adapter: BaseAdapter, key: str) -> str | None:
+    """What a variant key is for this model: "option", "driver", "parameter" or None."""
+    if key in {o.name for o in adapter.options}:
+        return "option"
+    if key in adapter.driver_names:
+        return "driver"
+    return "parameter" if key in adapter.parameter_names else None
+
+
 def resolve_variant(adapter_cls: type[BaseAdapter], variant: Mapping[str, Any]) -> tuple[dict, dict, dict, list[str]]:
     """Split a variant into (options, drivers, parameters, problems) for one model."""
     probe = adapter_cls()
-    options = {o.name for o in probe.options}
-    drivers, params = set(probe.driver_names), set(probe.parameter_names)
-    split: tuple[dict, dict, dict] = ({}, {}, {})
+    split: dict[str | None, dict] = {"option": {}, "driver": {}, "parameter": {}}
     problems = []
     for key, value in variant.items():
-        if key in options:
-            split[0][key] = value
-        elif key in drivers or key in params:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                problems.append(f"{key}: must be a number; got {value!r}")
-            else:
-                split[1 if key in drivers else 2][key] = float(value)
-        elif key in DRIVERS:
-            problems.append(f"{key}: {probe.name} does not represent driver {key!r} (not represented)")
+        role = variant_role(probe, key)
+        if role is None:
+            problems.append(f"{key}: not an option, driver or parameter of {probe.name}")
+        elif role != "option" and (isinstance(value, bool) or not isinstance(value, int | float)):
+            problems.append(f"{key}: must be a number; got {value!r}")
         else:
-            known = sorted(options | drivers | params)
-            problems.append(f"{key}: not an option, driver or parameter of {probe.name}; known: {', '.join(known)}")
-    return (*split, problems)
+            split[role][key] = value if role == "option" else float(value)
+    return split["option"], split["driver"], split["parameter"], problems
 
 
 def build_member(

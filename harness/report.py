@@ -26,8 +26,7 @@ def ranking_markdown(indices: pd.DataFrame, scenario, ranges: dict[str, list[tup
     lines = [
         f"# Sobol ranking: {scenario.name}",
         "",
-        scenario.description.strip(),
-        "",
+        *([scenario.description.strip(), ""] if scenario.description.strip() else []),
         f"N = {s.n} base samples, {s.bootstrap} bootstrap resamples, ± = {s.confidence:.0%} "
         f"confidence half-width, seed {scenario.seed}, on_failure = {scenario.on_failure}.",
         "",

@@ -52,28 +52,37 @@ def _apply_overrides(data: dict, overrides: tuple[str, ...] | list[str], ctx: Co
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            ctx.add("", f"--set {item!r}: expected KEY.PATH=VALUE", "e.g. --set sobol.n=256")
+            ctx.issues.append(SpecIssue("--set", f"{item!r}: expected KEY.PATH=VALUE", "e.g. --set sobol.n=256"))
             continue
         parts = key.split(".")
         target: Any = data
-        for part in parts[:-1]:
-            if isinstance(target, list) and part.isdigit() and int(part) < len(target):
-                target = target[int(part)]
-            elif isinstance(target, dict):
-                target = target.setdefault(part, {})
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if isinstance(target, dict):
+                if last:
+                    target[part] = _yaml_value(raw)
+                else:
+                    target = target.setdefault(part, {})
+            elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
+                if last:
+                    target[int(part)] = _yaml_value(raw)
+                else:
+                    target = target[int(part)]
             else:
-                ctx.add(key, f"--set {item!r}: cannot descend into {part!r}")
+                where = _yaml_path(parts[:depth]) or "the file"
+                what = f"a list of {len(target)} items" if isinstance(target, list) else f"the value {target!r}"
+                ctx.issues.append(SpecIssue("--set", f"{item!r}: {where} is {what}, which has no entry "
+                                            f"{part!r}", "check the key path; list items are numbered from 0"))
                 break
         else:
-            try:
-                value = yaml.safe_load(raw)
-            except yaml.YAMLError:
-                value = raw
-            if isinstance(target, list) and parts[-1].isdigit():
-                target[int(parts[-1])] = value
-            else:
-                target[parts[-1]] = value
             ctx.overridden.add(_yaml_path(parts))
+
+
+def _yaml_value(raw: str) -> Any:
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
 
 
 def _yaml_path(parts: list[str]) -> str:
@@ -90,7 +99,8 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     if "schema_version" not in data:
         ctx.add("", "missing required key 'schema_version'", f"add `schema_version: {SCHEMA_VERSION}`")
     elif version != SCHEMA_VERSION:
-        ctx.add("schema_version", f"must be {SCHEMA_VERSION}; got {version!r}", f"write `schema_version: {SCHEMA_VERSION}`")
+        ctx.add("schema_version", f"must be {SCHEMA_VERSION}; got {version!r}",
+                f"write `schema_version: {SCHEMA_VERSION}`")
     name = data.get("name")
     if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
         ctx.add("name", f"must be a name of letters, digits, '_' or '-'; got {name!r}", "e.g. `name: beta_sweep`")
@@ -116,8 +126,9 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     specs = checks.check_models(models, ctx)
     checks.check_driver_names(baseline, drivers, ctx)
     members = checks.build_members(scenario, specs, ctx)
-    checks.check_baseline_domain(members, ctx)
-    checks.check_sampled_ranges(members, drivers, ctx)
+    in_domain = checks.check_baseline_domain(members, ctx)
+    every_model_valid = len(specs) == len(models) and len(members) == sum(len(s.variant_list()) for s in models)
+    checks.check_sampled_ranges(members, drivers, ctx, every_model_valid=every_model_valid, corners_for=in_domain)
     checks.check_outputs(outputs, members, ctx)
     checks.check_cases(cases, members, ctx)
     return scenario

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..adapter import Status
 from ..errors import HarnessError
-from ..members import Member, build_member, resolve_variant
+from ..members import Member, build_member, variant_role
 from ..registry import available_adapters, get_adapter_class
 from ..vocabulary import DRIVERS, OUTPUTS, PARAM_PREFIX, POOL_PREFIX
 from .positions import join
@@ -42,21 +42,39 @@ def check_models(models: tuple[ModelSpec, ...], ctx: Context) -> list[ModelSpec]
 
 
 def _check_variants(spec: ModelSpec, cls: Any, ctx: Context) -> bool:
+    """Each variant key once (is it known?), then each value (is it admissible?)."""
+    probe = cls()
     ok = True
     for key, values in spec.variants.items():
+        key_path = join(join(spec.path, "variants"), key)
+        role = variant_role(probe, key)
+        if role is None:
+            known = [o.name for o in probe.options] + list(probe.driver_names) + list(probe.parameter_names)
+            what = (f"{spec.model} does not represent driver {key!r}" if key in DRIVERS
+                    else f"{key!r} is not an option, driver or parameter of {spec.model}")
+            ctx.add(key_path, what, did_you_mean(key, known) if key not in DRIVERS else
+                    "remove it from this model's variants", at_key=True)
+            ok = False
+            continue
         for i, value in enumerate(values):
-            options, _, _, problems = resolve_variant(cls, {key: value})
-            path = join(join(join(spec.path, "variants"), key), i)
-            for problem in problems:
-                ctx.add(path, problem.split(": ", 1)[1], "run `python -m harness describe " + spec.model + "`")
+            try:
+                if role == "option":
+                    cls(**{key: value})
+                else:
+                    _check_fixed_value(probe, role, key, value)
+            except HarnessError as exc:
+                ctx.add(join(key_path, i), str(exc), f"run `python -m harness describe {spec.model}`")
                 ok = False
-            if options:
-                try:
-                    cls(**options)
-                except HarnessError as exc:
-                    ctx.add(path, str(exc))
-                    ok = False
     return ok
+
+
+def _check_fixed_value(adapter: Any, role: str, key: str, value: Any) -> None:
+    """A variant value fixing a driver or parameter: a number inside its declared range."""
+    meta = next(m for m in (adapter.drivers if role == "driver" else adapter.parameters) if m.name == key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise HarnessError(f"{role} {key} must be a number; got {value!r}")
+    if not meta.contains(np.array([float(value)]))[0]:
+        raise HarnessError(f"{role} {key}={value:g} [{meta.units}] is outside {meta.interval}")
 
 
 def _check_parameters(spec: ModelSpec, cls: Any, ctx: Context) -> bool:
@@ -99,12 +117,16 @@ def build_members(scenario: Scenario, specs: list[ModelSpec], ctx: Context) -> l
     return members
 
 
-def check_baseline_domain(members: list[Member], ctx: Context) -> None:
-    """Each member's baseline row lies in its model's domain."""
+def check_baseline_domain(members: list[Member], ctx: Context) -> list[Member]:
+    """Each member's baseline row lies in its model's domain; returns the members whose does."""
+    good = []
     for m in members:
         status, message = m.adapter.check_domain(m.theta(1), m.forcing(1))
         if status[0] != Status.OK:
             ctx.add("baseline", f"{m.label}: baseline out of domain: {message[0]}", "change baseline values")
+        else:
+            good.append(m)
+    return good
 
 
 def sampled_bounds(member: Member, drv: DriverRange) -> tuple[float, float]:
@@ -115,11 +137,16 @@ def sampled_bounds(member: Member, drv: DriverRange) -> tuple[float, float]:
     return drv.lower * base, drv.upper * base
 
 
-def check_sampled_ranges(members: list[Member], drivers: tuple[DriverRange, ...], ctx: Context) -> None:
-    """Sampled ranges fit every member's declared domain, corners of the box included."""
+def check_sampled_ranges(members: list[Member], drivers: tuple[DriverRange, ...], ctx: Context, *,
+                         every_model_valid: bool, corners_for: list[Member]) -> None:
+    """Sampled ranges fit every member's declared domain, corners of the box included.
+
+    "Represented by none" is judged only when every model was accepted, and box corners only for
+    members in ``corners_for`` (their baseline is valid), so one error does not cascade.
+    """
     known = [d for d in drivers if d.name in DRIVERS]
     for d in known:
-        if members and not any(d.name in m.drivers for m in members):  # none: models already reported
+        if every_model_valid and not any(d.name in m.drivers for m in members):
             ctx.add(d.path, f"driver {d.name!r} is represented by none of the models",
                     "remove it or add a model that represents it", at_key=True)
     for m in members:
@@ -129,8 +156,8 @@ def check_sampled_ranges(members: list[Member], drivers: tuple[DriverRange, ...]
             ctx.add(path, f"{name!r} is both sampled and fixed by a variant of {m.model}",
                     "sample it or list it under variants, not both", at_key=True)
         mine = [d for d in known if d.name in m.drivers and d.name not in fixed]
-        if any(_check_one_range(m, d, ctx) for d in mine):
-            continue  # a per-driver error already explains the problem
+        if any([_check_one_range(m, d, ctx) for d in mine]) or m not in corners_for:
+            continue  # a per-driver or baseline error already explains the problem
         _check_corners(m, mine, ctx)
 
 

@@ -213,9 +213,6 @@ def test_scenario_can_use_a_plugin(toy, tmp_path):
     assert [m.model for m in scenario.models] == ["toy", "clm5_firstorder"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a driver represented only by a model rejected for another "
-                   "reason is also reported as 'represented by none of the models' (cascade; "
-                   "checks.check_sampled_ranges)")
 def test_misspelt_plugin_does_not_cascade(toy, tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(SCENARIO.format(first="toyy"))

@@ -84,7 +84,7 @@ CASES = [
         drivers:
           c_input: {relative: [0.5, 1.5]}
         """), "{f}:7:32: models[0].variants.normalize_q10[0]: option 'normalize_q10' must be of type bool; "
-              "got 'maybe'"),
+              "got 'maybe'. Hint: run `python -m harness describe clm5_firstorder`"),
     Case("model parameter out of bounds", HEAD + _yaml("""
         models:
           - model: clm5_firstorder
@@ -170,7 +170,8 @@ CASES = [
         drivers:
           c_input: {relative: [0.5, 1.5]}
         outputs: [pool.mic]
-        """), "{f}:8:11: outputs[0]: no model of this scenario has pool 'mic'. Hint: known: cwd, l1, l2, l3, s1, s2, s3"),
+        """), "{f}:8:11: outputs[0]: no model of this scenario has pool 'mic'. "
+              "Hint: known: cwd, l1, l2, l3, s1, s2, s3"),
     Case("malformed YAML: bad indentation", HEAD + _yaml("""
         models:
           - model: clm5_firstorder
@@ -307,9 +308,7 @@ def test_issues_are_collected_with_positions(tmp_path):
     assert isinstance(error, ValueError) and error.exit_code == 2
 
 
-# -- known bugs (strict xfail: remove the mark when fixed) ----------------------------------------
-@pytest.mark.xfail(strict=True, reason="bug: a misspelt variant key lists all 34 names, no did-you-mean, "
-                   "and is reported once per value (members.resolve_variant, checks._check_variants)")
+# -- no cascades, no crashes ------------------------------------------------------------------------
 def test_unknown_variant_key_is_one_message_with_did_you_mean(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(HEAD + _yaml("""
@@ -325,8 +324,6 @@ def test_unknown_variant_key_is_one_message_with_did_you_mean(tmp_path):
     assert "did you mean 'normalize_q10'?" in issues[0].format(str(path))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a baseline outside the domain is reported again by the corner "
-                   "check of the sampled box (cascade; checks.check_sampled_ranges)")
 def test_baseline_out_of_domain_is_reported_once(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(HEAD + _yaml("""
@@ -338,9 +335,6 @@ def test_baseline_out_of_domain_is_reported_once(tmp_path):
     assert [i.path for i in _error(path).issues] == ["baseline"]
 
 
-@pytest.mark.xfail(strict=True, raises=(IndexError, TypeError),
-                   reason="bug: spec._apply_overrides crashes on a list index past the end or on a "
-                   "path through a scalar instead of reporting an issue")
 @pytest.mark.parametrize("override", ["outputs.3=soc_total", "name.x=1"])
 def test_bad_override_path_is_a_scenario_error(tmp_path, override):
     path = tmp_path / "s.yaml"
