@@ -37,6 +37,14 @@ class Member:
     def theta(self, n_sets: int, overrides: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         return self.adapter.default_theta(n_sets, **{**self.parameters, **(overrides or {})})
 
+    def sampled_bounds(self, driver: Any) -> tuple[float, float]:
+        """Absolute bounds of a sampled driver (``range`` or ``relative`` to this member's
+        baseline) for this member [driver units]."""
+        if driver.mode == "range":
+            return driver.lower, driver.upper
+        base = self.drivers[driver.name]
+        return driver.lower * base, driver.upper * base
+
     def forcing(self, n_sets: int, sampled: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         """Forcing with the member's fixed drivers and ``sampled`` columns (represented ones)."""
         values = {**self.drivers, **{k: v for k, v in (sampled or {}).items() if k in self.drivers}}

@@ -66,6 +66,8 @@ def _write_design(grp, design, members, results, indices, outputs) -> None:
         var = grp.createVariable(f"y_{j}", "f8", ("member", "sample"), fill_value=np.nan)
         var.long_name = f"model output {output} at each sample"
         var.output_name = output
+        units = indices.loc[(indices["output"] == output) & (indices["units"] != ""), "units"]
+        var.units = str(units.iloc[0]) if len(units) else "1"
         var[:] = np.stack([_output_or_nan(results[(m, design.level)], output) for m in labels])
 
 

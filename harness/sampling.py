@@ -14,7 +14,6 @@ from SALib.sample import sobol as sobol_sample
 
 from .members import Member
 from .spec import DriverRange, Scenario
-from .spec.checks import sampled_bounds
 
 #: purposes of the scenario seed's child streams (order fixed: changing it changes results)
 SEED_PURPOSES = ("drivers", "groups", "bootstrap_drivers", "bootstrap_groups")
@@ -78,6 +77,6 @@ def member_values(member: Member, design: Design) -> dict[str, np.ndarray]:
     out = {}
     for j, drv in enumerate(design.drivers):
         if drv.name in member.drivers and drv.name not in member.variant:
-            lo, hi = sampled_bounds(member, drv)
+            lo, hi = member.sampled_bounds(drv)
             out[drv.name] = lo + design.unit[:, j] * (hi - lo)
     return out

@@ -16,7 +16,6 @@ from ..netcdf import write_sobol_results
 from ..report import ranking_markdown
 from ..runner import evaluate_member
 from ..sampling import Design, child_seed, member_values, sobol_designs
-from ..spec.checks import sampled_bounds
 from ..store import atomic_write_text, write_csv
 from .common import RunContext, RunOutcome, member_columns, output_units, represents, variant_columns
 
@@ -109,6 +108,6 @@ def _ranges(ctx: RunContext) -> dict[str, list[tuple[str, float, float, str]]]:
     out = {}
     for m in ctx.members:
         units = {d.name: d.units for d in m.adapter.drivers}
-        out[m.label] = [(d.name, *sampled_bounds(m, d), units[d.name])
+        out[m.label] = [(d.name, *m.sampled_bounds(d), units[d.name])
                         for d in ctx.scenario.drivers if d.name in m.drivers and d.name not in m.variant]
     return out

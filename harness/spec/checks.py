@@ -129,14 +129,6 @@ def check_baseline_domain(members: list[Member], ctx: Context) -> list[Member]:
     return good
 
 
-def sampled_bounds(member: Member, drv: DriverRange) -> tuple[float, float]:
-    """Absolute bounds of a sampled driver for one member [driver units]."""
-    if drv.mode == "range":
-        return drv.lower, drv.upper
-    base = member.drivers[drv.name]
-    return drv.lower * base, drv.upper * base
-
-
 def check_sampled_ranges(members: list[Member], drivers: tuple[DriverRange, ...], ctx: Context, *,
                          every_model_valid: bool, corners_for: list[Member]) -> None:
     """Sampled ranges fit every member's declared domain, corners of the box included.
@@ -162,7 +154,7 @@ def check_sampled_ranges(members: list[Member], drivers: tuple[DriverRange, ...]
 
 
 def _check_one_range(m: Member, d: DriverRange, ctx: Context) -> bool:
-    lo, hi = sampled_bounds(m, d)
+    lo, hi = m.sampled_bounds(d)
     meta = next(x for x in m.adapter.drivers if x.name == d.name)
     bad = ~meta.contains(np.array([lo, hi]))
     if not bad.any():
@@ -177,7 +169,7 @@ def _check_one_range(m: Member, d: DriverRange, ctx: Context) -> bool:
 def _check_corners(m: Member, drivers: list[DriverRange], ctx: Context) -> None:
     if not drivers or len(drivers) > MAX_CORNER_DRIVERS:
         return
-    bounds = [sampled_bounds(m, d) for d in drivers]
+    bounds = [m.sampled_bounds(d) for d in drivers]
     corners = np.array(list(itertools.product(*bounds)))
     sampled = {d.name: corners[:, j] for j, d in enumerate(drivers)}
     n = corners.shape[0]
