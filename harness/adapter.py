@@ -14,9 +14,9 @@ Units at the boundary are the shared ones (``g C m-2``, ``g C m-2 yr-1``, ``degC
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import IntEnum
 from typing import Any, ClassVar
 
@@ -233,6 +233,18 @@ class SteadyStateResult:
     @property
     def ok(self) -> np.ndarray:
         return self.status == Status.OK
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[SteadyStateResult]) -> SteadyStateResult:
+        """Stack the rows of several results (at least one) in order."""
+        return cls(
+            np.concatenate([p.pools for p in parts]),
+            np.concatenate([p.outputs for p in parts]),
+            np.concatenate([p.status for p in parts]),
+            np.concatenate([p.message for p in parts]),
+            parts[0].pool_names,
+            parts[0].output_names,
+        )
 
     def pool(self, name: str) -> np.ndarray:
         return self.pools[:, self.pool_names.index(name)]

@@ -16,7 +16,6 @@ import numpy as np
 from .adapter import BaseAdapter
 from .errors import HarnessError
 from .registry import get_adapter, get_adapter_class
-from .vocabulary import DRIVERS
 
 
 @dataclass(frozen=True)

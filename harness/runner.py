@@ -50,19 +50,7 @@ def evaluate_member(
         for part in executor.map(solve_chunk, (task(s) for s in starts)):
             parts.append(part)
             bar.update(part.status.size)
-    return concat_results(parts)
-
-
-def concat_results(parts: list[SteadyStateResult]) -> SteadyStateResult:
-    """Stack chunk results (at least one) in order."""
-    return SteadyStateResult(
-        np.concatenate([p.pools for p in parts]),
-        np.concatenate([p.outputs for p in parts]),
-        np.concatenate([p.status for p in parts]),
-        np.concatenate([p.message for p in parts]),
-        parts[0].pool_names,
-        parts[0].output_names,
-    )
+    return SteadyStateResult.concatenate(parts)
 
 
 def status_counts(result: SteadyStateResult) -> dict[str, int]:

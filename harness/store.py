@@ -9,7 +9,7 @@ import platform
 import sys
 import tempfile
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,5 +68,5 @@ def provenance(scenario: Any, adapters: list[dict[str, Any]], argv: list[str]) -
         },
         "adapters": adapters,
         "command": argv,
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -161,20 +161,9 @@ def _solve(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray) -> Stea
     return adapter.steady_state(theta.copy(), forcing.copy())
 
 
-def _stack(parts: Sequence[SteadyStateResult]) -> SteadyStateResult:
-    return SteadyStateResult(
-        np.vstack([p.pools for p in parts]),
-        np.vstack([p.outputs for p in parts]),
-        np.concatenate([p.status for p in parts]),
-        np.concatenate([p.message for p in parts]),
-        parts[0].pool_names,
-        parts[0].output_names,
-    )
-
-
 def _solve_alone(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray) -> SteadyStateResult:
     """Every row solved in a batch of its own, stacked back into one result."""
-    return _stack([_solve(adapter, theta[[i]], forcing[[i]]) for i in range(theta.shape[0])])
+    return SteadyStateResult.concatenate([_solve(adapter, theta[[i]], forcing[[i]]) for i in range(theta.shape[0])])
 
 
 def _take(result: SteadyStateResult, rows: Sequence[int] | np.ndarray) -> SteadyStateResult:

@@ -17,9 +17,23 @@ from ..errors import ScenarioError, SpecIssue
 from . import checks
 from .positions import parse_yaml
 from .schema import (
-    KINDS, ON_FAILURE, SCHEMA_VERSION, TOP_KEYS, Context, DriverRange, ModelSpec, Scenario,
-    SobolSettings, build_baseline, build_drivers, build_models, build_outputs, build_sobol,
-    check_keys, read_choice, read_int,
+    KINDS,
+    ON_FAILURE,
+    SCHEMA_VERSION,
+    TOP_KEYS,
+    Context,
+    DriverRange,
+    ModelSpec,
+    Scenario,
+    SobolSettings,
+    build_baseline,
+    build_drivers,
+    build_models,
+    build_outputs,
+    build_sobol,
+    check_keys,
+    read_choice,
+    read_int,
 )
 
 __all__ = ["DriverRange", "ModelSpec", "Scenario", "SobolSettings", "load_scenario"]
