@@ -99,6 +99,8 @@ def _print_summary(outcome, out_dir: Path, wall: float) -> None:
     rows = [(m["member"], m["design"], m["rows"], m["status"]["ok"], m["rows"] - m["status"]["ok"],
              f"{m['seconds']:.2f}") for m in outcome.members]
     print(tabulate(rows, headers=["member", "design", "rows", "ok", "failed", "seconds"], tablefmt="simple"))
+    for table in outcome.tables:
+        print(f"\n{table}\n")
     for text in outcome.warnings:
         print(f"warning: {text}", file=sys.stderr)
     for text in outcome.problems:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .adapter import Status, SteadyStateResult
 from .members import Member
+from .vocabulary import DRIVERS, OUTPUTS, POOL_PREFIX
 
 
 def write_sobol_results(path: Path, scenario: Any, designs: list, members: list[Member],
@@ -86,3 +87,35 @@ def _output_or_nan(result: SteadyStateResult, output: str) -> np.ndarray:
         return result.get(output)
     except ValueError:
         return np.full(result.status.size, np.nan)
+
+
+def write_table(path: Path, table: pd.DataFrame, scenario: Any, title: str) -> None:
+    """A long table as netCDF: one ``row`` dimension, one variable per column, units where known."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+        ds.Conventions = "CF-1.10"
+        ds.title = f"{title}: {scenario.name}"
+        ds.source = "soilbench"
+        ds.scenario_sha256 = scenario.sha256
+        ds.featureType = "point"
+        ds.createDimension("row", len(table))
+        for name in table.columns:
+            column = table[name]
+            if column.dtype.kind in "fi":
+                var = ds.createVariable(_nc_name(name), "f8", ("row",), fill_value=np.nan)
+                var[:] = column.to_numpy(float)
+            else:
+                var = ds.createVariable(_nc_name(name), str, ("row",))
+                var[:] = column.astype(str).to_numpy(object)
+            var.long_name = name
+            base = name.removesuffix("_z")
+            units = "g C m-2" if base.startswith(POOL_PREFIX) else (DRIVERS.get(base) or OUTPUTS.get(base) or ("",))[0]
+            if name.endswith("_z") and units:
+                units = "1"  # z-scores
+            if units:
+                var.units = units
+    tmp.replace(path)
+
+
+def _nc_name(name: str) -> str:
+    return name.replace(".", "__")

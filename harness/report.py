@@ -55,3 +55,39 @@ def _ranked_table(table: pd.DataFrame) -> list[str]:
         for _, r in ordered.iterrows()
     ]
     return [tabulate(body, headers=["rank", "driver", "ST", "S1", "note"], tablefmt="github"), ""]
+
+
+def published_table(comparison: pd.DataFrame) -> str:
+    """Published values beside ours, with the verdict of each comparison."""
+    body = [(r.member, r.driver, r.output, r.quantity, f"{r.published:g}", f"{r.ours:.4g}", r.compared,
+             r.tolerance, "yes" if r.holds else "NO") for r in comparison.itertuples()]
+    return tabulate(body, headers=["model x variant", "driver", "output", "quantity", "published", "ours",
+                                   "compared", "tolerance", "within"], tablefmt="github")
+
+
+def local_markdown(table: pd.DataFrame, scenario, comparison: pd.DataFrame | None) -> str:
+    """Drivers ranked by |elasticity| per member x output, then the published comparison."""
+    s = scenario.local
+    lines = [f"# Local sensitivities: {scenario.name}", ""]
+    if scenario.description.strip():
+        lines += [scenario.description.strip(), ""]
+    lines += [
+        f"Elasticity = {s.definition} difference of each output for relative perturbations of ±{s.h:g} "
+        "of each driver around the member's baseline (signed; ranks by magnitude). Drivers a model "
+        "does not represent are shown as 'not represented', never as 0.", "",
+    ]
+    for (member, output), block in table.groupby(["member", "output"], sort=False):
+        units = block["units"].iloc[0]
+        lines += [f"## {member}: {output}" + (f" [{units}]" if units else ""), ""]
+        ordered = block.assign(_r=block["rank"].where(block["rank"] > 0, 10**6)).sort_values(["_r", "driver"])
+        body = [(r["rank"] or "", r["driver"], _num(r["elasticity"]), _num(r["S0"]), _num(r["ratio_plus"]),
+                 _num(r["ratio_minus"]), r["note"] or "") for _, r in ordered.iterrows()]
+        lines += [tabulate(body, headers=["rank", "driver", "elasticity", "S0", "S+/S0", "S-/S0", "note"],
+                           tablefmt="github"), ""]
+    if comparison is not None:
+        lines += ["## Published values", "", published_table(comparison), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _num(value: float) -> str:
+    return "–" if value != value else f"{value:.4g}"

@@ -44,14 +44,15 @@ NOT_IN_STYLE: dict[str, set[str]] = {
     "__main__": {"cli"},  # ``python -m harness``: the one importer of cli
     "members": {"adapter", "errors", "registry", "vocabulary"},  # model x variant, resolved by the registry
     "store": set(),  # atomic files and provenance
-    "netcdf": {"adapter", "members"},  # results.nc
-    "kinds": {"adapter", "analysis", "errors", "members", "netcdf", "report", "runner", "sampling",
+    "designs": {"members"},  # deterministic rows of the local and sweep kinds
+    "netcdf": {"adapter", "members", "vocabulary"},  # results.nc
+    "kinds": {"adapter", "analysis", "designs", "errors", "members", "netcdf", "report", "runner", "sampling",
               "spec", "store", "vocabulary"},  # one orchestrator per scenario kind, below cli
 }
 
 #: imports the code makes that style.md's rows do not grant (proposed additions to the rows)
 EXTRA_GRANTS: dict[str, set[str]] = {
-    "spec": {"members", "vocabulary"},  # meaning checks build members and read driver names
+    "spec": {"designs", "members", "vocabulary"},  # meaning checks build members and their designs
     "sampling": {"members"},  # maps the unit design onto each member's ranges
     "runner": {"members"},  # evaluates a member's rows
 }

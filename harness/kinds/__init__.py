@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from .common import RunContext, RunOutcome
+from .local import run_local
 from .points import run_points
 from .sobol import run_sobol
+from .sweep import run_sweep
 
-KIND_RUNNERS = {"sobol": run_sobol, "points": run_points}
+KIND_RUNNERS = {"sobol": run_sobol, "points": run_points, "local": run_local, "sweep": run_sweep}
 
 __all__ = ["KIND_RUNNERS", "RunContext", "RunOutcome"]

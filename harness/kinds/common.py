@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from ..members import Member
 from ..runner import status_counts
@@ -31,6 +34,7 @@ class RunOutcome:
     members: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)  # printed after the run summary
 
     def record(self, member: Member, result: Any, seconds: float, what: str = "") -> dict[str, Any]:
         entry = {
@@ -67,3 +71,25 @@ def output_units(member: Member, output: str) -> str:
     if output.startswith("pool."):
         return next(p.units for p in member.adapter.pools if p.name == output[5:])
     return next(o.units for o in member.adapter.output_metadata if o.name == output)
+
+
+def compare_published(scenario: Scenario, members: list[Member], table: pd.DataFrame,
+                      quantity_of: Callable[[Any], str]) -> pd.DataFrame | None:
+    """Our value beside each published one (``published:`` entries x matching members)."""
+    if not scenario.published:
+        return None
+    rows = []
+    for p in scenario.published:
+        quantity = quantity_of(p)
+        for m in members:
+            if not p.matches(m.model, m.variant):
+                continue
+            hit = table[(table["member"] == m.label) & (table["driver"] == p.driver) & (table["output"] == p.output)]
+            ours = float(hit[quantity].iloc[0]) if len(hit) else float("nan")
+            rows.append({
+                "member": m.label, "driver": p.driver, "output": p.output, "quantity": quantity,
+                "published": p.value, "ours": ours, "compared": "|ours|" if p.magnitude else "ours",
+                "tolerance": f"rtol {p.rtol:g}" + (f", atol {p.atol:g}" if p.atol else ""),
+                "holds": bool(p.holds(ours)), "source": p.source,
+            })
+    return pd.DataFrame(rows)

@@ -23,20 +23,30 @@ from .schema import (
     TOP_KEYS,
     Context,
     DriverRange,
+    LocalSettings,
     ModelSpec,
+    Published,
     Scenario,
     SobolSettings,
+    SweepAxis,
+    SweepSettings,
     build_baseline,
     build_drivers,
+    build_local,
     build_models,
     build_outputs,
+    build_published,
     build_sobol,
+    build_sweep,
     check_keys,
     read_choice,
     read_int,
 )
 
-__all__ = ["DriverRange", "ModelSpec", "Scenario", "SobolSettings", "load_scenario"]
+__all__ = [
+    "DriverRange", "LocalSettings", "ModelSpec", "Published", "Scenario", "SobolSettings", "SweepAxis",
+    "SweepSettings", "load_scenario",
+]
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
@@ -132,10 +142,15 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     on_failure = read_choice(data, "on_failure", ON_FAILURE, "error", ctx) or "error"
     _check_kind_sections(kind, data, ctx)
     cases, source = _read_cases(data.get("cases"), path, ctx) if "cases" in data else ((), "")
+    local = build_local(data.get("local"), ctx) if "local" in data else LocalSettings()
+    sweep = build_sweep(data.get("sweep"), ctx) if "sweep" in data else SweepSettings()
+    published = build_published(data.get("published"), ctx) if "published" in data else ()
 
     scenario = Scenario(
-        str(path), name, str(data.get("description", "")), kind, seed, models, baseline, drivers,
-        sobol, outputs, on_failure, cases, source, hashlib.sha256(text.encode()).hexdigest(), overrides,
+        path=str(path), name=name, description=str(data.get("description", "")), kind=kind, seed=seed,
+        models=models, baseline=baseline, drivers=drivers, sobol=sobol, outputs=outputs,
+        on_failure=on_failure, cases=cases, cases_source=source, local=local, sweep=sweep,
+        published=published, sha256=hashlib.sha256(text.encode()).hexdigest(), overrides=overrides,
     )
     specs = checks.check_models(models, ctx)
     checks.check_driver_names(baseline, drivers, ctx)
@@ -143,19 +158,37 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     in_domain = checks.check_baseline_domain(members, ctx)
     every_model_valid = len(specs) == len(models) and len(members) == sum(len(s.variant_list()) for s in models)
     checks.check_sampled_ranges(members, drivers, ctx, every_model_valid=every_model_valid, corners_for=in_domain)
+    if kind in ("local", "sweep"):
+        checks.check_varied_drivers(scenario, in_domain, ctx, every_model_valid=every_model_valid)
+    checks.check_published(published, members, scenario, ctx)
     checks.check_outputs(outputs, members, ctx)
     checks.check_cases(cases, members, ctx)
     return scenario
 
 
+#: the section each kind requires, with a hint
+REQUIRED_SECTION = {
+    "sobol": ("drivers", "a sobol scenario needs sampled drivers", "add `drivers: {c_input: {relative: [0.5, 1.5]}}`"),
+    "points": ("cases", "a points scenario needs `cases` (a CSV path or a list)", "add `cases: cases.csv`"),
+    "local": ("local", "a local scenario needs a `local` section", "add `local: {drivers: [c_input, cue_scale]}`"),
+    "sweep": ("sweep", "a sweep scenario needs a `sweep` section",
+              "add `sweep: {drivers: {c_input: {relative: [0.5, 1.5], num: 11}}}`"),
+}
+#: sections used only by some kinds
+SECTION_KINDS = {
+    "drivers": ("sobol",), "sobol": ("sobol",), "on_failure": ("sobol",), "cases": ("points",),
+    "local": ("local",), "sweep": ("sweep",), "published": ("local", "sweep"),
+}
+
+
 def _check_kind_sections(kind: str, data: dict, ctx: Context) -> None:
-    if kind == "sobol" and not data.get("drivers"):
-        ctx.add("drivers", "a sobol scenario needs sampled drivers", "add `drivers: {c_input: {relative: [0.5, 1.5]}}`")
-    if kind == "points" and "cases" not in data:
-        ctx.add("cases", "a points scenario needs `cases` (a CSV path or a list)", "add `cases: cases.csv`")
-    for key, needs in (("drivers", "sobol"), ("sobol", "sobol"), ("on_failure", "sobol"), ("cases", "points")):
-        if key in data and kind != needs:
-            ctx.add(key, f"is used only by kind {needs!r}; this scenario is {kind!r}", "remove it", at_key=True)
+    key, message, hint = REQUIRED_SECTION[kind]
+    if not data.get(key):
+        ctx.add(key, message, hint)
+    for key, kinds in SECTION_KINDS.items():
+        if key in data and kind not in kinds:
+            ctx.add(key, f"is used only by kind {' or '.join(map(repr, kinds))}; this scenario is {kind!r}",
+                    "remove it", at_key=True)
 
 
 def _read_cases(value: Any, scenario_path: Path, ctx: Context) -> tuple[tuple[dict, ...], str]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..adapter import Status
 from ..errors import HarnessError
+from .. import designs
 from ..members import Member, build_member, variant_role
 from ..registry import available_adapters, get_adapter_class
 from ..vocabulary import DRIVERS, OUTPUTS, PARAM_PREFIX, POOL_PREFIX
@@ -208,3 +209,62 @@ def check_cases(cases: tuple[dict, ...], members: list[Member], ctx: Context) ->
             continue
         ctx.add("cases", f"unknown column {col!r}", "columns are drivers, case_id or param.NAME; "
                 + did_you_mean(col, list(DRIVERS) + ["case_id"]))
+
+
+def check_varied_drivers(scenario: Scenario, members: list[Member], ctx: Context, *,
+                         every_model_valid: bool) -> None:
+    """Drivers a ``local`` or ``sweep`` scenario varies: known, represented, not fixed twice,
+    and every row of the design inside each model's domain."""
+    for name, path in scenario.varied:
+        if name not in DRIVERS:
+            ctx.add(path, f"unknown driver {name!r}", did_you_mean(name, DRIVERS))
+        elif every_model_valid and not any(name in m.drivers for m in members):
+            ctx.add(path, f"driver {name!r} is represented by none of the models",
+                    "remove it or add a model that represents it")
+        for m in members:
+            if name in m.variant:
+                ctx.add(path, f"{name!r} is both varied and fixed by a variant of {m.model}",
+                        "vary it here or list it under variants, not both")
+            elif name in m.drivers and m.drivers[name] == 0 and _is_relative(scenario, name):
+                ctx.add(path, f"{m.label}: a relative change of {name} is meaningless at baseline 0",
+                        f"set a non-zero baseline.{name} or use absolute values")
+    for m in members:
+        columns, n = _design_columns(scenario, m)
+        if not n:
+            continue
+        status, message = m.adapter.check_domain(m.theta(n), m.forcing(n, columns))
+        bad = np.flatnonzero(status != Status.OK)
+        if bad.size:
+            row = ", ".join(f"{k}={v[bad[0]]:g}" for k, v in columns.items())
+            ctx.add(scenario.kind, f"{m.label}: {bad.size} of {n} rows of the {scenario.kind} design leave "
+                    f"the model's domain, e.g. {row}: {message[bad[0]]}", "narrow the values named in the message")
+
+
+def _is_relative(scenario: Scenario, name: str) -> bool:
+    if scenario.kind == "local":
+        return True
+    return any(a.name == name and a.relative for a in scenario.sweep.axes)
+
+
+def _design_columns(scenario: Scenario, m: Member) -> tuple[dict[str, np.ndarray], int]:
+    if scenario.kind == "local":
+        s = scenario.local
+        rows = designs.local_design(m, s.drivers, s.h, s.definition)
+        return designs.local_forcing(m, rows), len(rows)
+    columns, swept = designs.sweep_design(m, scenario.sweep.axes, scenario.sweep.mode)
+    return columns, len(swept)
+
+
+def check_published(published: tuple, members: list[Member], scenario: Scenario, ctx: Context) -> None:
+    """Each published value names a varied driver and an analysed output, and matches a member."""
+    varied = {name for name, _ in scenario.varied}
+    for p in published:
+        if p.driver not in varied:
+            ctx.add(join(p.path, "driver"), f"{p.driver!r} is not a driver this scenario varies",
+                    did_you_mean(p.driver, varied))
+        if p.output not in scenario.outputs:
+            ctx.add(join(p.path, "output"), f"{p.output!r} is not among the scenario's outputs",
+                    did_you_mean(p.output, scenario.outputs))
+        if members and not any(p.matches(m.model, m.variant) for m in members):
+            ctx.add(join(p.path, "where"), f"no model x variant matches {p.where}",
+                    "use `model:` and variant keys with values listed under `variants`")

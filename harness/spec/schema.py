@@ -17,15 +17,22 @@ from ..errors import SpecIssue
 from .positions import Positions, join
 
 SCHEMA_VERSION = 1
-KINDS = ("sobol", "points")
+KINDS = ("sobol", "points", "local", "sweep")
 ON_FAILURE = ("error", "drop_blocks")
 TOP_KEYS = (
     "schema_version", "name", "description", "kind", "seed", "models", "baseline",
-    "drivers", "sobol", "outputs", "cases", "on_failure",
+    "drivers", "sobol", "outputs", "cases", "on_failure", "local", "sweep", "published",
 )
 MODEL_KEYS = ("model", "variants", "parameters")
 DRIVER_KEYS = ("range", "relative", "group")
 SOBOL_KEYS = ("n", "second_order", "bootstrap", "confidence")
+LOCAL_KEYS = ("drivers", "h", "definition")
+DEFINITIONS = ("central", "plus", "minus")
+SWEEP_KEYS = ("drivers", "mode", "zscore")
+SWEEP_DRIVER_KEYS = ("range", "relative", "num", "values", "relative_values")
+SWEEP_MODES = ("grid", "oat")
+PUBLISHED_KEYS = ("where", "driver", "output", "quantity", "value", "rtol", "atol", "magnitude", "source")
+QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus")
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,60 @@ class DriverRange:
 
 
 @dataclass(frozen=True)
+class LocalSettings:
+    """Kind ``local``: elasticities from relative perturbations +-h of each listed driver."""
+
+    drivers: tuple[str, ...] = ()
+    h: float = 0.10
+    definition: str = "central"
+
+
+@dataclass(frozen=True)
+class SweepAxis:
+    """One swept driver: explicit values, or ``num`` points spanning a range."""
+
+    name: str
+    relative: bool  # values are multipliers on each model's baseline
+    values: tuple[float, ...]
+    path: str
+
+    def absolute(self, baseline: float) -> tuple[float, ...]:
+        return tuple(v * baseline for v in self.values) if self.relative else self.values
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """Kind ``sweep``: one-at-a-time sweeps (``oat``) or a full factorial ``grid``."""
+
+    axes: tuple[SweepAxis, ...] = ()
+    mode: str = "grid"
+    zscore: bool = False
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published number to print beside ours (and to test against)."""
+
+    where: dict[str, Any]  # model and/or variant values the member must match
+    driver: str
+    output: str
+    quantity: str
+    value: float
+    rtol: float
+    atol: float
+    magnitude: bool  # compare |ours| with value
+    source: str
+    path: str
+
+    def matches(self, model: str, variant: dict[str, Any]) -> bool:
+        return all((model if k == "model" else variant.get(k, object())) == v for k, v in self.where.items())
+
+    def holds(self, ours: float) -> bool:
+        ours = abs(ours) if self.magnitude else ours
+        return abs(ours - self.value) <= self.atol + self.rtol * abs(self.value)
+
+
+@dataclass(frozen=True)
 class SobolSettings:
     n: int = 1024
     second_order: bool = False
@@ -79,8 +140,20 @@ class Scenario:
     on_failure: str
     cases: tuple[dict[str, Any], ...] = ()
     cases_source: str = ""
+    local: LocalSettings = LocalSettings()
+    sweep: SweepSettings = SweepSettings()
+    published: tuple[Published, ...] = ()
     sha256: str = ""
     overrides: tuple[str, ...] = field(default=())
+
+    @property
+    def varied(self) -> tuple[tuple[str, str], ...]:
+        """(driver, path) of every driver the experiment varies, whatever the kind."""
+        if self.kind == "local":
+            return tuple((d, f"local.drivers[{i}]") for i, d in enumerate(self.local.drivers))
+        if self.kind == "sweep":
+            return tuple((a.name, a.path) for a in self.sweep.axes)
+        return tuple((d.name, d.path) for d in self.drivers)
 
     @property
     def groups(self) -> dict[str, list[str]]:
@@ -262,6 +335,116 @@ def build_sobol(value: Any, ctx: Context) -> SobolSettings:
     if conf is not None and not 0 < conf < 1:
         ctx.add("sobol.confidence", f"must lie in (0, 1); got {conf:g}", "use e.g. 0.95")
     return SobolSettings(n or default.n, bool(second), boot or default.bootstrap, conf or default.confidence)
+
+
+def build_local(value: Any, ctx: Context) -> LocalSettings:
+    data = read_mapping(value, "local", ctx)
+    if data is None:
+        return LocalSettings()
+    check_keys(data, LOCAL_KEYS, "local", ctx)
+    names = data.get("drivers")
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        ctx.add("local.drivers", f"must be a non-empty list of driver names; got {names!r}",
+                "write e.g. `drivers: [cue_scale, c_input]`")
+        names = []
+    h = read_number(data.get("h", 0.10), "local.h", ctx)
+    if h is not None and not 0 < h <= 1:
+        ctx.add("local.h", f"must lie in (0, 1] (a relative perturbation); got {h:g}", "use e.g. 0.10 for +-10 %")
+        h = None
+    definition = data.get("definition", "central")
+    if definition not in DEFINITIONS:
+        ctx.add("local.definition", f"must be one of {', '.join(DEFINITIONS)}; got {definition!r}",
+                did_you_mean(definition, DEFINITIONS))
+        definition = "central"
+    return LocalSettings(tuple(names), h or 0.10, definition)
+
+
+def build_sweep(value: Any, ctx: Context) -> SweepSettings:
+    data = read_mapping(value, "sweep", ctx)
+    if data is None:
+        return SweepSettings()
+    check_keys(data, SWEEP_KEYS, "sweep", ctx)
+    drivers = read_mapping(data.get("drivers"), "sweep.drivers", ctx, "a mapping of swept drivers")
+    axes = tuple(a for name, entry in (drivers or {}).items() if (a := _sweep_axis(name, entry, ctx)))
+    if drivers is not None and not drivers:
+        ctx.add("sweep.drivers", "needs at least one swept driver", "add e.g. `c_input: {relative: [0.5, 1.5], num: 11}`")
+    mode = data.get("mode", "grid")
+    if mode not in SWEEP_MODES:
+        ctx.add("sweep.mode", f"must be one of {', '.join(SWEEP_MODES)}; got {mode!r}", did_you_mean(mode, SWEEP_MODES))
+        mode = "grid"
+    zscore = data.get("zscore", False)
+    if not isinstance(zscore, bool):
+        ctx.add("sweep.zscore", f"must be true or false; got {zscore!r}")
+        zscore = False
+    return SweepSettings(axes, mode, zscore)
+
+
+def _sweep_axis(name: str, entry: Any, ctx: Context) -> SweepAxis | None:
+    path = join("sweep.drivers", name)
+    entry = read_mapping(entry, path, ctx, "a mapping with `values`, `relative_values`, `range` or `relative`")
+    if entry is None:
+        return None
+    check_keys(entry, SWEEP_DRIVER_KEYS, path, ctx)
+    modes = [m for m in ("values", "relative_values", "range", "relative") if m in entry]
+    if len(modes) != 1:
+        ctx.add(path, "needs exactly one of `values`, `relative_values`, `range` or `relative`",
+                "write e.g. `relative: [0.5, 1.5], num: 11` or `values: [300, 600]`")
+        return None
+    mode = modes[0]
+    if mode in ("values", "relative_values"):
+        raw = entry[mode]
+        if not isinstance(raw, list) or not raw:
+            ctx.add(join(path, mode), f"must be a non-empty list of numbers; got {raw!r}")
+            return None
+        values = [read_number(v, join(join(path, mode), i), ctx) for i, v in enumerate(raw)]
+        if any(v is None for v in values):
+            return None
+        if "num" in entry:
+            ctx.add(join(path, "num"), "is used only with `range` or `relative`", "remove it", at_key=True)
+        return SweepAxis(name, mode == "relative_values", tuple(values), path)
+    pair = read_pair(entry[mode], join(path, mode), ctx)
+    num = read_int(entry.get("num", 11), join(path, "num"), ctx, 2, "use e.g. 11")
+    if pair is None or num is None:
+        return None
+    return SweepAxis(name, mode == "relative", tuple(float(v) for v in _linspace(*pair, num)), path)
+
+
+def _linspace(lo: float, hi: float, num: int) -> list[float]:
+    return [lo + (hi - lo) * i / (num - 1) for i in range(num)]
+
+
+def build_published(value: Any, ctx: Context) -> tuple[Published, ...]:
+    if not isinstance(value, list):
+        ctx.add("published", f"must be a list of published values; got {value!r}",
+                "write `- {driver: c_input, output: soc, value: 1.0, atol: 1e-9}`")
+        return ()
+    out = []
+    for i, entry in enumerate(value):
+        path = join("published", i)
+        entry = read_mapping(entry, path, ctx)
+        if entry is None:
+            continue
+        check_keys(entry, PUBLISHED_KEYS, path, ctx)
+        where = read_mapping(entry.get("where", {}), join(path, "where"), ctx) or {}
+        driver, output = entry.get("driver"), entry.get("output", "soc")
+        if not isinstance(driver, str) or not isinstance(output, str):
+            ctx.add(path, f"needs `driver` and `output` names; got driver={driver!r}, output={output!r}")
+            continue
+        quantity = entry.get("quantity", "")
+        if quantity and quantity not in QUANTITIES:
+            ctx.add(join(path, "quantity"), f"must be one of {', '.join(QUANTITIES)}; got {quantity!r}",
+                    did_you_mean(quantity, QUANTITIES))
+            continue
+        number = read_number(entry.get("value"), join(path, "value"), ctx)
+        rtol = read_number(entry.get("rtol", 0.0), join(path, "rtol"), ctx)
+        atol = read_number(entry.get("atol", 0.0), join(path, "atol"), ctx)
+        magnitude = entry.get("magnitude", False)
+        if number is None or rtol is None or atol is None or not isinstance(magnitude, bool):
+            continue
+        where = {k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in where.items()}
+        out.append(Published(where, driver, output, quantity, number, rtol, atol, magnitude,
+                             str(entry.get("source", "")), path))
+    return tuple(out)
 
 
 def build_outputs(value: Any, ctx: Context) -> tuple[str, ...]:

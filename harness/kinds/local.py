@@ -1,0 +1,95 @@
+"""Kind ``local``: elasticities of each output to each listed driver, from +-h perturbations.
+
+For a driver x with baseline x0 and output S (S0 at the baseline, S+ and S- at x0 (1 +- h)):
+``central = (S+ - S-) / (2 h S0)``, ``plus = (S+ - S0) / (h S0)``, ``minus = (S0 - S-) / (h S0)``;
+``ratio_plus = S+ / S0`` and ``ratio_minus = S- / S0``. Signs are kept; ranks use magnitudes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..designs import local_design, local_forcing, perturbed
+from ..members import Member
+from ..report import local_markdown, published_table
+from ..runner import evaluate_member
+from ..store import atomic_write_text, write_csv
+from .common import (
+    RunContext, RunOutcome, compare_published, member_columns, output_units, represents, variant_columns,
+)
+
+QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus")
+
+
+def run_local(ctx: RunContext) -> RunOutcome:
+    """Write ``elasticities.csv`` and ``ranking.md`` (and ``published.csv`` when asked)."""
+    s = ctx.scenario.local
+    outcome = RunOutcome()
+    columns = variant_columns(ctx.members)
+    records: list[dict[str, Any]] = []
+    for member in ctx.members:
+        rows = local_design(member, s.drivers, s.h, s.definition)
+        start = time.perf_counter()
+        result = evaluate_member(member, len(rows), local_forcing(member, rows), executor=ctx.executor)
+        entry = outcome.record(member, result, time.perf_counter() - start)
+        if entry["rows"] != entry["status"]["ok"]:
+            failed = [f"{name or 'baseline'} {side}: {msg}" for (name, side, _), ok, msg
+                      in zip(rows, result.ok, result.message) if not ok]
+            outcome.problems.append(f"{member.label}: {len(failed)} of {len(rows)} rows failed: " + "; ".join(failed))
+        head = {**member_columns(member, columns), "member": member.label}
+        for output in ctx.scenario.outputs:
+            records += _elasticities(member, rows, result, output, s.drivers, s.h, head)
+    table = pd.DataFrame(records)
+    table["elasticity"] = table[s.definition]
+    table["rank"] = _ranks(table)
+    write_csv(ctx.out_dir / "elasticities.csv", table)
+    outcome.files.append("elasticities.csv")
+    comparison = compare_published(ctx.scenario, ctx.members, table, lambda p: p.quantity or s.definition)
+    if comparison is not None:
+        write_csv(ctx.out_dir / "published.csv", comparison)
+        outcome.files.append("published.csv")
+        outcome.tables.append(published_table(comparison))
+        outcome.warnings += [f"{r.member}: {r.driver} -> {r.output} {r.quantity} = {r.ours:.4g}, published "
+                             f"{r.published:g}: outside tolerance" for r in comparison.itertuples() if not r.holds]
+    atomic_write_text(ctx.out_dir / "ranking.md", local_markdown(table, ctx.scenario, comparison))
+    outcome.files.append("ranking.md")
+    return outcome
+
+
+def _elasticities(member: Member, rows: list[tuple[str, str, float]], result, output: str,
+                  drivers: tuple[str, ...], h: float, head: dict[str, Any]) -> list[dict[str, Any]]:
+    """One record per listed driver: S0, S+, S-, every definition, and a note."""
+    units = output_units(member, output) if represents(member, output) else ""
+    values = np.where(result.ok, result.get(output), np.nan) if units else np.full(len(rows), np.nan)
+    base = values[0]
+    moving = perturbed(member, drivers)
+    out = []
+    for driver in drivers:
+        record = {**head, "output": output, "units": units, "driver": driver}
+        if not units or driver not in moving:
+            note = "output not represented" if not units else "not represented"
+            out.append({**record, **dict.fromkeys(("S0", "S_plus", "S_minus", *QUANTITIES), np.nan), "note": note})
+            continue
+        side = {sd: values[i] for i, (name, sd, _) in enumerate(rows) if name == driver}
+        s_plus, s_minus = side.get("plus", np.nan), side.get("minus", np.nan)
+        failed = not np.isfinite(base) or not all(np.isfinite(v) for v in side.values())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out.append({
+                **record, "driver_baseline": member.drivers[driver], "h": h, "S0": base, "S_plus": s_plus,
+                "S_minus": s_minus, "central": (s_plus - s_minus) / (2 * h * base),
+                "plus": (s_plus - base) / (h * base), "minus": (base - s_minus) / (h * base),
+                "ratio_plus": s_plus / base, "ratio_minus": s_minus / base,
+                "note": "failed rows (see summary.json)" if failed else "",
+            })
+    return out
+
+
+def _ranks(table: pd.DataFrame) -> np.ndarray:
+    """Rank 1 = largest |elasticity| within each member x output; 0 where there is none."""
+    magnitude = table["elasticity"].abs()
+    ranks = magnitude.groupby([table["member"], table["output"]], sort=False).rank(ascending=False, method="min")
+    return ranks.fillna(0).astype(int).to_numpy()
