@@ -193,7 +193,8 @@ class ReferenceCase:
 
     def checks(self) -> list[tuple[str, float, float]]:
         """``(key, expected value, tolerance)`` for every expected entry."""
-        return [(key, float(v), self.rtol * abs(float(v)) + self.atol + _rounding(v))
+        values = {k: float(v.replace(" ", "")) if isinstance(v, str) else float(v) for k, v in self.expected.items()}
+        return [(key, values[key], self.rtol * abs(values[key]) + self.atol + _rounding(v))
                 for key, v in self.expected.items()]
 
 

@@ -20,7 +20,10 @@ ENTRY_POINT_GROUP = "soilbench.models"
 
 #: registry name -> "module:Class" of the adapters shipped with soilbench
 BUILTIN_ADAPTERS = {
+    "awb": "models.awb:AwbAdapter",
     "clm5_firstorder": "models.clm5_firstorder:Clm5FirstOrderAdapter",
+    "millennial": "models.millennial:MillennialAdapter",
+    "tao_enzyme": "models.tao_enzyme:TaoEnzymeAdapter",
 }
 
 

@@ -11,7 +11,13 @@ from harness.testing import parametrize_with_adapter_checks
 
 #: option sets worth checking beyond the defaults, per adapter
 OPTION_SETS = {
+    "awb": [{}, {"parameter_set": "li2014"}, {"parameter_set": "he2024_fit"}, {"beta_rescale": "reference"},
+            {"parameter_set": "li2014", "beta_rescale": "reference"}],
     "clm5_firstorder": [{}, {"normalize_q10": False}, {"normalize_q10": False, "use_century_tfunc": True}],
+    "millennial": [{}, {"parameter_set": "default"}, {"beta_rescale": "reference"},
+                   {"parameter_set": "default", "beta_rescale": "reference"}],
+    # couple_tau_enz_to_ka=True has no steady state at the defaults (spec R7): tested in test_tao_enzyme.py
+    "tao_enzyme": [{}, {"beta_rescale": "none"}, {"km_scale_with_xi": False}],
 }
 
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {}

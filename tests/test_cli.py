@@ -362,7 +362,7 @@ def test_describe_prints_parameters_with_units(capsys):
     assert any(line.startswith("s3 ") and "som" in line for line in lines)
 
 
-@pytest.mark.parametrize("name, hint", [("clm5", "known: clm5_firstorder"),
+@pytest.mark.parametrize("name, hint", [("clm5", "known: awb, clm5_firstorder"),
                                         ("clm5_firstordr", "did you mean 'clm5_firstorder'?")])
 def test_describe_unknown_model_exit_2(capsys, name, hint):
     code, stdout, stderr = _run(capsys, "describe", name)

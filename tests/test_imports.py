@@ -61,7 +61,7 @@ EXTRA_GRANTS: dict[str, set[str]] = {
 FORBIDDEN_PACKAGES = {"runner": {"SALib"}, "executors": {"SALib"}}
 LAZY_ONLY = {"testing": {"pytest"}, "calibration": {"pymc"}}
 #: what model packages may import besides their own modules and the standard library
-MODEL_ALLOWED = {"numpy", "scipy", "harness.adapter"}
+MODEL_ALLOWED = {"numpy", "scipy", "harness.adapter", "models.soil_water"}  # shared CLM water functions
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import pytest
 from harness import registry
 from harness.cli import main
 from harness.errors import AdapterValidationError, ParameterError, RegistryError, ScenarioError
-from harness.registry import ENTRY_POINT_GROUP, available_adapters, get_adapter, get_adapter_class, provenance
+from harness.registry import BUILTIN_ADAPTERS, ENTRY_POINT_GROUP, available_adapters, get_adapter, get_adapter_class, provenance
 from harness.spec import load_scenario
 from tests.registry import fake_plugin
 
@@ -81,7 +81,7 @@ def test_builtins_without_plugins(offer):
 
 def test_plugin_is_listed_with_its_distribution(toy):
     adapters = available_adapters()
-    assert set(adapters) == {"clm5_firstorder", "toy"}
+    assert set(adapters) == set(BUILTIN_ADAPTERS) | {"toy"}
     info = adapters["toy"]
     assert info.as_dict() == {"name": "toy", "target": f"{PLUGIN}:ToyAdapter", "source": "entry point",
                               "distribution": "soilbench-toy", "version": "1.2.3"}
@@ -180,11 +180,12 @@ def test_unknown_name_did_you_mean_and_known_names(toy):
         get_adapter("toyy")
     message = str(info.value)
     assert message.startswith("unknown model 'toyy'; did you mean 'toy'?")
-    assert message.lower().endswith("known: clm5_firstorder, toy")
+    assert message.lower().endswith("known: " + ", ".join(sorted(set(BUILTIN_ADAPTERS) | {"toy"})))
 
 
 def test_unknown_name_without_close_match_lists_known_names(toy):
-    with pytest.raises(RegistryError, match="(?i)unknown model 'rothc'.*known: clm5_firstorder, toy$"):
+    known = ", ".join(sorted(set(BUILTIN_ADAPTERS) | {"toy"}))
+    with pytest.raises(RegistryError, match=f"(?i)unknown model 'rothc'.*known: {known}$"):
         get_adapter("rothc")
 
 

@@ -1,0 +1,239 @@
+"""Adapter of MIMICS, carbon only, at steady state (``mimics``).
+
+Glue only: maps ``theta`` and ``forcing`` onto ``equations.py`` (native mgC cm-3 and hours),
+solves with ``solver.py`` and converts at the boundary (pools x 10 depth, fluxes x 8760 x 10
+depth). Spec: ``docs/models/mimics.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from harness.adapter import BaseAdapter, Driver, Option, Pool, violation
+
+from . import equations as eq
+from . import solver
+from .parameters import (
+    FAILING_CASE,
+    PARAMETERS,
+    REFERENCE_CASES,
+    REFERENCE_SITE,
+    VARIANTS,
+    BetaRescale,
+    ParameterSet,
+)
+
+_INF = float("inf")
+_POOL_TEXT = {
+    "lit_m": ("metabolic litter (LIT_1)", "litter"),
+    "lit_s": ("structural litter (LIT_2)", "litter"),
+    "mic_r": ("r-strategist microbial biomass (MIC_1)", "mic"),
+    "mic_k": ("K-strategist microbial biomass (MIC_2)", "mic"),
+    "som_p": ("physically protected, mineral-associated SOM (SOM_1)", "maom"),
+    "som_c": ("chemically protected SOM (SOM_2); counted as pom by convention", "pom"),
+    "som_a": ("available SOM (SOM_3)", "som"),
+}
+
+
+def _drivers(beta_default: float) -> tuple[Driver, ...]:
+    return (
+        Driver("c_input", "g C m-2 yr-1", "I_tot = c_input/(8760 x 10 depth) mgC cm-3 h-1, split by fMET; "
+               "also sets the turnover modifier M in gmd2015_fwd and stode_rev_npp",
+               (0.0, _INF), default=500.0, open_bounds=(True, True)),
+        Driver("cue_scale", "1", "multiplies the four growth efficiencies mge_1..4 (public CUE_x); "
+               "each product must stay below 1", (0.0, 4.0 / 3.0), default=1.0, open_bounds=(True, True)),
+        Driver("temperature", "degC", "T in V_j and K_j only", (-20.0, 50.0), default=15.0),
+        Driver("clay", "%", "fc = clay/100 in P, fPHYS and D; fAVAI = 1 - fPHYS - fCHEM must stay >= 0",
+               (0.0, 100.0), default=20.0),
+        Driver("lignin_n", "1", "L in fMET = 0.85 - 0.013 L (input split, tau, fCHEM); fMET > 0",
+               (0.0, 65.38), default=20.0, open_bounds=(False, True)),
+        Driver("beta", "1", "exponent of microbial turnover tau MIC^beta, MIC in mgC cm-3",
+               (1.0, _INF), default=beta_default, open_bounds=(False, True)),
+        Driver("mic_turnover_scale", "1", "s, multiplies tau_r and tau_K (public tau_MULT)",
+               (0.0, _INF), default=1.0, open_bounds=(True, True)),
+    )
+
+
+_DRIVERS = {name: _drivers(v.beta_default) for name, v in VARIANTS.items()}
+
+
+class MimicsAdapter(BaseAdapter):
+    """MIMICS: litter, r- and K-strategist microbes, and three SOM pools in one layer.
+
+    Microbes take up metabolic and structural litter and available SOM by temperature-sensitive
+    Michaelis-Menten kinetics, grow with efficiency ``cue_scale x mge`` and turn over as
+    ``tau MIC^beta`` into protected and available SOM. The steady state comes from a batched
+    Newton solve in log space, verified row by row (``solver.py``).
+
+    Parameters
+    ----------
+    parameter_set : {"gmd2015_fwd", "stode_rev_npp", "stode_rev_beta"}, default "gmd2015_fwd"
+        Kinetics, parameter column and turnover modifier M: forward MM with the 2015 set and
+        M = sqrt(c_input/100); reverse MM with the sandbox set and M = 2 clamp(sqrt(c_input/100),
+        0.8, 1.2) and beta = 1; or reverse MM with the sandbox set, M = 2 and beta (default 1.5).
+    beta_rescale : {"none", "reference"}, default "none"
+        ``reference`` multiplies tau_x by MICx_ref^(1 - beta), MICx_ref being the steady state of
+        the same variant and parameters at the reference site with beta = 1, so that the
+        reference site's pools do not depend on beta.
+
+    References
+    ----------
+    Wieder, W.R. et al. (2015) Geosci. Model Dev. 8, 1789-1808. https://doi.org/10.5194/gmd-8-1789-2015
+    """
+
+    name = "mimics"
+    description = "MIMICS: microbially explicit litter/SOM model (r/K microbes, MM kinetics), carbon only"
+    reference = (
+        "Wieder et al. (2015) Geosci. Model Dev. 8, 1789-1808, doi:10.5194/gmd-8-1789-2015; "
+        "Wieder et al. (2014) Biogeosciences 11, 3899-3917, doi:10.5194/bg-11-3899-2014; "
+        "Georgiou et al. (2017) Nat. Commun. 8, 1223, doi:10.1038/s41467-017-01116-z"
+    )
+    steady_state_method = (
+        "batched Newton in log space (analytic Jacobian, 2x2 Schur complement), stiff BDF fall-back "
+        "to 1e8 h; verified: residual, CO2 = input, MIC > 1e-9, all Jacobian eigenvalues Re < 0"
+    )
+    options = (
+        Option("parameter_set", ParameterSet.GMD2015_FWD.value,
+               "kinetics, parameter column and turnover modifier (spec section 4)",
+               choices=tuple(p.value for p in ParameterSet)),
+        Option("beta_rescale", BetaRescale.NONE.value,
+               "'reference': tau_x times MICx_ref^(1 - beta) from the reference site at beta = 1",
+               choices=tuple(b.value for b in BetaRescale)),
+    )
+    pools = tuple(Pool(n, "g C m-2", *_POOL_TEXT[n]) for n in eq.POOL_NAMES)
+    outputs = ("soc", "soc_total", "litter", "mic", "maom", "pom", "respiration", "cue_bulk")
+    reference_cases = REFERENCE_CASES
+    failing_case = FAILING_CASE
+
+    # -- metadata that depends on the parameter set ----------------------------------------------
+    @property
+    def parameters(self):
+        return PARAMETERS[self._options["parameter_set"]]
+
+    @property
+    def drivers(self):
+        return _DRIVERS[self._options["parameter_set"]]
+
+    @property
+    def _variant(self):
+        return VARIANTS[self._options["parameter_set"]]
+
+    # -- glue ----------------------------------------------------------------------------------
+    def _columns(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[dict, dict]:
+        return dict(zip(self.parameter_names, theta.T)), dict(zip(self.driver_names, forcing.T))
+
+    def _kinetics(self, p: dict, d: dict, rescale: Any = 1.0) -> eq.Kinetics:
+        """Rate constants of a batch; ``rescale`` = (R_r, R_K), the beta rescaling of tau."""
+        fc = d["clay"] / 100.0
+        fmet = eq.metabolic_fraction(d["lignin_n"], p["fmet_p_1"], p["fmet_p_2"], p["fmet_p_3"])
+        i_m, i_s = eq.input_rates(d["c_input"], fmet, p["depth"])
+        i_tot = d["c_input"] / (eq.HOURS_PER_YEAR * eq.reporting_factor(p["depth"]))
+        v = eq.vmax(d["temperature"], p["v_slope"], p["v_int"], p["a_v"], [p[f"v_mod_{j}"] for j in range(1, 7)])
+        k = eq.half_saturation(
+            d["temperature"], [p[f"k_slope_{j}"] for j in range(1, 7)], p["k_int"], p["a_k"],
+            [p[f"k_mod_{j}"] for j in range(1, 7)], eq.p_scalar(fc, p["p_scalar_1"], p["p_scalar_2"]),
+        )
+        m = eq.tau_modifier(d["c_input"], self._variant.tau_modifier) * d["mic_turnover_scale"]
+        r_r, r_k = rescale if isinstance(rescale, tuple) else (rescale, rescale)
+        fp_r = eq.exp_share(p["f_phys_r_1"], p["f_phys_r_2"], fc)
+        fp_k = eq.exp_share(p["f_phys_k_1"], p["f_phys_k_2"], fc)
+        fc_r = eq.exp_share(p["f_chem_r_1"], p["f_chem_r_2"], fmet)
+        fc_k = eq.exp_share(p["f_chem_k_1"], p["f_chem_k_2"], fmet)
+        e = [d["cue_scale"] * p[f"mge_{j}"] for j in range(1, 5)]
+        return eq.Kinetics(
+            self._variant.forward, i_tot, (1.0 - p["fi_1"]) * i_m, (1.0 - p["fi_2"]) * i_s,
+            p["fi_1"] * i_m, p["fi_2"] * i_s, *v, *k, p["ko_1"] * k[1], p["ko_2"] * k[4], *e,
+            eq.turnover_base(fmet, p["tau_r_1"], p["tau_r_2"]) * m * r_r,
+            eq.turnover_base(fmet, p["tau_k_1"], p["tau_k_2"]) * m * r_k,
+            np.asarray(d["beta"], dtype=float), fp_r, fp_k, fc_r, fc_k,
+            1.0 - (fp_r + fc_r), 1.0 - (fp_k + fc_k), eq.exp_share(p["desorb_1"], p["desorb_2"], fc),
+        )
+
+    def _rescaling(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(R_r, R_K) = MICx_ref^(1 - beta) per row; 1 where beta = 1 or beta_rescale is 'none'.
+
+        MICx_ref is solved once per distinct parameter row among rows with beta != 1. NaN marks
+        rows whose reference steady state failed.
+        """
+        beta = forcing[:, self.driver_names.index("beta")]
+        r = np.ones((2, beta.size))
+        rows = np.flatnonzero(beta != 1.0)
+        if self._options["beta_rescale"] == BetaRescale.NONE.value or rows.size == 0:
+            return r[0], r[1]
+        sub = theta[rows]
+        if (sub == sub[0]).all():
+            unique, inverse = sub[:1], np.zeros(rows.size, dtype=int)
+        else:
+            unique, inverse = np.unique(sub, axis=0, return_inverse=True)
+        n = unique.shape[0]
+        site = self.make_forcing(n, **REFERENCE_SITE, beta=1.0)
+        pools, status, _ = solver.steady_state(self._kinetics(*self._columns(unique, site)))
+        mic_ref = np.where(status == solver.OK, pools[[eq.MIC_R, eq.MIC_K]], np.nan)[:, inverse.ravel()]
+        r[:, rows] = mic_ref ** (1.0 - beta[rows])
+        return r[0], r[1]
+
+    def _system(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[eq.Kinetics, np.ndarray]:
+        """Kinetics of the rows and their reporting factor (g C m-2 per mgC cm-3)."""
+        p, d = self._columns(theta, forcing)
+        return self._kinetics(p, d, self._rescaling(theta, forcing)), eq.reporting_factor(p["depth"])
+
+    def _steady_state(self, theta, forcing):
+        kin, factor = self._system(theta, forcing)
+        status = np.zeros(kin.size, dtype=np.int8)
+        message = np.full(kin.size, "", dtype=object)
+        pools = np.full((eq.N_POOLS, kin.size), np.nan)
+        no_reference = ~(np.isfinite(kin.tau_r) & np.isfinite(kin.tau_k))
+        status[no_reference] = solver.SOLVER_FAILED
+        message[no_reference] = ("beta_rescale='reference': the reference-site steady state of this "
+                                 "parameter row (beta = 1) failed, so tau cannot be rescaled")
+        rows = np.flatnonzero(~no_reference)
+        if rows.size:
+            pools[:, rows], status[rows], message[rows] = solver.steady_state(kin.take(rows))
+        return (pools * factor).T, status, message
+
+    def _tendencies(self, theta, forcing, pools):
+        kin, factor = self._system(theta, forcing)
+        native = pools.T / factor
+        p = eq.partials(native, kin)
+        dpools, co2 = eq.tendencies(native, kin, p)
+        uptake, growth = eq.uptake_and_growth(native, kin, p)
+        per_year = eq.HOURS_PER_YEAR * factor
+        fluxes = {"uptake": uptake * per_year, "growth": growth * per_year, "respiration": co2 * per_year,
+                  "leaching": np.zeros(kin.size)}
+        return (dpools * per_year).T, fluxes
+
+    def _domain_violations(self, theta, forcing):
+        p, d = self._columns(theta, forcing)
+        kin = self._kinetics(p, d)
+        fmet = eq.metabolic_fraction(d["lignin_n"], p["fmet_p_1"], p["fmet_p_2"], p["fmet_p_3"])
+        found = [violation(
+            ~((fmet > 0.0) & (fmet < 1.0)),
+            "lignin_n={x:g} gives fMET = fmet_p_1 (fmet_p_2 - fmet_p_3 lignin_n) = {f:.6g}; fMET must lie "
+            "in (0, 1) (lignin_n < {top:.6g} at these fmet_p)", x=d["lignin_n"], f=fmet,
+            top=p["fmet_p_2"] / p["fmet_p_3"],
+        )]
+        for x, fa, fp_a, fp_b, fcm in (("r", kin.fa_r, p["f_phys_r_1"], p["f_phys_r_2"], kin.fc_r),
+                                       ("K", kin.fa_k, p["f_phys_k_1"], p["f_phys_k_2"], kin.fc_k)):
+            with np.errstate(all="ignore"):
+                clay_max = 100.0 * np.log((1.0 - fcm) / fp_a) / fp_b
+            found.append(violation(
+                ~(fa >= 0.0),
+                f"clay={{c:g}} % with lignin_n={{x:g}} gives fAVAI_{x} = 1 - fPHYS_{x} - fCHEM_{x} = "
+                "{f:.6g} < 0; fAVAI must be >= 0 (clay <= {cmax:.4g} % at this lignin_n)",
+                c=d["clay"], x=d["lignin_n"], f=fa, cmax=clay_max,
+            ))
+        for j, e in enumerate((kin.e1, kin.e2, kin.e3, kin.e4), start=1):
+            found.append(violation(
+                ~(e < 1.0),
+                f"cue_scale={{s:g}} takes e{j} = cue_scale x mge_{j} to {{e:g}}; it must be < 1 "
+                f"(cue_scale < {{top:.6g}})", s=d["cue_scale"], e=e, top=1.0 / p[f"mge_{j}"],
+            ))
+        if self._variant.beta_must_be_one:
+            found.append(violation(
+                d["beta"] != 1.0,
+                "beta={b:g}: parameter_set 'stode_rev_npp' fixes beta = 1 (MIMICS_STODE tauMethod='NPP'); "
+                "use parameter_set 'stode_rev_beta' for beta != 1", b=d["beta"],
+            ))
+        return found
