@@ -494,20 +494,19 @@ class BaseAdapter:
         return _readonly(theta), _readonly(forcing)
 
     def _flag_domain(self, theta, forcing, status, message) -> None:
-        columns = [(p, theta[:, j], "parameter") for j, p in enumerate(self.parameters)]
-        columns += [(d, forcing[:, j], "driver") for j, d in enumerate(self.drivers)]
-        for meta, values, what in columns:
-            bad = ~meta.contains(values)
-            for i in np.flatnonzero(bad):
+        for what, metas, matrix in (("parameter", self.parameters, theta), ("driver", self.drivers, forcing)):
+            for i, j in np.argwhere(_outside_columns(matrix, metas)):
+                meta = metas[j]
                 _add_failure(
                     status, message, i, Status.OUT_OF_DOMAIN,
-                    f"{what} {meta.name}={float(values[i])!r} [{meta.units}] outside {meta.interval}",
+                    f"{what} {meta.name}={float(matrix[i, j])!r} [{meta.units}] outside {meta.interval}",
                 )
         valid = status == Status.OK
         if not valid.any():
             return
         rows = np.flatnonzero(valid)
-        for mask, texts in self._domain_violations(theta[rows], forcing[rows]):
+        sub = (theta, forcing) if rows.size == status.size else (theta[rows], forcing[rows])
+        for mask, texts in self._domain_violations(*sub):
             for k in np.flatnonzero(mask):
                 _add_failure(status, message, rows[k], Status.OUT_OF_DOMAIN, texts.get(int(k), "out of domain"))
 
@@ -533,6 +532,21 @@ class BaseAdapter:
                 f"max|dX/dt|/c_input = {residual[k]:.3g} at the returned state exceeds "
                 f"{self.residual_rtol:g}",
             )
+
+
+def _outside_columns(matrix: np.ndarray, metas: Sequence[Parameter | Driver]) -> np.ndarray:
+    """Mask of entries outside their column's declared interval (NaN allowed where optional)."""
+    if not metas:
+        return np.zeros(matrix.shape, dtype=bool)
+    bounds = np.array([getattr(m, "bounds", None) or m.valid_range for m in metas], dtype=float)
+    opened = np.array([m.open_bounds for m in metas], dtype=bool)
+    optional = np.array([m.optional for m in metas], dtype=bool)
+    lo, hi = bounds[:, 0], bounds[:, 1]
+    with np.errstate(invalid="ignore"):
+        below = np.where(opened[:, 0], matrix <= lo, matrix < lo)
+        above = np.where(opened[:, 1], matrix >= hi, matrix > hi)
+    nan = np.isnan(matrix)
+    return below | above | (~np.isfinite(matrix) & ~(nan & optional))
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
