@@ -60,8 +60,12 @@ def variant_role(adapter: BaseAdapter, key: str) -> str | None:
 
 
 def resolve_variant(adapter_cls: type[BaseAdapter], variant: Mapping[str, Any]) -> tuple[dict, dict, dict, list[str]]:
-    """Split a variant into (options, drivers, parameters, problems) for one model."""
-    probe = adapter_cls()
+    """Split a variant into (options, drivers, parameters, problems) for one model.
+
+    Options are applied first: the other keys are resolved against the adapter they build.
+    """
+    option_names = {o.name for o in adapter_cls.options}
+    probe = adapter_cls(**{k: v for k, v in variant.items() if k in option_names})
     split: dict[str | None, dict] = {"option": {}, "driver": {}, "parameter": {}}
     problems = []
     for key, value in variant.items():
@@ -103,7 +107,7 @@ def scenario_members(scenario: Any) -> list[Member]:
     """Every model x variant of a validated scenario, in file order."""
     baseline = dict(scenario.baseline)
     return [
-        build_member(spec.model, variant, baseline, spec.parameters)
+        build_member(spec.model, variant, {**baseline, **spec.baseline}, spec.parameters)
         for spec in scenario.models
         for variant in spec.variant_list()
     ]

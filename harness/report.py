@@ -59,7 +59,7 @@ def _ranked_table(table: pd.DataFrame) -> list[str]:
 
 def published_table(comparison: pd.DataFrame) -> str:
     """Published values beside ours, with the verdict of each comparison."""
-    body = [(r.member, r.driver, r.output, r.quantity, f"{r.published:g}", f"{r.ours:.4g}", r.compared,
+    body = [(r.member, r.driver, r.output, r.quantity, f"{r.published:g}", f"{r.ours:.6g}", r.compared,
              r.tolerance, "yes" if r.holds else "NO") for r in comparison.itertuples()]
     return tabulate(body, headers=["model x variant", "driver", "output", "quantity", "published", "ours",
                                    "compared", "tolerance", "within"], tablefmt="github")

@@ -153,7 +153,7 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
         published=published, sha256=hashlib.sha256(text.encode()).hexdigest(), overrides=overrides,
     )
     specs = checks.check_models(models, ctx)
-    checks.check_driver_names(baseline, drivers, ctx)
+    checks.check_driver_names(baseline, drivers, ctx, models)
     members = checks.build_members(scenario, specs, ctx)
     in_domain = checks.check_baseline_domain(members, ctx)
     every_model_valid = len(specs) == len(models) and len(members) == sum(len(s.variant_list()) for s in models)

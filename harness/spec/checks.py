@@ -36,36 +36,69 @@ def check_models(models: tuple[ModelSpec, ...], ctx: Context) -> list[ModelSpec]
         except HarnessError as exc:
             ctx.add(join(spec.path, "model"), f"model {spec.model!r} cannot be loaded: {exc}")
             continue
-        ok = _check_variants(spec, cls, ctx) & _check_parameters(spec, cls, ctx)
-        if ok:
+        probes = _option_probes(spec, cls, ctx)
+        if probes is not None and _check_variants(spec, cls, ctx, probes) & _check_parameters(spec, ctx, probes):
             good.append(spec)
     return good
 
 
-def _check_variants(spec: ModelSpec, cls: Any, ctx: Context) -> bool:
-    """Each variant key once (is it known?), then each value (is it admissible?)."""
-    probe = cls()
+def _option_probes(spec: ModelSpec, cls: Any, ctx: Context) -> list[tuple[dict, Any]] | None:
+    """One adapter per combination of the option values the variants list (None if any fails).
+
+    Metadata may depend on options (a parameter set brings its own parameters), so every other
+    variant key and parameter override is checked against each combination.
+    """
+    names = {o.name for o in cls.options}
+    options = {k: v for k, v in spec.variants.items() if k in names}
     ok = True
-    for key, values in spec.variants.items():
-        key_path = join(join(spec.path, "variants"), key)
-        role = variant_role(probe, key)
-        if role is None:
-            known = [o.name for o in probe.options] + list(probe.driver_names) + list(probe.parameter_names)
-            what = (f"{spec.model} does not represent driver {key!r}" if key in DRIVERS
-                    else f"{key!r} is not an option, driver or parameter of {spec.model}")
-            ctx.add(key_path, what, did_you_mean(key, known) if key not in DRIVERS else
-                    "remove it from this model's variants", at_key=True)
-            ok = False
-            continue
+    for key, values in options.items():
         for i, value in enumerate(values):
             try:
-                if role == "option":
-                    cls(**{key: value})
-                else:
-                    _check_fixed_value(probe, role, key, value)
+                cls(**{key: value})
             except HarnessError as exc:
-                ctx.add(join(key_path, i), str(exc), f"run `python -m harness describe {spec.model}`")
+                path = join(join(join(spec.path, "variants"), key), i)
+                ctx.add(path, str(exc), f"run `python -m harness describe {spec.model}`")
                 ok = False
+    if not ok:
+        return None
+    probes = []
+    for combo in itertools.product(*options.values()):
+        chosen = dict(zip(options, combo))
+        try:
+            probes.append((chosen, cls(**chosen)))
+        except HarnessError as exc:
+            ctx.add(join(spec.path, "variants"), f"options {chosen} cannot be combined: {exc}")
+            ok = False
+    return probes if ok else None
+
+
+def _under(chosen: dict) -> str:
+    return f" with {', '.join(f'{k}={v!r}' for k, v in chosen.items())}" if chosen else ""
+
+
+def _check_variants(spec: ModelSpec, cls: Any, ctx: Context, probes: list[tuple[dict, Any]]) -> bool:
+    """Each non-option variant key once (known under every option combination?), then each value."""
+    ok = True
+    for key, values in spec.variants.items():
+        if key in {o.name for o in cls.options}:
+            continue
+        key_path = join(join(spec.path, "variants"), key)
+        for chosen, probe in probes:
+            role = variant_role(probe, key)
+            if role is None:
+                known = [o.name for o in probe.options] + list(probe.driver_names) + list(probe.parameter_names)
+                what = (f"{spec.model}{_under(chosen)} does not represent driver {key!r}" if key in DRIVERS
+                        else f"{key!r} is not an option, driver or parameter of {spec.model}{_under(chosen)}")
+                ctx.add(key_path, what, did_you_mean(key, known) if key not in DRIVERS else
+                        "remove it from this model's variants", at_key=True)
+                ok = False
+                break
+            for i, value in enumerate(values):
+                try:
+                    _check_fixed_value(probe, role, key, value)
+                except HarnessError as exc:
+                    ctx.add(join(key_path, i), f"{exc}{_under(chosen)}", f"run `python -m harness describe {spec.model}`")
+                    ok = False
     return ok
 
 
@@ -78,27 +111,35 @@ def _check_fixed_value(adapter: Any, role: str, key: str, value: Any) -> None:
         raise HarnessError(f"{role} {key}={value:g} [{meta.units}] is outside {meta.interval}")
 
 
-def _check_parameters(spec: ModelSpec, cls: Any, ctx: Context) -> bool:
-    declared = {p.name: p for p in cls().parameters}
+def _check_parameters(spec: ModelSpec, ctx: Context, probes: list[tuple[dict, Any]]) -> bool:
+    """Parameter overrides exist, and lie in bounds, under every option combination."""
     ok = True
     for name, value in spec.parameters.items():
         path = join(join(spec.path, "parameters"), name)
-        if name not in declared:
-            ctx.add(path, f"{spec.model} has no parameter {name!r}", did_you_mean(name, declared), at_key=True)
-            ok = False
-        elif not declared[name].contains(np.array([value]))[0]:
+        for chosen, probe in probes:
+            declared = {p.name: p for p in probe.parameters}
+            if name not in declared:
+                ctx.add(path, f"{spec.model}{_under(chosen)} has no parameter {name!r}",
+                        did_you_mean(name, declared), at_key=True)
+                ok = False
+                break
             p = declared[name]
-            ctx.add(path, f"{value:g} [{p.units}] is outside the bounds {p.interval} of {spec.model}.{name}",
-                    f"use a value in {p.interval}")
-            ok = False
+            if not p.contains(np.array([value]))[0]:
+                ctx.add(path, f"{value:g} [{p.units}] is outside the bounds {p.interval} of {spec.model}.{name}"
+                        f"{_under(chosen)}", f"use a value in {p.interval}")
+                ok = False
+                break
     return ok
 
 
-def check_driver_names(scenario_baseline: dict, drivers: tuple[DriverRange, ...], ctx: Context) -> None:
-    """Baseline and sampled drivers use the shared vocabulary."""
-    for name in scenario_baseline:
-        if name not in DRIVERS:
-            ctx.add(join("baseline", name), f"unknown driver {name!r}", did_you_mean(name, DRIVERS), at_key=True)
+def check_driver_names(scenario_baseline: dict, drivers: tuple[DriverRange, ...], ctx: Context,
+                       models: tuple[ModelSpec, ...] = ()) -> None:
+    """Baseline (shared and per model) and sampled drivers use the shared vocabulary."""
+    baselines = [("baseline", scenario_baseline)] + [(join(m.path, "baseline"), m.baseline) for m in models]
+    for where, baseline in baselines:
+        for name in baseline:
+            if name not in DRIVERS:
+                ctx.add(join(where, name), f"unknown driver {name!r}", did_you_mean(name, DRIVERS), at_key=True)
     for d in drivers:
         if d.name not in DRIVERS:
             ctx.add(d.path, f"unknown driver {d.name!r}", did_you_mean(d.name, DRIVERS), at_key=True)
@@ -111,7 +152,7 @@ def build_members(scenario: Scenario, specs: list[ModelSpec], ctx: Context) -> l
     for spec in specs:
         for variant in spec.variant_list():
             try:
-                members.append(build_member(spec.model, variant, baseline, spec.parameters))
+                members.append(build_member(spec.model, variant, {**baseline, **spec.baseline}, spec.parameters))
             except HarnessError as exc:
                 ctx.add(spec.path, str(exc), "add the driver under `baseline:`")
                 break

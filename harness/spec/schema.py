@@ -23,7 +23,7 @@ TOP_KEYS = (
     "schema_version", "name", "description", "kind", "seed", "models", "baseline",
     "drivers", "sobol", "outputs", "cases", "on_failure", "local", "sweep", "published",
 )
-MODEL_KEYS = ("model", "variants", "parameters")
+MODEL_KEYS = ("model", "variants", "parameters", "baseline")
 DRIVER_KEYS = ("range", "relative", "group")
 SOBOL_KEYS = ("n", "second_order", "bootstrap", "confidence")
 LOCAL_KEYS = ("drivers", "h", "definition")
@@ -43,6 +43,7 @@ class ModelSpec:
     variants: dict[str, tuple[Any, ...]]
     parameters: dict[str, float]
     path: str  # e.g. "models[0]"
+    baseline: dict[str, float] = field(default_factory=dict)  # overrides the shared baseline
 
     def variant_list(self) -> list[dict[str, Any]]:
         keys = list(self.variants)
@@ -263,7 +264,8 @@ def build_models(value: Any, ctx: Context) -> tuple[ModelSpec, ...]:
             continue
         variants = _build_variants(entry.get("variants", {}), join(path, "variants"), ctx)
         params = _build_numbers(entry.get("parameters", {}), join(path, "parameters"), ctx)
-        specs.append(ModelSpec(name, variants, params, path))
+        baseline = _build_numbers(entry.get("baseline", {}), join(path, "baseline"), ctx)
+        specs.append(ModelSpec(name, variants, params, path, baseline))
     return tuple(specs)
 
 
