@@ -235,6 +235,11 @@ class SteadyStateResult:
     def ok(self) -> np.ndarray:
         return self.status == Status.OK
 
+    def take(self, rows: np.ndarray | slice) -> SteadyStateResult:
+        """The result of a subset of rows (index array or slice)."""
+        return SteadyStateResult(self.pools[rows], self.outputs[rows], self.status[rows], self.message[rows],
+                                 self.pool_names, self.output_names)
+
     @classmethod
     def concatenate(cls, parts: Sequence[SteadyStateResult]) -> SteadyStateResult:
         """Stack the rows of several results (at least one) in order."""

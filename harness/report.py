@@ -91,3 +91,53 @@ def local_markdown(table: pd.DataFrame, scenario, comparison: pd.DataFrame | Non
 
 def _num(value: float) -> str:
     return "–" if value != value else f"{value:.4g}"
+
+
+def verdict_markdown(verdict: pd.DataFrame, effects: pd.DataFrame, scenario, brief: bool = False) -> str:
+    """The cross-structure verdict: CUE or carbon input, per model x variant and overall, and the
+    beta effect on the importance of c_input (``effects``, see ``kinds.verdict.beta_effects``)."""
+    lines = [] if brief else [f"# Verdict: {scenario.name}", ""]
+    for output, table in verdict.groupby("output", sort=False):
+        counts = table["verdict"].value_counts()
+        n_cue, n_input = int(counts.get("CUE", 0)), int(counts.get("input", 0))
+        n_open = int(counts.get("inconclusive", 0))
+        lines += [f"## {output}: CUE (cue_scale) or carbon input (c_input)?", ""]
+        body = [(r["member"], _pm(r["ST_cue"], r["ST_cue_conf"]), _pm(r["ST_input"], r["ST_input_conf"]),
+                 r["dominant"] or "–", "yes" if r["resolved"] else "no", r["verdict"],
+                 "yes" if r["top_stable"] else "no", r["top_drivers"]) for _, r in table.iterrows()]
+        lines += [tabulate(body, headers=["model x variant", "ST(cue_scale)", "ST(c_input)", "larger", "resolved",
+                                          "verdict", "top-3 stable N/2→N", "top drivers"], tablefmt="github"), ""]
+        lines += [f"**Across structures:** CUE dominates in {n_cue}, carbon input in {n_input}, "
+                  f"inconclusive in {n_open} of {len(table)} model x variant combinations. "
+                  + _answer(n_cue, n_input, n_open), ""]
+        mine = effects[effects["output"] == output] if not effects.empty else effects
+        if not mine.empty:
+            lines += ["**He et al. (2024): does moving β from 1 to > 1 raise the importance of c_input?**", ""]
+            for model, block in mine.groupby("model", sort=False):
+                parts = [f"β = {r['beta']:g}: ST(c_input) {r['ST_input_beta1']:.3f} → {r['ST_input']:.3f} "
+                         f"({'rises' if r['rises'] else 'does not rise'}"
+                         f"{', resolved' if r['resolved'] else ', not resolved'})" for _, r in block.iterrows()]
+                holds = block["rises"].all() and block["resolved"].all()
+                lines.append(f"- {model}: {'holds' if holds else 'does not hold everywhere'} — " + "; ".join(parts))
+            lines.append("")
+    if not brief:
+        s = scenario.sobol
+        lines += [f"Sobol total indices at N = {s.n} (± {s.confidence:.0%} bootstrap half-width); 'resolved' "
+                  "means the two confidence intervals do not overlap; 'top-3 stable' compares the order of the "
+                  "three largest total indices at N/2 and N. These are statements about the models under the "
+                  "sampled ranges (a prior box), not about the world.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _answer(n_cue: int, n_input: int, n_open: int) -> str:
+    if n_cue and n_input:
+        return "The answer depends on model structure: neither driver dominates across structures."
+    if n_cue and not n_open:
+        return "CUE dominates in every structure."
+    if n_input and not n_open:
+        return "Carbon input dominates in every structure."
+    if n_cue:
+        return "Where the comparison is resolved, CUE dominates; the rest is inconclusive."
+    if n_input:
+        return "Where the comparison is resolved, carbon input dominates; the rest is inconclusive."
+    return "No structure resolves the comparison at this sample size."

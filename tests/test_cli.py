@@ -96,9 +96,10 @@ def test_run_sobol_succeeds_and_lists_files(sobol_run):
     _, out, code, stdout, stderr = sobol_run
     assert code == 0, stderr
     assert "error" not in stderr
-    assert "wrote indices.csv, ranking.md, results.nc, summary.json, provenance.json" in stdout
-    assert sorted(p.name for p in out.iterdir()) == [
-        "indices.csv", "provenance.json", "ranking.md", "results.nc", "summary.json"]
+    assert "wrote indices.csv, convergence.csv, verdict.csv, beta_effects.csv, verdict.md, attribution.csv, ranking.md, results.nc, summary.json, provenance.json" in stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted([
+        "indices.csv", "convergence.csv", "verdict.csv", "beta_effects.csv", "verdict.md", "attribution.csv",
+        "provenance.json", "ranking.md", "results.nc", "summary.json"])
 
 
 def test_indices_csv(sobol_run):
@@ -167,7 +168,7 @@ def test_summary_json(sobol_run):
     assert summary["problems"] == [] and summary["warnings"] == []
     assert [(m["member"], m["design"], m["rows"], m["status"]) for m in summary["members"]] == [
         ("clm5_firstorder", "driver", 40, {"ok": 40}), ("clm5_firstorder", "group", 32, {"ok": 32})]
-    assert summary["files"] == ["indices.csv", "ranking.md", "results.nc", "summary.json", "provenance.json"]
+    assert summary["files"] == ["indices.csv", "convergence.csv", "verdict.csv", "beta_effects.csv", "verdict.md", "attribution.csv", "ranking.md", "results.nc", "summary.json", "provenance.json"]
 
 
 def test_provenance_json(sobol_run):

@@ -1,4 +1,10 @@
-"""Kind ``sobol``: Sobol first-order and total indices per model x variant x output."""
+"""Kind ``sobol``: Sobol first-order and total indices per model x variant x output.
+
+Besides the indices at the scenario's N, every run repeats the driver-level analysis on the
+first N/2 base samples (a balanced Sobol design in its own right: SALib's rows come in blocks,
+one per point of the Sobol sequence) to show whether the ranking has converged, attributes SOC
+variance to driver groups (``attribution``) and rolls everything up into the verdict.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,12 @@ from ..analysis import guard_failures, rank_by_total, sobol_indices
 from ..errors import AnalysisError
 from ..members import Member
 from ..netcdf import write_sobol_results
-from ..report import ranking_markdown
+from ..report import ranking_markdown, verdict_markdown
 from ..runner import evaluate_member
 from ..sampling import Design, child_seed, member_values, sobol_designs
 from ..store import atomic_write_text, write_csv
+from .attribution import attribute
+from .verdict import beta_effects, convergence_table, verdict_table
 from .common import RunContext, RunOutcome, member_columns, output_units, represents, variant_columns
 
 NOT_REPRESENTED = "not represented"
@@ -29,6 +37,8 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     designs = sobol_designs(scenario)
     columns = variant_columns(ctx.members)
     rows: list[dict[str, Any]] = []
+    half: list[dict[str, Any]] = []
+    attribution: list[dict[str, Any]] = []
     failures: list[pd.DataFrame] = []
     results: dict[tuple[str, str], SteadyStateResult] = {}
     for member in ctx.members:
@@ -43,11 +53,25 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
                 failures.append(_failure_table(member, design, values, result))
             for output in scenario.outputs:
                 rows += _index_rows(ctx, member, design, result, output, columns, outcome)
+                if design.level == "driver":
+                    half += _index_rows(ctx, member, design, result, output, columns, RunOutcome(),
+                                        n_blocks=scenario.sobol.n // 2)
+        attribution += attribute(ctx, member, designs[0], results[(member.label, "driver")], outcome)
     indices = pd.DataFrame(rows)
+    convergence = convergence_table(indices, pd.DataFrame(half))
+    verdict = verdict_table(indices, convergence, ctx.members)
+    effects = beta_effects(verdict)
     write_csv(ctx.out_dir / "indices.csv", indices)
+    write_csv(ctx.out_dir / "convergence.csv", convergence)
+    write_csv(ctx.out_dir / "verdict.csv", verdict)
+    write_csv(ctx.out_dir / "attribution.csv", pd.DataFrame(attribution))
+    write_csv(ctx.out_dir / "beta_effects.csv", effects)
+    atomic_write_text(ctx.out_dir / "verdict.md", verdict_markdown(verdict, effects, scenario))
     atomic_write_text(ctx.out_dir / "ranking.md", ranking_markdown(indices, scenario, _ranges(ctx)))
     write_sobol_results(ctx.out_dir / "results.nc", scenario, designs, ctx.members, results, indices)
-    outcome.files += ["indices.csv", "ranking.md", "results.nc"]
+    outcome.files += ["indices.csv", "convergence.csv", "verdict.csv", "beta_effects.csv", "verdict.md", "attribution.csv",
+                      "ranking.md", "results.nc"]
+    outcome.tables.append(verdict_markdown(verdict, effects, scenario, brief=True))
     if failures:
         write_csv(ctx.out_dir / "failures.csv", pd.concat(failures, ignore_index=True))
         outcome.files.append("failures.csv")
@@ -55,8 +79,12 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
 
 
 def _index_rows(ctx: RunContext, member: Member, design: Design, result: SteadyStateResult,
-                output: str, columns: list[str], outcome: RunOutcome) -> list[dict[str, Any]]:
+                output: str, columns: list[str], outcome: RunOutcome,
+                n_blocks: int | None = None) -> list[dict[str, Any]]:
+    """Index rows of one member x output x design level, from the first ``n_blocks`` blocks."""
     scenario = ctx.scenario
+    if n_blocks is not None:
+        result = result.take(slice(0, n_blocks * design.block_size))
     head = {**member_columns(member, columns), "member": member.label, "output": output,
             "level": design.level}
     factors = design.factors
