@@ -17,12 +17,13 @@ from tabulate import tabulate
 
 from .errors import HarnessError
 from .executors import make_executor
+from .html_report import render_report
 from .kinds import KIND_RUNNERS, RunContext
 from .members import scenario_members
 from .registry import available_adapters, get_adapter_class, provenance
 from .spec import load_scenario
+from .store import atomic_write_text, write_json
 from .store import provenance as run_provenance
-from .store import write_json
 from .vocabulary import DRIVERS
 
 
@@ -39,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a scenario without running it")
     validate.add_argument("scenario", type=Path)
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    report = sub.add_parser("report", help="re-render report.html of a finished run without re-running models")
+    report.add_argument("directory", type=Path)
     sub.add_parser("models", aliases=["list-models"], help="list available models")
     describe = sub.add_parser("describe", aliases=["describe-model"], help="parameters, drivers and pools of a model")
     describe.add_argument("model")
@@ -55,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             scenario = load_scenario(args.scenario, args.overrides)
             print(f"{args.scenario}: valid {scenario.kind} scenario '{scenario.name}' "
                   f"({len(scenario_members(scenario))} model x variant members)")
+            return 0
+        if args.command == "report":
+            print(f"wrote {render_report(args.directory)}")
             return 0
         if args.command in ("models", "list-models"):
             return _models()
@@ -78,19 +84,23 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     members = scenario_members(scenario)
     out_dir = args.out or Path("results") / scenario.name
     out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "scenario.yaml", Path(scenario.path).read_text(encoding="utf-8"))
     executor = make_executor(args.jobs)
     try:
         outcome = KIND_RUNNERS[scenario.kind](RunContext(scenario, members, out_dir, executor))
     finally:
         executor.close()
     wall = time.perf_counter() - start
+    outcome.files += ["report.html", "figures/", "scenario.yaml"]
     adapters = [provenance(m.model, m.adapter) for m in members]
     write_json(out_dir / "summary.json", {
         "scenario": scenario.name, "kind": scenario.kind, "seed": scenario.seed,
+        "description": scenario.description, "outputs": list(scenario.outputs), "settings": outcome.settings,
         "members": outcome.members, "problems": outcome.problems, "warnings": outcome.warnings,
         "files": outcome.files + ["summary.json", "provenance.json"], "wall_time_s": round(wall, 3),
     })
     write_json(out_dir / "provenance.json", run_provenance(scenario, adapters, ["python", "-m", "harness", *argv]))
+    render_report(out_dir)  # from the files just written, exactly as `harness report DIR` would
     _print_summary(outcome, out_dir, wall)
     return 1 if outcome.problems else 0
 

@@ -14,7 +14,8 @@ CAVEATS = (
 )
 
 
-def _pm(value: float, conf: float) -> str:
+def pm(value: float, conf: float) -> str:
+    """``value ± conf`` to 3 decimals, or a dash for NaN (not represented)."""
     if math.isnan(value):
         return "–"
     return f"{value:.3f} ± {conf:.3f}"
@@ -51,7 +52,7 @@ def _ranked_table(table: pd.DataFrame) -> list[str]:
         return [f"_{'; '.join(sorted(notes))}_", ""]
     ordered = table.assign(_r=table["rank"].where(table["rank"] > 0, 10**6)).sort_values(["_r", "driver"])
     body = [
-        (r["rank"] or "", r["driver"], _pm(r["ST"], r["ST_conf"]), _pm(r["S1"], r["S1_conf"]), r["note"] or "")
+        (r["rank"] or "", r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]), r["note"] or "")
         for _, r in ordered.iterrows()
     ]
     return [tabulate(body, headers=["rank", "driver", "ST", "S1", "note"], tablefmt="github"), ""]
@@ -93,39 +94,54 @@ def _num(value: float) -> str:
     return "–" if value != value else f"{value:.4g}"
 
 
-def verdict_markdown(verdict: pd.DataFrame, effects: pd.DataFrame, scenario, brief: bool = False) -> str:
-    """The cross-structure verdict: CUE or carbon input, per model x variant and overall, and the
-    beta effect on the importance of c_input (``effects``, see ``kinds.verdict.beta_effects``)."""
-    lines = [] if brief else [f"# Verdict: {scenario.name}", ""]
+VERDICT_HEADERS = ["model x variant", "ST(cue_scale)", "ST(c_input)", "larger", "resolved", "verdict",
+                   "top-3 stable N/2→N", "top drivers"]
+
+
+def verdict_sections(verdict: pd.DataFrame, effects: pd.DataFrame) -> list[tuple[str, list[tuple], list[str]]]:
+    """Per output: the verdict table rows and the sentences that sum it up (markdown emphasis)."""
+    sections = []
     for output, table in verdict.groupby("output", sort=False):
         counts = table["verdict"].value_counts()
         n_cue, n_input = int(counts.get("CUE", 0)), int(counts.get("input", 0))
         n_open = int(counts.get("inconclusive", 0))
-        lines += [f"## {output}: CUE (cue_scale) or carbon input (c_input)?", ""]
-        body = [(r["member"], _pm(r["ST_cue"], r["ST_cue_conf"]), _pm(r["ST_input"], r["ST_input_conf"]),
+        body = [(r["member"], pm(r["ST_cue"], r["ST_cue_conf"]), pm(r["ST_input"], r["ST_input_conf"]),
                  r["dominant"] or "–", "yes" if r["resolved"] else "no", r["verdict"],
                  "yes" if r["top_stable"] else "no", r["top_drivers"]) for _, r in table.iterrows()]
-        lines += [tabulate(body, headers=["model x variant", "ST(cue_scale)", "ST(c_input)", "larger", "resolved",
-                                          "verdict", "top-3 stable N/2→N", "top drivers"], tablefmt="github"), ""]
-        lines += [f"**Across structures:** CUE dominates in {n_cue}, carbon input in {n_input}, "
-                  f"inconclusive in {n_open} of {len(table)} model x variant combinations. "
-                  + _answer(n_cue, n_input, n_open), ""]
+        sentences = [f"**Across structures:** CUE dominates in {n_cue}, carbon input in {n_input}, "
+                     f"inconclusive in {n_open} of {len(table)} model x variant combinations. "
+                     + _answer(n_cue, n_input, n_open)]
         mine = effects[effects["output"] == output] if not effects.empty else effects
         if not mine.empty:
-            lines += ["**He et al. (2024): does moving β from 1 to > 1 raise the importance of c_input?**", ""]
+            sentences.append("**He et al. (2024): does moving β from 1 to > 1 raise the importance of c_input?**")
             for model, block in mine.groupby("model", sort=False):
                 parts = [f"β = {r['beta']:g}: ST(c_input) {r['ST_input_beta1']:.3f} → {r['ST_input']:.3f} "
                          f"({'rises' if r['rises'] else 'does not rise'}"
                          f"{', resolved' if r['resolved'] else ', not resolved'})" for _, r in block.iterrows()]
                 holds = block["rises"].all() and block["resolved"].all()
-                lines.append(f"- {model}: {'holds' if holds else 'does not hold everywhere'} — " + "; ".join(parts))
-            lines.append("")
+                sentences.append(f"- {model}: {'holds' if holds else 'does not hold everywhere'} — "
+                                 + "; ".join(parts))
+        sections.append((output, body, sentences))
+    return sections
+
+
+def verdict_note(n: int, confidence: float) -> str:
+    return (f"Sobol total indices at N = {n} (± {confidence:.0%} bootstrap half-width); 'resolved' means the "
+            "two confidence intervals do not overlap; 'top-3 stable' compares the order of the three largest "
+            "total indices at N/2 and N. These are statements about the models under the sampled ranges (a "
+            "prior box), not about the world.")
+
+
+def verdict_markdown(verdict: pd.DataFrame, effects: pd.DataFrame, scenario, brief: bool = False) -> str:
+    """The cross-structure verdict: CUE or carbon input, per model x variant and overall, and the
+    beta effect on the importance of c_input (``effects``, see ``kinds.verdict.beta_effects``)."""
+    lines = [] if brief else [f"# Verdict: {scenario.name}", ""]
+    for output, body, sentences in verdict_sections(verdict, effects):
+        lines += [f"## {output}: CUE (cue_scale) or carbon input (c_input)?", ""]
+        lines += [tabulate(body, headers=VERDICT_HEADERS, tablefmt="github"), ""]
+        lines += [sentences[0], ""] + sentences[1:] + ([""] if len(sentences) > 1 else [])
     if not brief:
-        s = scenario.sobol
-        lines += [f"Sobol total indices at N = {s.n} (± {s.confidence:.0%} bootstrap half-width); 'resolved' "
-                  "means the two confidence intervals do not overlap; 'top-3 stable' compares the order of the "
-                  "three largest total indices at N/2 and N. These are statements about the models under the "
-                  "sampled ranges (a prior box), not about the world.", ""]
+        lines += [verdict_note(scenario.sobol.n, scenario.sobol.confidence), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -44,7 +44,9 @@ NOT_IN_STYLE: dict[str, set[str]] = {
     "__main__": {"cli"},  # ``python -m harness``: the one importer of cli
     "members": {"adapter", "errors", "registry", "vocabulary"},  # model x variant, resolved by the registry
     "store": set(),  # atomic files and provenance
-    "designs": {"members"},  # deterministic rows of the local and sweep kinds
+    "designs": {"members"},
+    "plots": set(),  # matplotlib figures as PNG bytes
+    "html_report": {"errors", "plots", "report", "store"},  # report.html from stored result files  # deterministic rows of the local and sweep kinds
     "netcdf": {"adapter", "members", "vocabulary"},  # results.nc
     "kinds": {"adapter", "analysis", "designs", "errors", "members", "netcdf", "report", "runner", "sampling",
               "spec", "store", "vocabulary"},  # one orchestrator per scenario kind, below cli

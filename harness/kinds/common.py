@@ -35,6 +35,7 @@ class RunOutcome:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)  # printed after the run summary
+    settings: dict[str, Any] = field(default_factory=dict)  # kind settings the report needs
 
     def record(self, member: Member, result: Any, seconds: float, what: str = "") -> dict[str, Any]:
         entry = {

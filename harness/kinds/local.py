@@ -19,7 +19,13 @@ from ..report import local_markdown, published_table
 from ..runner import evaluate_member
 from ..store import atomic_write_text, write_csv
 from .common import (
-    RunContext, RunOutcome, compare_published, member_columns, output_units, represents, variant_columns,
+    RunContext,
+    RunOutcome,
+    compare_published,
+    member_columns,
+    output_units,
+    represents,
+    variant_columns,
 )
 
 QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus")
@@ -28,7 +34,7 @@ QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus")
 def run_local(ctx: RunContext) -> RunOutcome:
     """Write ``elasticities.csv`` and ``ranking.md`` (and ``published.csv`` when asked)."""
     s = ctx.scenario.local
-    outcome = RunOutcome()
+    outcome = RunOutcome(settings={"local": {"drivers": list(s.drivers), "h": s.h, "definition": s.definition}})
     columns = variant_columns(ctx.members)
     records: list[dict[str, Any]] = []
     for member in ctx.members:

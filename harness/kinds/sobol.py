@@ -9,6 +9,7 @@ variance to driver groups (``attribution``) and rolls everything up into the ver
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,8 @@ from ..runner import evaluate_member
 from ..sampling import Design, child_seed, member_values, sobol_designs
 from ..store import atomic_write_text, write_csv
 from .attribution import attribute
-from .verdict import beta_effects, convergence_table, verdict_table
 from .common import RunContext, RunOutcome, member_columns, output_units, represents, variant_columns
+from .verdict import beta_effects, convergence_table, verdict_table
 
 NOT_REPRESENTED = "not represented"
 
@@ -33,7 +34,7 @@ NOT_REPRESENTED = "not represented"
 def run_sobol(ctx: RunContext) -> RunOutcome:
     """Write ``indices.csv``, ``ranking.md``, ``results.nc`` (and ``failures.csv`` if needed)."""
     scenario = ctx.scenario
-    outcome = RunOutcome()
+    outcome = RunOutcome(settings={"sobol": asdict(scenario.sobol), "on_failure": scenario.on_failure})
     designs = sobol_designs(scenario)
     columns = variant_columns(ctx.members)
     rows: list[dict[str, Any]] = []

@@ -22,7 +22,7 @@ from .common import RunContext, RunOutcome, member_columns, represents, variant_
 def run_sweep(ctx: RunContext) -> RunOutcome:
     """Write ``sweep.csv`` and ``sweep.nc``; failed rows stay in both with status and message."""
     s = ctx.scenario.sweep
-    outcome = RunOutcome()
+    outcome = RunOutcome(settings={"sweep": {"axes": [a.name for a in s.axes], "mode": s.mode, "zscore": s.zscore}})
     columns = variant_columns(ctx.members)
     frames = []
     for member in ctx.members:

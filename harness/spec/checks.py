@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import designs
 from ..adapter import Status
 from ..errors import HarnessError
-from .. import designs
 from ..members import Member, build_member, variant_role
 from ..registry import available_adapters, get_adapter_class
 from ..vocabulary import DRIVERS, OUTPUTS, PARAM_PREFIX, POOL_PREFIX

@@ -1,0 +1,223 @@
+"""``report.html``: a self-contained report rendered from a run's stored result files.
+
+Everything comes from the output directory (CSV, JSON and the scenario copy), so
+``python -m harness report DIR`` re-renders a report without re-running any model. Figures are
+embedded as base64 PNG and also written to ``DIR/figures/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from . import plots
+from .errors import HarnessError
+from .report import VERDICT_HEADERS, pm, verdict_note, verdict_sections
+from .store import atomic_write_text
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;
+color:#1d2733;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #1f5f9e;padding-bottom:.2em;margin-top:2em}
+h3{margin-top:1.6em}table{border-collapse:collapse;font-size:.88em;margin:.6em 0}
+th,td{border:1px solid #cfd8e3;padding:.25em .6em;text-align:left}th{background:#eef3f8}
+.muted{color:#5b6b7c;font-size:.9em}.verdict{background:#f5f9fd;border-left:4px solid #1f5f9e;padding:.3em 1em}
+img{max-width:100%;height:auto;display:block;margin:.5em 0}pre{background:#f4f6f8;padding:1em;overflow-x:auto;
+font-size:.85em}figure{margin:0}figcaption{font-size:.85em;color:#5b6b7c}
+"""
+# Marks every figure once it has loaded (read by the browser test).
+SCRIPT = """
+window.addEventListener('load', function () {
+  for (const img of document.images) {
+    img.dataset.width = img.naturalWidth;
+    img.dataset.visible = (img.naturalWidth > 0 && img.getBoundingClientRect().width > 0) ? 'yes' : 'no';
+  }
+  document.body.dataset.ready = 'yes';
+});
+"""
+
+
+class Report:
+    """Accumulates HTML blocks and figures."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.blocks: list[str] = []
+        self.figures: dict[str, bytes] = {}
+
+    def heading(self, text: str, level: int = 2) -> None:
+        self.blocks.append(f"<h{level}>{html.escape(text)}</h{level}>")
+
+    def text(self, markdownish: str, cls: str = "") -> None:
+        body = html.escape(markdownish)
+        body = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", body)
+        self.blocks.append(f'<p class="{cls}">{body}</p>' if cls else f"<p>{body}</p>")
+
+    def table(self, rows: list[tuple] | pd.DataFrame, headers: list[str] | str = "keys") -> None:
+        self.blocks.append(tabulate(rows, headers=headers, tablefmt="html", showindex=False,
+                                    floatfmt=".4g"))
+
+    def figure(self, name: str, png: bytes, caption: str) -> None:
+        self.figures[name] = png
+        data = base64.b64encode(png).decode()
+        self.blocks.append(f'<figure><img id="fig-{html.escape(name)}" alt="{html.escape(caption)}" '
+                           f'src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}'
+                           "</figcaption></figure>")
+
+    def pre(self, text: str) -> None:
+        self.blocks.append(f"<pre>{html.escape(text)}</pre>")
+
+    def write(self, title: str) -> Path:
+        figures = self.out_dir / "figures"
+        figures.mkdir(exist_ok=True)
+        for name, png in self.figures.items():
+            (figures / f"{name}.png").write_bytes(png)
+        page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>" + "\n".join(self.blocks)
+                + "</body></html>\n")
+        path = self.out_dir / "report.html"
+        atomic_write_text(path, page)
+        return path
+
+
+def render_report(out_dir: Path) -> Path:
+    """Write ``report.html`` (and ``figures/*.png``) from the files of a finished run."""
+    out_dir = Path(out_dir)
+    try:
+        summary = json.loads((out_dir / "summary.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"{out_dir}: not a soilbench result directory (summary.json: {exc}); "
+                           "pass the --out directory of a run") from exc
+    report = Report(out_dir)
+    report.heading(f"soilbench: {summary['scenario']}", 1)
+    if summary.get("description"):
+        report.text(summary["description"].strip())
+    report.text(f"kind {summary['kind']}, seed {summary['seed']}, wall time {summary['wall_time_s']:.1f} s",
+                "muted")
+    for section in (_verdict, _sobol_members, _sweep, _local, _points, _status, _scenario_and_provenance):
+        section(report, out_dir, summary)
+    return report.write(f"soilbench: {summary['scenario']}")
+
+
+def _read(out_dir: Path, name: str) -> pd.DataFrame | None:
+    path = out_dir / name
+    return pd.read_csv(path, keep_default_na=True) if path.exists() and path.stat().st_size > 1 else None
+
+
+def _verdict(report: Report, out_dir: Path, summary: dict) -> None:
+    verdict = _read(out_dir, "verdict.csv")
+    if verdict is None:
+        return
+    effects = _read(out_dir, "beta_effects.csv")
+    report.heading("Verdict: CUE or carbon input?")
+    for output, body, sentences in verdict_sections(verdict, effects if effects is not None else pd.DataFrame()):
+        report.heading(f"{output}", 3)
+        report.table(body, VERDICT_HEADERS)
+        for sentence in sentences:
+            report.text(sentence, "verdict")
+    sobol = summary.get("settings", {}).get("sobol", {})
+    if sobol:
+        report.text(verdict_note(sobol["n"], sobol["confidence"]), "muted")
+
+
+def _sobol_members(report: Report, out_dir: Path, summary: dict) -> None:
+    indices = _read(out_dir, "indices.csv")
+    if indices is None:
+        return
+    convergence = _read(out_dir, "convergence.csv")
+    attribution = _read(out_dir, "attribution.csv")
+    report.heading("Per model x variant")
+    for k, (member, block) in enumerate(indices.groupby("member", sort=False)):
+        report.heading(member, 3)
+        for output, table in block[block["level"] == "driver"].groupby("output", sort=False):
+            ranked = table.assign(_r=table["rank"].where(table["rank"] > 0, 10**6)).sort_values("_r")
+            report.table([(r["rank"] or "", r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]),
+                           r["note"] if isinstance(r["note"], str) else "") for _, r in ranked.iterrows()],
+                         [f"rank ({output})", "driver", "ST", "S1", "note"])
+            if (table["rank"] > 0).any():
+                report.figure(f"sobol_{k}_{output}", plots.sobol_bars(table, f"{member}: {output}"),
+                              f"Sobol indices of {output} with confidence half-widths, {member}")
+        groups = block[block["level"] == "group"]
+        if not groups.empty:
+            report.table([(r["output"], r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]))
+                          for _, r in groups.iterrows()], ["output", "group", "ST", "S1"])
+        if convergence is not None:
+            mine = convergence[(convergence["member"] == member) & (convergence["output"] == "soc")]
+            if not mine.empty:
+                stable = "stable" if mine["top_stable"].iloc[0] else "NOT stable"
+                report.figure(f"convergence_{k}", plots.convergence_panel(mine, f"{member}: soc, N/2 vs N"),
+                              f"Convergence of ST(soc): top-3 order {stable} from N/2 to N")
+        if attribution is not None:
+            mine = attribution[attribution["member"] == member]
+            if not mine.empty:
+                report.table([(r["analysis"].replace("_", " "), r["output"], r["factor"], f"{r['value']:.4g}",
+                               r["units"]) for _, r in mine.iterrows()],
+                             ["attribution", "output", "factor", "value", "units"])
+
+
+def _sweep(report: Report, out_dir: Path, summary: dict) -> None:
+    table = _read(out_dir, "sweep.csv")
+    settings = summary.get("settings", {}).get("sweep")
+    if table is None or not settings:
+        return
+    report.heading("Sweep")
+    axes = settings["axes"]
+    if settings["mode"] == "grid" and len(axes) == 2:
+        for output in summary.get("outputs", []):
+            value = f"{output}_z" if f"{output}_z" in table else output
+            if table[value].notna().any():
+                report.figure(f"heatmap_{output}".replace(".", "_"),
+                              plots.heatmaps(table, axes[0], axes[1], value, f"{value} over {axes[0]} x {axes[1]}"),
+                              f"{value} per model x variant over {axes[0]} x {axes[1]}")
+    report.text(f"{len(table)} points; every point with its status is in sweep.csv and sweep.nc.", "muted")
+
+
+def _local(report: Report, out_dir: Path, summary: dict) -> None:
+    table = _read(out_dir, "elasticities.csv")
+    if table is None:
+        return
+    report.heading("Local sensitivities (elasticities)")
+    keep = ["member", "output", "driver", "elasticity", "S0", "ratio_plus", "ratio_minus", "rank", "note"]
+    report.table(_blank(table[[c for c in keep if c in table]]))
+    published = _read(out_dir, "published.csv")
+    if published is not None:
+        report.heading("Published values beside ours", 3)
+        report.table(_blank(published))
+
+
+def _points(report: Report, out_dir: Path, summary: dict) -> None:
+    table = _read(out_dir, "points.csv")
+    if table is not None:
+        report.heading("Steady states at the listed cases")
+        report.table(_blank(table))
+
+
+def _status(report: Report, out_dir: Path, summary: dict) -> None:
+    report.heading("Rows solved")
+    report.table([(m["member"], m.get("design", ""), m["rows"], m["status"].get("ok", 0),
+                   m["rows"] - m["status"].get("ok", 0), f"{m['seconds']:.2f}") for m in summary["members"]],
+                 ["model x variant", "design", "rows", "ok", "failed", "seconds"])
+    for text in summary.get("problems", []) + summary.get("warnings", []):
+        report.text(text, "muted")
+
+
+def _scenario_and_provenance(report: Report, out_dir: Path, summary: dict) -> None:
+    scenario = out_dir / "scenario.yaml"
+    if scenario.exists():
+        report.heading("Scenario")
+        report.pre(scenario.read_text())
+    provenance = out_dir / "provenance.json"
+    if provenance.exists():
+        report.heading("Provenance")
+        report.pre(provenance.read_text())
+
+
+def _blank(table: pd.DataFrame) -> pd.DataFrame:
+    """Empty cells instead of NaN, for display."""
+    return table.astype(object).where(table.notna(), "")
