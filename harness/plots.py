@@ -66,14 +66,15 @@ def heatmaps(table: pd.DataFrame, x: str, y: str, value: str, title: str) -> byt
     members = list(dict.fromkeys(table["member"]))
     cols = min(4, len(members))
     rows = int(np.ceil(len(members) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.1 * rows), squeeze=False,
+                             constrained_layout=True)
     limit = float(np.nanmax(np.abs(table[value]))) if table[value].notna().any() else 1.0
     image = None
     for ax, member in zip(axes.flat, members):
         grid = table[table["member"] == member].pivot_table(index=y, columns=x, values=value, dropna=False)
         image = ax.pcolormesh(grid.columns, grid.index, grid.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit,
                               shading="nearest")
-        ax.set_title(member, fontsize=8)
+        ax.set_title(member.replace("[", "\n[", 1), fontsize=7)
         ax.set_xlabel(x, fontsize=8)
         ax.set_ylabel(y, fontsize=8)
         ax.tick_params(labelsize=7)
