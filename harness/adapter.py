@@ -388,10 +388,11 @@ class BaseAdapter:
 
         pools = np.full((n_sets, len(self.pools)), np.nan)
         rows = np.flatnonzero(status == Status.OK)
+        rates = None
         if rows.size:
-            sub_pools, sub_status, sub_message = self._steady_state(
-                _readonly(theta[rows]), _readonly(forcing[rows])
-            )
+            solved = self._steady_state(_take(theta, rows), _take(forcing, rows))
+            sub_pools, sub_status, sub_message = solved[:3]
+            rates = solved[3] if len(solved) > 3 else None
             sub_pools = np.asarray(sub_pools, dtype=float)
             if sub_pools.shape != (rows.size, len(self.pools)):
                 raise AdapterValidationError(
@@ -412,13 +413,18 @@ class BaseAdapter:
         self._flag_pools(pools, status, message)
 
         outputs = np.full((n_sets, len(self.outputs)), np.nan)
-        rows = np.flatnonzero(status == Status.OK)
-        if rows.size:
-            dpools, fluxes = self._tendencies(
-                _readonly(theta[rows]), _readonly(forcing[rows]), _readonly(pools[rows])
-            )
-            self._flag_residual(rows, forcing[rows], dpools, status, message)
-            outputs[rows] = self._harmonised_outputs(pools[rows], fluxes)
+        ok_rows = np.flatnonzero(status == Status.OK)
+        if ok_rows.size:
+            if rates is None:
+                dpools, fluxes = self._tendencies(
+                    _take(theta, ok_rows), _take(forcing, ok_rows), _readonly(pools[ok_rows])
+                )
+            else:  # evaluated by _steady_state at its rows: keep the ones still OK
+                keep = None if ok_rows.size == rows.size else np.searchsorted(rows, ok_rows)
+                dpools = np.asarray(rates[0]) if keep is None else np.asarray(rates[0])[keep]
+                fluxes = {k: np.asarray(v) if keep is None else np.asarray(v)[keep] for k, v in rates[1].items()}
+            self._flag_residual(ok_rows, _take(forcing, ok_rows), dpools, status, message)
+            outputs[ok_rows] = self._harmonised_outputs(pools[ok_rows], fluxes)
         failed = status != Status.OK
         pools[failed] = np.nan
         outputs[failed] = np.nan
@@ -450,10 +456,12 @@ class BaseAdapter:
         return self._tendencies(theta, forcing, _readonly(pools.copy()))
 
     # -- hooks for model authors ------------------------------------------------------------
-    def _steady_state(
-        self, theta: np.ndarray, forcing: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, Sequence[str] | None]:
-        """Pools [g C m-2] (n, n_pools), status (n,) and messages (or None) for valid rows."""
+    def _steady_state(self, theta: np.ndarray, forcing: np.ndarray) -> tuple:
+        """Pools [g C m-2] (n, n_pools), status (n,) and messages (or None) for valid rows.
+
+        May return a fourth element ``(dpools_dt, fluxes)``: ``_tendencies`` evaluated at the
+        returned pools of every row, when the solver has it at hand (saves a second evaluation).
+        """
         raise NotImplementedError
 
     def _tendencies(
@@ -552,6 +560,11 @@ def _outside_columns(matrix: np.ndarray, metas: Sequence[Parameter | Driver]) ->
         above = np.where(opened[:, 1], matrix >= hi, matrix > hi)
     nan = np.isnan(matrix)
     return below | above | (~np.isfinite(matrix) & ~(nan & optional))
+
+
+def _take(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Read-only rows of ``array``: the array itself when ``rows`` are all of them (no copy)."""
+    return array if rows.size == array.shape[0] else _readonly(array[rows])
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

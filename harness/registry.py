@@ -23,6 +23,7 @@ BUILTIN_ADAPTERS = {
     "awb": "models.awb:AwbAdapter",
     "clm5_firstorder": "models.clm5_firstorder:Clm5FirstOrderAdapter",
     "millennial": "models.millennial:MillennialAdapter",
+    "mimics": "models.mimics:MimicsAdapter",
     "tao_enzyme": "models.tao_enzyme:TaoEnzymeAdapter",
 }
 

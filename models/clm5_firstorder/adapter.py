@@ -128,7 +128,8 @@ class Clm5FirstOrderAdapter(BaseAdapter):
     def _steady_state(self, theta, forcing):
         system = self._system(theta, forcing)
         pools = eq.steady_state(system.inputs, system.a, system.k, system.xi)
-        return pools, np.zeros(theta.shape[0], dtype=np.int8), None
+        rates = eq.tendencies(pools, system.inputs, system.a, system.k, system.xi)
+        return pools, np.zeros(theta.shape[0], dtype=np.int8), None, rates
 
     def _tendencies(self, theta, forcing, pools):
         system = self._system(theta, forcing)
