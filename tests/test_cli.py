@@ -242,11 +242,11 @@ def hottest_row_fails(monkeypatch):
     original = Clm5FirstOrderAdapter._steady_state
 
     def failing(self, theta, forcing):
-        pools, status, _ = original(self, theta, forcing)
+        pools, status, _, *rates = original(self, theta, forcing)
         status = np.array(status, dtype=np.int8)
         status[np.argmax(forcing[:, self.driver_names.index("temperature")])] = Status.NOT_CONVERGED
         messages = np.where(status == Status.OK, "", "patched: did not converge")
-        return pools, status, messages
+        return (pools, status, messages, *rates)
 
     monkeypatch.setattr(Clm5FirstOrderAdapter, "_steady_state", failing)
 
