@@ -240,6 +240,16 @@ class SteadyStateResult:
         return SteadyStateResult(self.pools[rows], self.outputs[rows], self.status[rows], self.message[rows],
                                  self.pool_names, self.output_names)
 
+    def select(self, names: Sequence[str]) -> SteadyStateResult:
+        """Only the named outputs and ``pool.NAME`` pools (others dropped to save memory)."""
+        pools = [n[5:] for n in names if n.startswith("pool.") and n[5:] in self.pool_names]
+        outputs = [n for n in names if n in self.output_names]
+        return SteadyStateResult(
+            self.pools[:, [self.pool_names.index(n) for n in pools]],
+            self.outputs[:, [self.output_names.index(n) for n in outputs]],
+            self.status, self.message, tuple(pools), tuple(outputs),
+        )
+
     @classmethod
     def concatenate(cls, parts: Sequence[SteadyStateResult]) -> SteadyStateResult:
         """Stack the rows of several results (at least one) in order."""

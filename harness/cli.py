@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -36,7 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output directory (default results/<name>/)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                      help="override a scenario value, e.g. --set sobol.n=256 (repeatable)")
-    run.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument("--jobs", type=int, default=None, help="local worker processes (default: the scenario's "
+                     "executor.jobs, else 1)")
+    run.add_argument("--dask", nargs="?", const="", default=None, metavar="ADDRESS",
+                     help="run on Dask: a scheduler address, or nothing for a LocalCluster (needs soilbench[dask])")
+    run.add_argument("--resume", action="store_true",
+                     help="reuse the chunks an interrupted run left in the output directory")
     validate = sub.add_parser("validate", help="check a scenario without running it")
     validate.add_argument("scenario", type=Path)
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be >= 1", file=sys.stderr)
         return 2
     start = time.perf_counter()
@@ -84,14 +90,20 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     members = scenario_members(scenario)
     out_dir = args.out or Path("results") / scenario.name
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not args.resume:
+        shutil.rmtree(out_dir / "chunks", ignore_errors=True)
     atomic_write_text(out_dir / "scenario.yaml", Path(scenario.path).read_text(encoding="utf-8"))
-    executor = make_executor(args.jobs)
+    settings = scenario.executor
+    use_dask = args.dask is not None or (settings.type == "dask" and args.jobs is None)
+    jobs = args.jobs or settings.jobs
+    executor = make_executor(jobs, args.dask or settings.address, use_dask=use_dask)
     try:
-        outcome = KIND_RUNNERS[scenario.kind](RunContext(scenario, members, out_dir, executor))
+        context = RunContext(scenario, members, out_dir, executor, chunk_rows=settings.chunk_rows)
+        outcome = KIND_RUNNERS[scenario.kind](context)
     finally:
         executor.close()
     wall = time.perf_counter() - start
-    outcome.files += ["report.html", "figures/", "scenario.yaml"]
+    outcome.files += ["report.html", "figures/", "scenario.yaml", "chunks/"]
     adapters = [provenance(m.model, m.adapter) for m in members]
     write_json(out_dir / "summary.json", {
         "scenario": scenario.name, "kind": scenario.kind, "seed": scenario.seed,

@@ -1,8 +1,19 @@
-"""Evaluate a member's steady states over many rows, in chunks, with progress and statuses."""
+"""Evaluate a member's steady states over many rows: in chunks, with progress, resumable.
+
+Rows are cut into chunks of ``chunk_rows``; each chunk is solved by the executor and, when a
+``ChunkStore`` is given, written to disk as soon as it finishes (atomically). A resumed run
+loads every stored chunk whose inputs are unchanged instead of solving it again, so its final
+tables are byte-identical to those of an uninterrupted run. Only the outputs a run needs are
+kept (``keep``), so memory grows with rows x kept outputs, not rows x pools.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -14,9 +25,46 @@ from .members import Member
 CHUNK_ROWS = 8192
 
 
-def solve_chunk(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray) -> SteadyStateResult:
+def solve_chunk(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray,
+                keep: Sequence[str] | None = None) -> SteadyStateResult:
     """One chunk of steady states (top-level so worker processes can run it)."""
-    return adapter.steady_state(theta, forcing)
+    result = adapter.steady_state(theta, forcing)
+    return result if keep is None else result.select(keep)
+
+
+class ChunkStore:
+    """Finished chunks of one member x design on disk: ``DIR/<index>.npz`` with an input digest."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def load(self, index: int, digest: str) -> SteadyStateResult | None:
+        path = self.directory / f"{index:06d}.npz"
+        if not path.exists():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["digest"]) != digest:
+                return None  # the scenario changed since this chunk was written: solve again
+            return SteadyStateResult(data["pools"], data["outputs"], data["status"],
+                                     data["message"].astype(object), tuple(data["pool_names"].tolist()),
+                                     tuple(data["output_names"].tolist()))
+
+    def save(self, index: int, digest: str, result: SteadyStateResult) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".npz")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, digest=digest, pools=result.pools, outputs=result.outputs, status=result.status,
+                     message=result.message.astype(str), pool_names=np.array(result.pool_names, dtype=str),
+                     output_names=np.array(result.output_names, dtype=str))
+        os.replace(tmp, self.directory / f"{index:06d}.npz")
+
+
+def _digest(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray, keep: Sequence[str] | None) -> str:
+    h = hashlib.sha256()
+    h.update(repr((type(adapter).__qualname__, sorted(adapter.get_options().items()), keep)).encode())
+    h.update(np.ascontiguousarray(theta).tobytes())
+    h.update(np.ascontiguousarray(forcing).tobytes())
+    return h.hexdigest()
 
 
 def evaluate_member(
@@ -27,30 +75,46 @@ def evaluate_member(
     executor=None,
     chunk_rows: int = CHUNK_ROWS,
     desc: str = "",
+    keep: Sequence[str] | None = None,
+    store: ChunkStore | None = None,
 ) -> SteadyStateResult:
     """Steady states of ``member`` for ``n_rows`` rows of sampled drivers/parameters.
 
     ``drivers`` and ``parameters`` map names to arrays of length ``n_rows``; anything not given
-    comes from the member's fixed values. Failed rows keep their status and message.
+    comes from the member's fixed values. ``keep`` lists the outputs (and ``pool.NAME``) to
+    return (default: all). Failed rows keep their status and message.
     """
     executor = executor or SerialExecutor()
-    starts = range(0, n_rows, chunk_rows)
 
-    def task(start: int) -> tuple:
+    def inputs(start: int) -> tuple[np.ndarray, np.ndarray]:
         rows = slice(start, min(start + chunk_rows, n_rows))
         n = rows.stop - rows.start
         forcing = member.forcing(n, {k: v[rows] for k, v in (drivers or {}).items()})
         theta = member.theta(n, {k: v[rows] for k, v in (parameters or {}).items()})
-        return member.adapter, theta, forcing
+        return theta, forcing
 
     if n_rows == 0:
-        return solve_chunk(*task(0))
-    parts = []
+        return solve_chunk(member.adapter, *inputs(0), keep)
+    starts = list(range(0, n_rows, chunk_rows))
+    parts: dict[int, SteadyStateResult] = {}
+    todo: list[tuple[int, str]] = []
+    for index, start in enumerate(starts):
+        theta, forcing = inputs(start)
+        digest = _digest(member.adapter, theta, forcing, keep)
+        stored = store.load(index, digest) if store is not None else None
+        if stored is not None:
+            parts[index] = stored
+        else:
+            todo.append((index, digest))
     with tqdm(total=n_rows, desc=desc or member.label, unit="rows", leave=False, disable=None) as bar:
-        for part in executor.map(solve_chunk, (task(s) for s in starts)):
-            parts.append(part)
+        bar.update(sum(p.status.size for p in parts.values()))
+        tasks = ((member.adapter, *inputs(starts[index]), keep) for index, _ in todo)
+        for (index, digest), part in zip(todo, executor.map(solve_chunk, tasks)):
+            if store is not None:
+                store.save(index, digest, part)
+            parts[index] = part
             bar.update(part.status.size)
-    return SteadyStateResult.concatenate(parts)
+    return SteadyStateResult.concatenate([parts[i] for i in range(len(starts))])
 
 
 def status_counts(result: SteadyStateResult) -> dict[str, int]:

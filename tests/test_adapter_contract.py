@@ -16,6 +16,8 @@ OPTION_SETS = {
     "clm5_firstorder": [{}, {"normalize_q10": False}, {"normalize_q10": False, "use_century_tfunc": True}],
     "millennial": [{}, {"parameter_set": "default"}, {"beta_rescale": "reference"},
                    {"parameter_set": "default", "beta_rescale": "reference"}],
+    "mimics": [{}, {"parameter_set": "stode_rev_npp"}, {"parameter_set": "stode_rev_beta"},
+               {"beta_rescale": "reference"}, {"parameter_set": "stode_rev_beta", "beta_rescale": "reference"}],
     # couple_tau_enz_to_ka=True has no steady state at the defaults (spec R7): tested in test_tao_enzyme.py
     "tao_enzyme": [{}, {"beta_rescale": "none"}, {"km_scale_with_xi": False}],
 }

@@ -96,10 +96,10 @@ def test_run_sobol_succeeds_and_lists_files(sobol_run):
     _, out, code, stdout, stderr = sobol_run
     assert code == 0, stderr
     assert "error" not in stderr
-    assert "wrote indices.csv, convergence.csv, verdict.csv, beta_effects.csv, verdict.md, attribution.csv, ranking.md, results.nc, report.html, figures/, scenario.yaml, summary.json, provenance.json" in stdout
+    assert "wrote indices.csv, convergence.csv, verdict.csv, beta_effects.csv, verdict.md, attribution.csv, ranking.md, results.nc, report.html, figures/, scenario.yaml, chunks/, summary.json, provenance.json" in stdout
     assert sorted(p.name for p in out.iterdir()) == sorted([
         "indices.csv", "convergence.csv", "verdict.csv", "beta_effects.csv", "verdict.md", "attribution.csv",
-        "provenance.json", "ranking.md", "results.nc", "summary.json", "report.html", "figures", "scenario.yaml"])
+        "provenance.json", "ranking.md", "results.nc", "summary.json", "report.html", "figures", "scenario.yaml", "chunks"])
 
 
 def test_indices_csv(sobol_run):
@@ -168,7 +168,7 @@ def test_summary_json(sobol_run):
     assert summary["problems"] == [] and summary["warnings"] == []
     assert [(m["member"], m["design"], m["rows"], m["status"]) for m in summary["members"]] == [
         ("clm5_firstorder", "driver", 40, {"ok": 40}), ("clm5_firstorder", "group", 32, {"ok": 32})]
-    assert summary["files"] == ["indices.csv", "convergence.csv", "verdict.csv", "beta_effects.csv", "verdict.md", "attribution.csv", "ranking.md", "results.nc", "report.html", "figures/", "scenario.yaml", "summary.json", "provenance.json"]
+    assert summary["files"] == ["indices.csv", "convergence.csv", "verdict.csv", "beta_effects.csv", "verdict.md", "attribution.csv", "ranking.md", "results.nc", "report.html", "figures/", "scenario.yaml", "chunks/", "summary.json", "provenance.json"]
 
 
 def test_provenance_json(sobol_run):
@@ -284,7 +284,7 @@ def test_run_points_keeps_the_bad_case(tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, stderr = _run(capsys, "run", scenario, "--out", out)
     assert code == 0, stderr
-    assert "wrote points.csv, report.html, figures/, scenario.yaml, summary.json, provenance.json" in stdout
+    assert "wrote points.csv, report.html, figures/, scenario.yaml, chunks/, summary.json, provenance.json" in stdout
     assert "warning: clm5_firstorder[normalize_q10=True]: 1 of 3 cases failed (see points.csv)" in stderr
     table = pd.read_csv(out / "points.csv", keep_default_na=False, na_values=[""])
     assert len(table) == 3 * 2  # case x member

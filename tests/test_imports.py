@@ -57,6 +57,7 @@ EXTRA_GRANTS: dict[str, set[str]] = {
     "spec": {"designs", "members", "vocabulary"},  # meaning checks build members and their designs
     "sampling": {"members"},  # maps the unit design onto each member's ranges
     "runner": {"members"},  # evaluates a member's rows
+    "executors": {"errors"},  # a clear error when the optional dask extra is missing
 }
 
 #: third-party packages a harness module must not import (at all, or at module level)

@@ -16,7 +16,6 @@ import numpy as np
 from ..adapter import SteadyStateResult
 from ..analysis import input_residence_decomposition, variance_reduction
 from ..members import Member
-from ..runner import evaluate_member
 from ..sampling import Design, member_values
 from .common import RunContext, RunOutcome, member_columns, represents, variant_columns
 
@@ -43,8 +42,8 @@ def attribute(ctx: RunContext, member: Member, design: Design, result: SteadySta
         if not moving:
             continue
         fixed_values = {k: v for k, v in values.items() if k not in moving}
-        fixed = evaluate_member(member, base_rows.size, fixed_values, executor=ctx.executor,
-                                desc=f"{member.label} (fix {group})")
+        fixed = ctx.evaluate(member, base_rows.size, fixed_values, what=f"(fix {group})",
+                             keep=list(ctx.scenario.outputs))
         ok = free.ok & fixed.ok
         if not ok.all():
             outcome.warnings.append(f"{member.label}: component control of {group}: {int((~ok).sum())} of "

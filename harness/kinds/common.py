@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,16 +11,28 @@ from typing import Any
 import pandas as pd
 
 from ..members import Member
-from ..runner import status_counts
+from ..runner import CHUNK_ROWS, ChunkStore, evaluate_member, status_counts
 from ..spec import Scenario
 
 
 @dataclass
 class RunContext:
+    """What a kind's runner needs: the scenario, its members, where to write and to compute."""
+
     scenario: Scenario
     members: list[Member]
     out_dir: Path
     executor: Any
+    chunk_rows: int = CHUNK_ROWS
+
+    def evaluate(self, member: Member, n_rows: int, drivers=None, parameters=None, *, what: str = "",
+                 keep: list[str] | None = None):
+        """Steady states of ``member`` over ``n_rows`` rows, stored chunk by chunk under
+        ``chunks/`` so an interrupted run can resume (``what`` names the design)."""
+        key = hashlib.sha1(f"{member.label}|{what}".encode()).hexdigest()[:16]
+        return evaluate_member(member, n_rows, drivers, parameters, executor=self.executor,
+                               chunk_rows=self.chunk_rows, keep=keep, store=ChunkStore(self.out_dir / "chunks" / key),
+                               desc=f"{member.label} {what}".strip())
 
 
 @dataclass

@@ -16,7 +16,6 @@ import pandas as pd
 from ..designs import local_design, local_forcing, perturbed
 from ..members import Member
 from ..report import local_markdown, published_table
-from ..runner import evaluate_member
 from ..store import atomic_write_text, write_csv
 from .common import (
     RunContext,
@@ -40,7 +39,7 @@ def run_local(ctx: RunContext) -> RunOutcome:
     for member in ctx.members:
         rows = local_design(member, s.drivers, s.h, s.definition)
         start = time.perf_counter()
-        result = evaluate_member(member, len(rows), local_forcing(member, rows), executor=ctx.executor)
+        result = ctx.evaluate(member, len(rows), local_forcing(member, rows), what="local")
         entry = outcome.record(member, result, time.perf_counter() - start)
         if entry["rows"] != entry["status"]["ok"]:
             failed = [f"{name or 'baseline'} {side}: {msg}" for (name, side, _), ok, msg

@@ -7,7 +7,6 @@ import time
 import numpy as np
 import pandas as pd
 
-from ..runner import evaluate_member
 from ..store import write_csv
 from ..vocabulary import PARAM_PREFIX
 from .common import RunContext, RunOutcome, member_columns, variant_columns
@@ -31,7 +30,7 @@ def run_points(ctx: RunContext) -> RunOutcome:
             if c.startswith(PARAM_PREFIX) and (name := c[len(PARAM_PREFIX):]) in defaults
         }
         start = time.perf_counter()
-        result = evaluate_member(member, len(cases), drivers, params, ctx.executor)
+        result = ctx.evaluate(member, len(cases), drivers, params, what="points")
         entry = outcome.record(member, result, time.perf_counter() - start)
         failed = entry["rows"] - entry["status"]["ok"]
         if failed:

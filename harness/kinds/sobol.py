@@ -21,7 +21,6 @@ from ..errors import AnalysisError
 from ..members import Member
 from ..netcdf import write_sobol_results
 from ..report import ranking_markdown, verdict_markdown
-from ..runner import evaluate_member
 from ..sampling import Design, child_seed, member_values, sobol_designs
 from ..store import atomic_write_text, write_csv
 from .attribution import attribute
@@ -46,8 +45,8 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
         for design in designs:
             values = member_values(member, design)
             start = time.perf_counter()
-            result = evaluate_member(member, design.unit.shape[0], values, executor=ctx.executor,
-                                     desc=f"{member.label} ({design.level}s)")
+            result = ctx.evaluate(member, design.unit.shape[0], values, what=f"({design.level}s)",
+                                  keep=list(dict.fromkeys([*scenario.outputs, "soc"])))
             entry = outcome.record(member, result, time.perf_counter() - start, design.level)
             results[(member.label, design.level)] = result
             if entry["rows"] != entry["status"]["ok"]:

@@ -14,7 +14,6 @@ import pandas as pd
 
 from ..designs import sweep_design
 from ..netcdf import write_table
-from ..runner import evaluate_member
 from ..store import write_csv
 from .common import RunContext, RunOutcome, member_columns, represents, variant_columns
 
@@ -31,7 +30,7 @@ def run_sweep(ctx: RunContext) -> RunOutcome:
             outcome.warnings.append(f"{member.label}: represents none of the swept drivers; skipped")
             continue
         start = time.perf_counter()
-        result = evaluate_member(member, len(swept), design, executor=ctx.executor)
+        result = ctx.evaluate(member, len(swept), design, what="sweep", keep=list(ctx.scenario.outputs))
         entry = outcome.record(member, result, time.perf_counter() - start)
         if entry["rows"] != entry["status"]["ok"]:
             outcome.warnings.append(f"{member.label}: {entry['rows'] - entry['status']['ok']} of "

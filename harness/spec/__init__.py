@@ -23,6 +23,7 @@ from .schema import (
     TOP_KEYS,
     Context,
     DriverRange,
+    ExecutorSettings,
     LocalSettings,
     ModelSpec,
     Published,
@@ -32,6 +33,7 @@ from .schema import (
     SweepSettings,
     build_baseline,
     build_drivers,
+    build_executor,
     build_local,
     build_models,
     build_outputs,
@@ -145,12 +147,13 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     local = build_local(data.get("local"), ctx) if "local" in data else LocalSettings()
     sweep = build_sweep(data.get("sweep"), ctx) if "sweep" in data else SweepSettings()
     published = build_published(data.get("published"), ctx) if "published" in data else ()
+    executor = build_executor(data.get("executor"), ctx) if "executor" in data else ExecutorSettings()
 
     scenario = Scenario(
         path=str(path), name=name, description=str(data.get("description", "")), kind=kind, seed=seed,
         models=models, baseline=baseline, drivers=drivers, sobol=sobol, outputs=outputs,
         on_failure=on_failure, cases=cases, cases_source=source, local=local, sweep=sweep,
-        published=published, sha256=hashlib.sha256(text.encode()).hexdigest(), overrides=overrides,
+        published=published, executor=executor, sha256=hashlib.sha256(text.encode()).hexdigest(), overrides=overrides,
     )
     specs = checks.check_models(models, ctx)
     checks.check_driver_names(baseline, drivers, ctx, models)

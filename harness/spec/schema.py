@@ -21,7 +21,7 @@ KINDS = ("sobol", "points", "local", "sweep")
 ON_FAILURE = ("error", "drop_blocks")
 TOP_KEYS = (
     "schema_version", "name", "description", "kind", "seed", "models", "baseline",
-    "drivers", "sobol", "outputs", "cases", "on_failure", "local", "sweep", "published",
+    "drivers", "sobol", "outputs", "cases", "on_failure", "local", "sweep", "published", "executor",
 )
 MODEL_KEYS = ("model", "variants", "parameters", "baseline")
 DRIVER_KEYS = ("range", "relative", "group")
@@ -33,6 +33,8 @@ SWEEP_DRIVER_KEYS = ("range", "relative", "num", "values", "relative_values")
 SWEEP_MODES = ("grid", "oat")
 PUBLISHED_KEYS = ("where", "driver", "output", "quantity", "value", "rtol", "atol", "magnitude", "source")
 QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus")
+EXECUTOR_KEYS = ("type", "jobs", "address", "chunk_rows")
+EXECUTOR_TYPES = ("serial", "processes", "dask")
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,16 @@ class Published:
 
 
 @dataclass(frozen=True)
+class ExecutorSettings:
+    """Where model evaluations run; ``--jobs`` and ``--dask`` on the command line override it."""
+
+    type: str = "serial"
+    jobs: int = 1
+    address: str | None = None  # dask scheduler, e.g. tcp://10.0.0.5:8786; None: a LocalCluster
+    chunk_rows: int = 8192
+
+
+@dataclass(frozen=True)
 class SobolSettings:
     n: int = 1024
     second_order: bool = False
@@ -144,6 +156,7 @@ class Scenario:
     local: LocalSettings = LocalSettings()
     sweep: SweepSettings = SweepSettings()
     published: tuple[Published, ...] = ()
+    executor: ExecutorSettings = ExecutorSettings()
     sha256: str = ""
     overrides: tuple[str, ...] = field(default=())
 
@@ -447,6 +460,27 @@ def build_published(value: Any, ctx: Context) -> tuple[Published, ...]:
         out.append(Published(where, driver, output, quantity, number, rtol, atol, magnitude,
                              str(entry.get("source", "")), path))
     return tuple(out)
+
+
+def build_executor(value: Any, ctx: Context) -> ExecutorSettings:
+    data = read_mapping(value, "executor", ctx)
+    if data is None:
+        return ExecutorSettings()
+    check_keys(data, EXECUTOR_KEYS, "executor", ctx)
+    kind = data.get("type", "serial")
+    if kind not in EXECUTOR_TYPES:
+        ctx.add("executor.type", f"must be one of {', '.join(EXECUTOR_TYPES)}; got {kind!r}",
+                did_you_mean(kind, EXECUTOR_TYPES))
+        kind = "serial"
+    jobs = read_int(data.get("jobs", 1), "executor.jobs", ctx, 1, "use e.g. 2") or 1
+    chunk = read_int(data.get("chunk_rows", 8192), "executor.chunk_rows", ctx, 1, "use e.g. 8192") or 8192
+    address = data.get("address")
+    if address is not None and not isinstance(address, str):
+        ctx.add("executor.address", f"must be a scheduler address; got {address!r}", "e.g. tcp://host:8786")
+        address = None
+    if address and kind != "dask":
+        ctx.add("executor.address", "is used only with `type: dask`", "add `type: dask` or remove the address")
+    return ExecutorSettings(kind, jobs, address, chunk)
 
 
 def build_outputs(value: Any, ctx: Context) -> tuple[str, ...]:
