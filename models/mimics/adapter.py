@@ -7,8 +7,6 @@ depth). Spec: ``docs/models/mimics.md``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from harness.adapter import BaseAdapter, Driver, Option, Pool, violation
@@ -57,6 +55,9 @@ def _drivers(beta_default: float) -> tuple[Driver, ...]:
 
 
 _DRIVERS = {name: _drivers(v.beta_default) for name, v in VARIANTS.items()}
+#: the parameters behind fMET, fPHYS and fCHEM
+_SHARE_PARAMETERS = ("fmet_p_1", "fmet_p_2", "fmet_p_3", "f_phys_r_1", "f_phys_r_2", "f_phys_k_1", "f_phys_k_2",
+                     "f_chem_r_1", "f_chem_r_2", "f_chem_k_1", "f_chem_k_2")
 
 
 class MimicsAdapter(BaseAdapter):
@@ -121,13 +122,27 @@ class MimicsAdapter(BaseAdapter):
         return VARIANTS[self._options["parameter_set"]]
 
     # -- glue ----------------------------------------------------------------------------------
-    def _columns(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[dict, dict]:
-        return dict(zip(self.parameter_names, theta.T)), dict(zip(self.driver_names, forcing.T))
+    def _columns(self, theta: np.ndarray, forcing: np.ndarray, only: tuple[str, ...] = ()) -> tuple[dict, dict]:
+        """Parameter and driver columns by name, contiguous (all of them, or the parameters ``only``)."""
+        d = dict(zip(self.driver_names, np.ascontiguousarray(forcing.T)))
+        if only:
+            names = self.parameter_names
+            return {n: np.ascontiguousarray(theta[:, names.index(n)]) for n in only}, d
+        return dict(zip(self.parameter_names, np.ascontiguousarray(theta.T))), d
 
-    def _kinetics(self, p: dict, d: dict, rescale: Any = 1.0) -> eq.Kinetics:
-        """Rate constants of a batch; ``rescale`` = (R_r, R_K), the beta rescaling of tau."""
+    @staticmethod
+    def _shares(p: dict, d: dict) -> tuple[np.ndarray, ...]:
+        """fMET, the clay fraction fc, and the necromass shares fPHYS_r, fPHYS_K, fCHEM_r, fCHEM_K."""
         fc = d["clay"] / 100.0
         fmet = eq.metabolic_fraction(d["lignin_n"], p["fmet_p_1"], p["fmet_p_2"], p["fmet_p_3"])
+        return (fmet, fc, eq.exp_share(p["f_phys_r_1"], p["f_phys_r_2"], fc),
+                eq.exp_share(p["f_phys_k_1"], p["f_phys_k_2"], fc),
+                eq.exp_share(p["f_chem_r_1"], p["f_chem_r_2"], fmet),
+                eq.exp_share(p["f_chem_k_1"], p["f_chem_k_2"], fmet))
+
+    def _kinetics(self, p: dict, d: dict, rescale: tuple = (1.0, 1.0)) -> eq.Kinetics:
+        """Rate constants of a batch; ``rescale`` = (R_r, R_K), the beta rescaling of tau."""
+        fmet, fc, fp_r, fp_k, fc_r, fc_k = self._shares(p, d)
         i_m, i_s = eq.input_rates(d["c_input"], fmet, p["depth"])
         i_tot = d["c_input"] / (eq.HOURS_PER_YEAR * eq.reporting_factor(p["depth"]))
         v = eq.vmax(d["temperature"], p["v_slope"], p["v_int"], p["a_v"], [p[f"v_mod_{j}"] for j in range(1, 7)])
@@ -136,26 +151,23 @@ class MimicsAdapter(BaseAdapter):
             [p[f"k_mod_{j}"] for j in range(1, 7)], eq.p_scalar(fc, p["p_scalar_1"], p["p_scalar_2"]),
         )
         m = eq.tau_modifier(d["c_input"], self._variant.tau_modifier) * d["mic_turnover_scale"]
-        r_r, r_k = rescale if isinstance(rescale, tuple) else (rescale, rescale)
-        fp_r = eq.exp_share(p["f_phys_r_1"], p["f_phys_r_2"], fc)
-        fp_k = eq.exp_share(p["f_phys_k_1"], p["f_phys_k_2"], fc)
-        fc_r = eq.exp_share(p["f_chem_r_1"], p["f_chem_r_2"], fmet)
-        fc_k = eq.exp_share(p["f_chem_k_1"], p["f_chem_k_2"], fmet)
-        e = [d["cue_scale"] * p[f"mge_{j}"] for j in range(1, 5)]
         return eq.Kinetics(
             self._variant.forward, i_tot, (1.0 - p["fi_1"]) * i_m, (1.0 - p["fi_2"]) * i_s,
-            p["fi_1"] * i_m, p["fi_2"] * i_s, *v, *k, p["ko_1"] * k[1], p["ko_2"] * k[4], *e,
-            eq.turnover_base(fmet, p["tau_r_1"], p["tau_r_2"]) * m * r_r,
-            eq.turnover_base(fmet, p["tau_k_1"], p["tau_k_2"]) * m * r_k,
-            np.asarray(d["beta"], dtype=float), fp_r, fp_k, fc_r, fc_k,
-            1.0 - (fp_r + fc_r), 1.0 - (fp_k + fc_k), eq.exp_share(p["desorb_1"], p["desorb_2"], fc),
+            p["fi_1"] * i_m, p["fi_2"] * i_s, *v, *k, p["ko_1"] * k[1], p["ko_2"] * k[4],
+            *(d["cue_scale"] * p[f"mge_{j}"] for j in range(1, 5)),
+            eq.turnover_base(fmet, p["tau_r_1"], p["tau_r_2"]) * m * rescale[0],
+            eq.turnover_base(fmet, p["tau_k_1"], p["tau_k_2"]) * m * rescale[1],
+            d["beta"], fp_r, fp_k, fc_r, fc_k, 1.0 - (fp_r + fc_r), 1.0 - (fp_k + fc_k),
+            eq.exp_share(p["desorb_1"], p["desorb_2"], fc),
         )
 
-    def _rescaling(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _rescaling(self, theta: np.ndarray, forcing: np.ndarray, stability: bool = True) -> tuple[np.ndarray, ...]:
         """(R_r, R_K) = MICx_ref^(1 - beta) per row; 1 where beta = 1 or beta_rescale is 'none'.
 
-        MICx_ref is solved once per distinct parameter row among rows with beta != 1. NaN marks
-        rows whose reference steady state failed.
+        MICx_ref is solved once per distinct parameter row among rows with beta != 1 (only the
+        columns that vary are compared). NaN marks rows whose reference steady state failed.
+        ``stability=False`` skips the eigenvalue check of the reference states: for rows whose
+        reference passed it already (``_tendencies`` sees OK rows only), Newton returns the same bits.
         """
         beta = forcing[:, self.driver_names.index("beta")]
         r = np.ones((2, beta.size))
@@ -163,21 +175,23 @@ class MimicsAdapter(BaseAdapter):
         if self._options["beta_rescale"] == BetaRescale.NONE.value or rows.size == 0:
             return r[0], r[1]
         sub = theta[rows]
-        if (sub == sub[0]).all():
+        varying = np.flatnonzero((sub != sub[0]).any(axis=0))
+        if varying.size == 0:
             unique, inverse = sub[:1], np.zeros(rows.size, dtype=int)
         else:
-            unique, inverse = np.unique(sub, axis=0, return_inverse=True)
-        n = unique.shape[0]
-        site = self.make_forcing(n, **REFERENCE_SITE, beta=1.0)
-        pools, status, _ = solver.steady_state(self._kinetics(*self._columns(unique, site)))
+            _, first, inverse = np.unique(sub[:, varying], axis=0, return_index=True, return_inverse=True)
+            unique = sub[first]
+        site = self.make_forcing(unique.shape[0], **REFERENCE_SITE, beta=1.0)
+        kin = self._kinetics(*self._columns(unique, site))
+        pools, status, _ = solver.steady_state(kin, stability=stability)
         mic_ref = np.where(status == solver.OK, pools[[eq.MIC_R, eq.MIC_K]], np.nan)[:, inverse.ravel()]
         r[:, rows] = mic_ref ** (1.0 - beta[rows])
         return r[0], r[1]
 
-    def _system(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[eq.Kinetics, np.ndarray]:
+    def _system(self, theta: np.ndarray, forcing: np.ndarray, stability: bool = True) -> tuple[eq.Kinetics, np.ndarray]:
         """Kinetics of the rows and their reporting factor (g C m-2 per mgC cm-3)."""
         p, d = self._columns(theta, forcing)
-        return self._kinetics(p, d, self._rescaling(theta, forcing)), eq.reporting_factor(p["depth"])
+        return self._kinetics(p, d, self._rescaling(theta, forcing, stability)), eq.reporting_factor(p["depth"])
 
     def _steady_state(self, theta, forcing):
         kin, factor = self._system(theta, forcing)
@@ -194,7 +208,7 @@ class MimicsAdapter(BaseAdapter):
         return (pools * factor).T, status, message
 
     def _tendencies(self, theta, forcing, pools):
-        kin, factor = self._system(theta, forcing)
+        kin, factor = self._system(theta, forcing, stability=False)
         native = pools.T / factor
         p = eq.partials(native, kin)
         dpools, co2 = eq.tendencies(native, kin, p)
@@ -205,26 +219,26 @@ class MimicsAdapter(BaseAdapter):
         return (dpools * per_year).T, fluxes
 
     def _domain_violations(self, theta, forcing):
-        p, d = self._columns(theta, forcing)
-        kin = self._kinetics(p, d)
-        fmet = eq.metabolic_fraction(d["lignin_n"], p["fmet_p_1"], p["fmet_p_2"], p["fmet_p_3"])
+        p, d = self._columns(theta, forcing, _SHARE_PARAMETERS + tuple(f"mge_{j}" for j in range(1, 5)))
+        fmet, _, fp_r, fp_k, fc_r, fc_k = self._shares(p, d)
         found = [violation(
             ~((fmet > 0.0) & (fmet < 1.0)),
             "lignin_n={x:g} gives fMET = fmet_p_1 (fmet_p_2 - fmet_p_3 lignin_n) = {f:.6g}; fMET must lie "
             "in (0, 1) (lignin_n < {top:.6g} at these fmet_p)", x=d["lignin_n"], f=fmet,
             top=p["fmet_p_2"] / p["fmet_p_3"],
         )]
-        for x, fa, fp_a, fp_b, fcm in (("r", kin.fa_r, p["f_phys_r_1"], p["f_phys_r_2"], kin.fc_r),
-                                       ("K", kin.fa_k, p["f_phys_k_1"], p["f_phys_k_2"], kin.fc_k)):
+        for x, fp, fcm, a, b in (("r", fp_r, fc_r, p["f_phys_r_1"], p["f_phys_r_2"]),
+                                 ("K", fp_k, fc_k, p["f_phys_k_1"], p["f_phys_k_2"])):
             with np.errstate(all="ignore"):
-                clay_max = 100.0 * np.log((1.0 - fcm) / fp_a) / fp_b
+                clay_max = 100.0 * np.log((1.0 - fcm) / a) / b  # where fPHYS = 1 - fCHEM
             found.append(violation(
-                ~(fa >= 0.0),
+                ~(1.0 - (fp + fcm) >= 0.0),
                 f"clay={{c:g}} % with lignin_n={{x:g}} gives fAVAI_{x} = 1 - fPHYS_{x} - fCHEM_{x} = "
                 "{f:.6g} < 0; fAVAI must be >= 0 (clay <= {cmax:.4g} % at this lignin_n)",
-                c=d["clay"], x=d["lignin_n"], f=fa, cmax=clay_max,
+                c=d["clay"], x=d["lignin_n"], f=1.0 - (fp + fcm), cmax=clay_max,
             ))
-        for j, e in enumerate((kin.e1, kin.e2, kin.e3, kin.e4), start=1):
+        for j in range(1, 5):
+            e = d["cue_scale"] * p[f"mge_{j}"]
             found.append(violation(
                 ~(e < 1.0),
                 f"cue_scale={{s:g}} takes e{j} = cue_scale x mge_{j} to {{e:g}}; it must be < 1 "

@@ -261,7 +261,7 @@ class Kinetics:
     desorb: np.ndarray  # [h-1]
 
     def take(self, rows) -> Kinetics:
-        """The kinetics of ``rows`` only (an index array or a boolean mask)."""
+        """The kinetics of ``rows`` only (an index array or a boolean mask; an int gives scalars)."""
         return Kinetics(self.forward, *(getattr(self, f.name)[rows] for f in fields(self)[1:]))
 
     @property
@@ -454,34 +454,108 @@ def jacobian(pools, kin, p=None):
     Returns
     -------
     ndarray, shape (n, 7, 7)
-        [h-1]
+        [h-1]; shape (7, 7) for a single row given as scalars (``Kinetics.take(i)``).
     """
     p = partials(pools, kin) if p is None else p
-    n = p.u1.shape[0]
-    j = np.zeros((n, N_POOLS, N_POOLS))
-    j[:, LIT_M, LIT_M] = -(p.s1 + p.s4)
-    j[:, LIT_M, MIC_R] = -p.b1
-    j[:, LIT_M, MIC_K] = -p.b4
-    j[:, LIT_S, LIT_S] = -(p.s2 + p.s5)
-    j[:, LIT_S, MIC_R] = -p.b2
-    j[:, LIT_S, MIC_K] = -p.b5
-    j[:, MIC_R, LIT_M] = kin.e1 * p.s1
-    j[:, MIC_R, LIT_S] = kin.e2 * p.s2
-    j[:, MIC_R, SOM_A] = kin.e1 * p.s3
-    j[:, MIC_R, MIC_R] = kin.e1 * (p.b1 + p.b3) + kin.e2 * p.b2 - p.dt_r
-    j[:, MIC_K, LIT_M] = kin.e3 * p.s4
-    j[:, MIC_K, LIT_S] = kin.e4 * p.s5
-    j[:, MIC_K, SOM_A] = kin.e3 * p.s6
-    j[:, MIC_K, MIC_K] = kin.e3 * (p.b4 + p.b6) + kin.e4 * p.b5 - p.dt_k
-    j[:, SOM_P, MIC_R] = kin.fp_r * p.dt_r
-    j[:, SOM_P, MIC_K] = kin.fp_k * p.dt_k
-    j[:, SOM_P, SOM_P] = -kin.desorb
-    j[:, SOM_C, MIC_R] = kin.fc_r * p.dt_r - p.bo_r
-    j[:, SOM_C, MIC_K] = kin.fc_k * p.dt_k - p.bo_k
-    j[:, SOM_C, SOM_C] = -(p.so_r + p.so_k)
-    j[:, SOM_A, MIC_R] = kin.fa_r * p.dt_r + p.bo_r - p.b3
-    j[:, SOM_A, MIC_K] = kin.fa_k * p.dt_k + p.bo_k - p.b6
-    j[:, SOM_A, SOM_P] = kin.desorb
-    j[:, SOM_A, SOM_C] = p.so_r + p.so_k
-    j[:, SOM_A, SOM_A] = -(p.s3 + p.s6)
+    j = np.zeros(np.shape(p.u1) + (N_POOLS, N_POOLS))
+    j[..., LIT_M, LIT_M] = -(p.s1 + p.s4)
+    j[..., LIT_M, MIC_R] = -p.b1
+    j[..., LIT_M, MIC_K] = -p.b4
+    j[..., LIT_S, LIT_S] = -(p.s2 + p.s5)
+    j[..., LIT_S, MIC_R] = -p.b2
+    j[..., LIT_S, MIC_K] = -p.b5
+    j[..., MIC_R, LIT_M] = kin.e1 * p.s1
+    j[..., MIC_R, LIT_S] = kin.e2 * p.s2
+    j[..., MIC_R, SOM_A] = kin.e1 * p.s3
+    j[..., MIC_R, MIC_R] = kin.e1 * (p.b1 + p.b3) + kin.e2 * p.b2 - p.dt_r
+    j[..., MIC_K, LIT_M] = kin.e3 * p.s4
+    j[..., MIC_K, LIT_S] = kin.e4 * p.s5
+    j[..., MIC_K, SOM_A] = kin.e3 * p.s6
+    j[..., MIC_K, MIC_K] = kin.e3 * (p.b4 + p.b6) + kin.e4 * p.b5 - p.dt_k
+    j[..., SOM_P, MIC_R] = kin.fp_r * p.dt_r
+    j[..., SOM_P, MIC_K] = kin.fp_k * p.dt_k
+    j[..., SOM_P, SOM_P] = -kin.desorb
+    j[..., SOM_C, MIC_R] = kin.fc_r * p.dt_r - p.bo_r
+    j[..., SOM_C, MIC_K] = kin.fc_k * p.dt_k - p.bo_k
+    j[..., SOM_C, SOM_C] = -(p.so_r + p.so_k)
+    j[..., SOM_A, MIC_R] = kin.fa_r * p.dt_r + p.bo_r - p.b3
+    j[..., SOM_A, MIC_K] = kin.fa_k * p.dt_k + p.bo_k - p.b6
+    j[..., SOM_A, SOM_P] = kin.desorb
+    j[..., SOM_A, SOM_C] = p.so_r + p.so_k
+    j[..., SOM_A, SOM_A] = -(p.s3 + p.s6)
     return j
+
+
+def substrate_at_balance(inflow, mic_r, mic_k, v_r, v_k, k_r, k_k, forward):
+    """Substrate S at which two microbes take up exactly ``inflow``: g(r, S) + g(K, S) = inflow.
+
+    Parameters
+    ----------
+    inflow : ndarray
+        Carbon entering the substrate pool. [mgC cm-3 h-1]
+    mic_r, mic_k : ndarray
+        Biomass of the two consumers. [mgC cm-3]
+    v_r, v_k : ndarray
+        Their maximum specific rates. [h-1]
+    k_r, k_k : ndarray
+        Their half-saturation constants. [mgC cm-3]
+    forward : bool
+        Forward (``S/(K + S)``) or reverse (``S/(K + B)``) Michaelis-Menten.
+
+    Returns
+    -------
+    ndarray
+        S [mgC cm-3]; NaN where forward uptake saturates below ``inflow``
+        (``mic_r v_r + mic_k v_k <= inflow``).
+
+    Notes
+    -----
+    Reverse kinetics are linear in S. Forward kinetics give the quadratic
+    ``(a + c - q) S^2 + (a k_k + c k_r - q (k_r + k_k)) S - q k_r k_k = 0`` with
+    ``a = mic_r v_r``, ``c = mic_k v_k``, ``q = inflow``, whose positive root is taken in the
+    cancellation-free form.
+    """
+    if not forward:
+        return inflow / (v_r * mic_r / (k_r + mic_r) + v_k * mic_k / (k_k + mic_k))
+    a = mic_r * v_r
+    c = mic_k * v_k
+    quad = a + c - inflow
+    lin = a * k_k + c * k_r - inflow * (k_r + k_k)
+    const = inflow * k_r * k_k
+    with np.errstate(invalid="ignore", divide="ignore"):
+        root = np.sqrt(lin * lin + 4.0 * quad * const)
+        s = np.where(lin >= 0.0, 2.0 * const / (lin + root), (root - lin) / (2.0 * quad))
+    return np.where(quad > 0.0, s, np.nan)
+
+
+def slaved_pools(mic_r, mic_k, kin):
+    """The five non-microbial pools at balance for given microbial biomass.
+
+    LITm and LITs balance their input, SOMp its input (FI_1 I_m + fPHYS T) against
+    desorption, SOMc its input against oxidation, and SOMa its input against uptake; only the
+    two microbial equations are then left unbalanced.
+
+    Parameters
+    ----------
+    mic_r, mic_k : ndarray, shape (n,)
+        Microbial biomass. [mgC cm-3]
+    kin : Kinetics
+        Rate constants.
+
+    Returns
+    -------
+    ndarray, shape (7, n)
+        Pools with the given microbes; NaN where a forward-kinetics balance has no solution.
+        [mgC cm-3]
+    """
+    fw = kin.forward
+    lm = substrate_at_balance(kin.in_lm, mic_r, mic_k, kin.v1, kin.v4, kin.k1, kin.k4, fw)
+    ls = substrate_at_balance(kin.in_ls, mic_r, mic_k, kin.v2, kin.v5, kin.k2, kin.k5, fw)
+    t_r = kin.tau_r * mic_r**kin.beta
+    t_k = kin.tau_k * mic_k**kin.beta
+    sp = (kin.in_sp + kin.fp_r * t_r + kin.fp_k * t_k) / kin.desorb
+    to_c = kin.in_sc + kin.fc_r * t_r + kin.fc_k * t_k
+    sc = substrate_at_balance(to_c, mic_r, mic_k, kin.v2, kin.v5, kin.ko_r, kin.ko_k, fw)
+    to_a = kin.fa_r * t_r + kin.fa_k * t_k + kin.desorb * sp + to_c
+    sa = substrate_at_balance(to_a, mic_r, mic_k, kin.v3, kin.v6, kin.k3, kin.k6, fw)
+    return np.array([lm, ls, mic_r, mic_k, sp, sc, sa])

@@ -15,12 +15,12 @@ efficiency below 1) are checked by the adapter.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from harness.adapter import Parameter, ReferenceCase
 
 
-class ParameterSet(str, Enum):
+class ParameterSet(StrEnum):
     """Values of the option ``parameter_set``: kinetics, parameter column and turnover modifier."""
 
     GMD2015_FWD = "gmd2015_fwd"
@@ -28,7 +28,7 @@ class ParameterSet(str, Enum):
     STODE_REV_BETA = "stode_rev_beta"
 
 
-class BetaRescale(str, Enum):
+class BetaRescale(StrEnum):
     """Values of the option ``beta_rescale`` (spec section 5)."""
 
     NONE = "none"
