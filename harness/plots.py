@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -74,7 +75,7 @@ def heatmaps(table: pd.DataFrame, x: str, y: str, value: str, title: str) -> byt
         grid = table[table["member"] == member].pivot_table(index=y, columns=x, values=value, dropna=False)
         image = ax.pcolormesh(grid.columns, grid.index, grid.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit,
                               shading="nearest")
-        ax.set_title(member.replace("[", "\n[", 1), fontsize=7)
+        ax.set_title(textwrap.fill(member.replace("[", " [", 1), 38), fontsize=7)
         ax.set_xlabel(x, fontsize=8)
         ax.set_ylabel(y, fontsize=8)
         ax.tick_params(labelsize=7)

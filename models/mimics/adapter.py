@@ -92,8 +92,9 @@ class MimicsAdapter(BaseAdapter):
         "Georgiou et al. (2017) Nat. Commun. 8, 1223, doi:10.1038/s41467-017-01116-z"
     )
     steady_state_method = (
-        "batched Newton in log space (analytic Jacobian, 2x2 Schur complement), stiff BDF fall-back "
-        "to 1e8 h; verified: residual, CO2 = input, MIC > 1e-9, all Jacobian eigenvalues Re < 0"
+        "batched Newton in log space from an analytic guess (exact analytic Jacobian, 2x2 Schur "
+        "complement); per-row LSODA fall-back to 1e8 h; verified: residual, CO2 = input, MIC > 1e-9, "
+        "all Jacobian eigenvalues Re < 0"
     )
     options = (
         Option("parameter_set", ParameterSet.GMD2015_FWD.value,
@@ -204,7 +205,8 @@ class MimicsAdapter(BaseAdapter):
                                  "parameter row (beta = 1) failed, so tau cannot be rescaled")
         rows = np.flatnonzero(~no_reference)
         if rows.size:
-            pools[:, rows], status[rows], message[rows] = solver.steady_state(kin.take(rows))
+            pools[:, rows], status[rows], message[rows] = solver.steady_state(
+                kin if rows.size == kin.size else kin.take(rows))
         return (pools * factor).T, status, message
 
     def _tendencies(self, theta, forcing, pools):

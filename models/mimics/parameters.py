@@ -75,14 +75,17 @@ def _row(name, units, default_2015, default_sandbox, bounds, description, source
     return (name, units, default_2015, default_sandbox, bounds, description, source, open_bounds)
 
 
-def _vector(name, units, values_2015, values_sandbox, bounds, description, **kw):
+def _vector(name, units, values_2015, values_sandbox, bounds, description, labels, **kw):
+    """One row per element: ``description`` formatted with the element's number j and label."""
     return [
-        _row(f"{name}_{i}", units, a, b, bounds, f"{description} ({i} of {len(values_2015)})", **kw)
-        for i, (a, b) in enumerate(zip(values_2015, values_sandbox), start=1)
+        _row(f"{name}_{j}", units, a, b, bounds, description.format(j=j, label=label), **kw)
+        for j, (a, b, label) in enumerate(zip(values_2015, values_sandbox, labels), start=1)
     ]
 
 
-_FLUX_ORDER = "1: LITm->MICr, 2: LITs->MICr, 3: SOMa->MICr, 4: LITm->MICK, 5: LITs->MICK, 6: SOMa->MICK"
+#: the flux of each V_j and K_j, and the uptakes each efficiency applies to
+_FLUXES = ("LITm -> MICr", "LITs -> MICr", "SOMa -> MICr", "LITm -> MICK", "LITs -> MICK", "SOMa -> MICK")
+_GROWTH = ("LITm and SOMa -> MICr", "LITs -> MICr", "LITm and SOMa -> MICK", "LITs -> MICK")
 
 #: (name, units, 2015 default, sandbox default, bounds, description, extra source, open bounds)
 _TABLE = [
@@ -90,14 +93,16 @@ _TABLE = [
     _row("v_int", "ln h-1", 5.47, 5.47, (0.0, 10.0), "intercept of ln V", GERMAN),
     _row("a_v", "1", 8e-6, 8e-6, (0.0, 1e-3), "tuning scalar of V", open_bounds=_OPEN_LOW),
     *_vector("v_mod", "1", (10.0, 2.0, 10.0, 3.0, 3.0, 2.0), (10.0, 2.0, 10.0, 3.0, 3.0, 2.0), (0.0, 100.0),
-             f"multiplier of V_j, {_FLUX_ORDER}", open_bounds=_OPEN_LOW),
+             "multiplier of V_{j} ({label})", _FLUXES, open_bounds=_OPEN_LOW),
     *_vector("k_slope", "degC-1", (0.017, 0.027, 0.017, 0.017, 0.027, 0.017),
              (0.025, 0.035, 0.025, 0.025, 0.035, 0.025), (0.0, 0.1),
-             "temperature slope of ln K_j (the code's values; Wieder et al. 2015 Table B1 differs)"),
+             "temperature slope of ln K_{j} ({label}), as in the code (Wieder et al. 2015 Table B1 "
+             "differs)", _FLUXES),
     _row("k_int", "ln(mgC cm-3)", 3.19, 3.19, (0.0, 10.0), "intercept of ln K"),
     _row("a_k", "1", 10.0, 10.0, (0.0, 1000.0), "tuning scalar of K", open_bounds=_OPEN_LOW),
     *_vector("k_mod", "1", (8.0, 2.0, 4.0, 2.0, 4.0, 6.0), (8.0, 2.0, 4.0, 2.0, 4.0, 6.0), (0.0, 100.0),
-             "divisor of K_j, those of K_3 and K_6 times the clay scalar P", open_bounds=_OPEN_LOW),
+             "divisor of K_{j} ({label}); those of K_3 and K_6 are multiplied by the clay scalar P",
+             _FLUXES, open_bounds=_OPEN_LOW),
     _row("p_scalar_1", "1", 2.0, 2.0, (0.0, 10.0), "a of the clay scalar P = a exp(-b sqrt(fc))",
          open_bounds=_OPEN_LOW),
     _row("p_scalar_2", "1", 2.0, 2.0, (0.0, 10.0), "b of the clay scalar P = a exp(-b sqrt(fc)) "
@@ -107,12 +112,11 @@ _TABLE = [
     _row("ko_2", "1", 4.0, 6.0, (0.0, 100.0), "K multiplier of SOMc oxidation by MICK",
          open_bounds=_OPEN_LOW),
     *_vector("mge", "1", (0.55, 0.25, 0.75, 0.35), (0.55, 0.25, 0.75, 0.35), (0.0, 1.0),
-             "growth efficiency before cue_scale; 1: LITm and SOMa -> MICr, 2: LITs -> MICr, "
-             "3: LITm and SOMa -> MICK, 4: LITs -> MICK", open_bounds=_OPEN),
-    _row("tau_r_1", "h-1", 5.2e-4, 5.2e-4, (0.0, 0.1), "tau0 of MICr turnover tau0 exp(c fMET), "
+             "growth efficiency e_{j} before cue_scale ({label})", _GROWTH, open_bounds=_OPEN),
+    _row("tau_r_1", "h-1", 5.2e-4, 5.2e-4, (0.0, 0.1), "tau0 of MICr turnover tau0 exp(c fMET) (units at beta = 1), "
          "before M, mic_turnover_scale and the beta rescaling", open_bounds=_OPEN_LOW),
     _row("tau_r_2", "1", 0.3, 0.3, (-10.0, 10.0), "c of MICr turnover tau0 exp(c fMET)"),
-    _row("tau_k_1", "h-1", 2.4e-4, 2.4e-4, (0.0, 0.1), "tau0 of MICK turnover tau0 exp(c fMET), "
+    _row("tau_k_1", "h-1", 2.4e-4, 2.4e-4, (0.0, 0.1), "tau0 of MICK turnover tau0 exp(c fMET) (units at beta = 1), "
          "before M, mic_turnover_scale and the beta rescaling", open_bounds=_OPEN_LOW),
     _row("tau_k_2", "1", 0.1, 0.1, (-10.0, 10.0), "c of MICK turnover tau0 exp(c fMET)"),
     _row("f_phys_r_1", "1", 0.3, 0.3, (0.0, 1.0), "a of fPHYS_r = a exp(b fc), MICr necromass to SOMp",

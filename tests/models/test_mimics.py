@@ -375,8 +375,8 @@ def test_soc_responds_to_c_input_at_beta_two(parameter_set):
     assert _elasticity(result, "litter") > 0.3
     # density dependence breaks the beta = 1 homogeneity: with M held fixed litter still responds
     if parameter_set == "gmd2015_fwd":
-        held = adapter.evaluate(c_input=np.array([500.0, 505.0]), mic_turnover_scale=np.sqrt(500.0 / np.array(
-            [500.0, 505.0])), beta=2.0)
+        c_input = np.array([500.0, 505.0])
+        held = adapter.evaluate(c_input=c_input, mic_turnover_scale=np.sqrt(500.0 / c_input), beta=2.0)
         assert _elasticity(held, "litter") > 0.1
 
 
