@@ -18,31 +18,47 @@ def run_points(ctx: RunContext) -> RunOutcome:
     cases = pd.DataFrame(list(ctx.scenario.cases))
     if "case_id" not in cases:
         cases.insert(0, "case_id", [str(i + 1) for i in range(len(cases))])
-    inputs = [c for c in cases.columns if c != "case_id"]
     columns = variant_columns(ctx.members)
+    inputs = [c for c in cases.columns if c != "case_id" and c not in columns]
     frames = []
     for member in ctx.members:
-        drivers = {c: _filled(cases[c], member.drivers[c]) for c in inputs if c in member.drivers}
-        defaults = dict(zip(member.adapter.parameter_names, member.theta(1)[0]))
-        params = {
-            name: _filled(cases[c], defaults[name])
-            for c in inputs
-            if c.startswith(PARAM_PREFIX) and (name := c[len(PARAM_PREFIX):]) in defaults
-        }
-        start = time.perf_counter()
-        result = ctx.evaluate(member, len(cases), drivers, params, what="points")
-        entry = outcome.record(member, result, time.perf_counter() - start)
-        failed = entry["rows"] - entry["status"]["ok"]
-        if failed:
-            outcome.warnings.append(f"{member.label}: {failed} of {entry['rows']} cases failed (see points.csv)")
-        frame = pd.DataFrame({**member_columns(member, columns), "case_id": cases["case_id"]})
-        frame = pd.concat([frame, cases[inputs].reset_index(drop=True), pd.DataFrame(result.columns())], axis=1)
-        frames.append(frame)
+        mine = _matching(cases, member, columns)
+        if mine.empty:
+            continue
+        frames.append(_solve_cases(ctx, member, mine, inputs, columns, outcome))
     table = pd.concat(frames, ignore_index=True)
     ordered = [c for c in table.columns if c not in ("status", "message")] + ["status", "message"]
     write_csv(ctx.out_dir / "points.csv", table[ordered])
     outcome.files.append("points.csv")
     return outcome
+
+
+def _matching(cases: pd.DataFrame, member, columns: list[str]) -> pd.DataFrame:
+    """The cases meant for this member: a variant-key column must be empty or equal its value."""
+    keep = np.ones(len(cases), dtype=bool)
+    for key in columns:
+        if key in cases and key in member.variant:
+            keep &= cases[key].isna().to_numpy() | (cases[key] == member.variant[key]).to_numpy()
+    return cases[keep].reset_index(drop=True)
+
+
+def _solve_cases(ctx: RunContext, member, cases: pd.DataFrame, inputs: list[str], columns: list[str],
+                 outcome: RunOutcome) -> pd.DataFrame:
+    drivers = {c: _filled(cases[c], member.drivers[c]) for c in inputs if c in member.drivers}
+    defaults = dict(zip(member.adapter.parameter_names, member.theta(1)[0]))
+    params = {
+        name: _filled(cases[c], defaults[name])
+        for c in inputs
+        if c.startswith(PARAM_PREFIX) and (name := c[len(PARAM_PREFIX):]) in defaults
+    }
+    start = time.perf_counter()
+    result = ctx.evaluate(member, len(cases), drivers, params, what="points")
+    entry = outcome.record(member, result, time.perf_counter() - start)
+    failed = entry["rows"] - entry["status"]["ok"]
+    if failed:
+        outcome.warnings.append(f"{member.label}: {failed} of {entry['rows']} cases failed (see points.csv)")
+    frame = pd.DataFrame({**member_columns(member, columns), "case_id": cases["case_id"]})
+    return pd.concat([frame, cases[inputs], pd.DataFrame(result.columns())], axis=1)
 
 
 def _filled(column: pd.Series, fallback: float) -> np.ndarray:

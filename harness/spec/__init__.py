@@ -143,7 +143,8 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     outputs = build_outputs(data.get("outputs"), ctx)
     on_failure = read_choice(data, "on_failure", ON_FAILURE, "error", ctx) or "error"
     _check_kind_sections(kind, data, ctx)
-    cases, source = _read_cases(data.get("cases"), path, ctx) if "cases" in data else ((), "")
+    variant_keys = {k for m in models for k in m.variants}
+    cases, source = _read_cases(data.get("cases"), path, variant_keys, ctx) if "cases" in data else ((), "")
     local = build_local(data.get("local"), ctx) if "local" in data else LocalSettings()
     sweep = build_sweep(data.get("sweep"), ctx) if "sweep" in data else SweepSettings()
     published = build_published(data.get("published"), ctx) if "published" in data else ()
@@ -194,7 +195,8 @@ def _check_kind_sections(kind: str, data: dict, ctx: Context) -> None:
                     "remove it", at_key=True)
 
 
-def _read_cases(value: Any, scenario_path: Path, ctx: Context) -> tuple[tuple[dict, ...], str]:
+def _read_cases(value: Any, scenario_path: Path, variant_keys: set[str],
+                ctx: Context) -> tuple[tuple[dict, ...], str]:
     if isinstance(value, str):
         csv_path = (scenario_path.parent / value).resolve()
         try:
@@ -203,18 +205,24 @@ def _read_cases(value: Any, scenario_path: Path, ctx: Context) -> tuple[tuple[di
         except OSError as exc:
             ctx.add("cases", f"cannot read {value!r}: {exc.strerror}", "the path is relative to the scenario file")
             return (), value
-        return tuple(_case_row(r, f"{value}:{i + 2}", ctx) for i, r in enumerate(rows)), value
+        return tuple(_case_row(r, f"{value}:{i + 2}", variant_keys, ctx) for i, r in enumerate(rows)), value
     if isinstance(value, list) and all(isinstance(r, dict) for r in value):
-        return tuple(_case_row(r, f"cases[{i}]", ctx) for i, r in enumerate(value)), "inline"
+        return tuple(_case_row(r, f"cases[{i}]", variant_keys, ctx) for i, r in enumerate(value)), "inline"
     ctx.add("cases", f"must be a CSV path or a list of mappings; got {value!r}", "e.g. `cases: cases.csv`")
     return (), ""
 
 
-def _case_row(row: dict, where: str, ctx: Context) -> dict[str, Any]:
+def _case_row(row: dict, where: str, variant_keys: set[str], ctx: Context) -> dict[str, Any]:
+    """Numbers for drivers and parameters; a variant key (e.g. ``parameter_set``) keeps its value
+    and restricts the case to the members with that variant value."""
     out: dict[str, Any] = {}
     for key, raw in row.items():
         if key == "case_id":
             out[key] = str(raw)
+            continue
+        if key in variant_keys:
+            if raw not in (None, ""):
+                out[key] = yaml.safe_load(raw) if isinstance(raw, str) else raw
             continue
         if raw is None or raw == "":
             continue  # an empty cell takes the baseline (driver) or the default (parameter)

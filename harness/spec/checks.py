@@ -237,11 +237,13 @@ def check_outputs(outputs: tuple[str, ...], members: list[Member], ctx: Context)
 
 
 def check_cases(cases: tuple[dict, ...], members: list[Member], ctx: Context) -> None:
-    """Case columns are drivers, ``case_id`` or ``param.NAME`` of at least one model."""
+    """Case columns are drivers, ``case_id``, ``param.NAME`` of at least one model, or variant
+    keys (which restrict a case to the members with that variant value)."""
     params = {p for m in members for p in m.adapter.parameter_names}
+    variant_keys = {k for m in members for k in m.variant}
     columns = sorted({k for case in cases for k in case})
     for col in columns:
-        if col == "case_id" or col in DRIVERS:
+        if col == "case_id" or col in DRIVERS or col in variant_keys:
             continue
         if col.startswith(PARAM_PREFIX):
             if members and col[len(PARAM_PREFIX):] not in params:
