@@ -114,8 +114,12 @@ def verdict_sections(verdict: pd.DataFrame, effects: pd.DataFrame) -> list[tuple
         mine = effects[effects["output"] == output] if not effects.empty else effects
         if not mine.empty:
             sentences.append("**He et al. (2024): does moving β from 1 to > 1 raise the importance of c_input?**")
+            known = {"model", "output", "beta", "ST_input_beta1", "ST_input_beta1_conf", "ST_input", "ST_input_conf",
+                     "rise", "rises", "resolved", "verdict_beta1", "verdict", "beta_rescale", "parameter_set"}
+            others = [c for c in mine.columns if c not in known]
             for model, block in mine.groupby("model", sort=False):
-                parts = [f"β = {r['beta']:g}: ST(c_input) {r['ST_input_beta1']:.3f} → {r['ST_input']:.3f} "
+                parts = [f"β = {r['beta']:g}{_with(r, others)}: ST(c_input) {r['ST_input_beta1']:.3f} → "
+                         f"{r['ST_input']:.3f} "
                          f"({'rises' if r['rises'] else 'does not rise'}"
                          f"{', resolved' if r['resolved'] else ', not resolved'})" for _, r in block.iterrows()]
                 holds = block["rises"].all() and block["resolved"].all()
@@ -123,6 +127,12 @@ def verdict_sections(verdict: pd.DataFrame, effects: pd.DataFrame) -> list[tuple
                                  + "; ".join(parts))
         sections.append((output, body, sentences))
     return sections
+
+
+def _with(row, keys: list[str]) -> str:
+    shown = [f"{k}={row[k]:g}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in keys
+             if row[k] == row[k] and row[k] != ""]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 def verdict_note(n: int, confidence: float) -> str:
