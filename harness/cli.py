@@ -1,7 +1,7 @@
 """Command line: ``run``, ``validate``, ``models``, ``describe``.
 
 Exit codes: 0 success; 1 the scenario is valid but the run or analysis failed (failed rows are
-listed); 2 bad input (scenario, usage, unknown model). Errors the harness raises on purpose print
+listed); 2 bad input (scenario, usage, unknown model); 3 (``compare``) something moved. Errors the harness raises on purpose print
 without traceback unless ``--debug``; any other exception is a bug and keeps its traceback.
 """
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from .compare import MOVED_EXIT_CODE, compare_roots, write_comparison
 from .errors import HarnessError
 from .executors import make_executor
 from .html_report import render_report
@@ -23,6 +24,7 @@ from .kinds import KIND_RUNNERS, RunContext
 from .members import scenario_members
 from .registry import available_adapters, get_adapter_class, provenance
 from .spec import load_scenario
+from .suite import run_suite
 from .store import atomic_write_text, write_json
 from .store import provenance as run_provenance
 from .vocabulary import DRIVERS
@@ -48,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
     report = sub.add_parser("report", help="re-render report.html of a finished run without re-running models")
     report.add_argument("directory", type=Path)
+    compare = sub.add_parser("compare", help="compare two result directories; exit 3 if anything moved")
+    compare.add_argument("baseline", type=Path)
+    compare.add_argument("new", type=Path)
+    compare.add_argument("--out", type=Path, help="where comparison.md/.json go (default: NEW)")
+    compare.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of values (default 1e-6)")
+    compare.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance of values (default 1e-12)")
+    suite = sub.add_parser("suite", help="run every scenario of a suite file (e.g. baselines/suite.yaml)")
+    suite.add_argument("suite", type=Path)
+    suite.add_argument("--out", type=Path, required=True)
+    suite.add_argument("--prune", action="store_true", help="keep only the small tables a baseline stores")
     sub.add_parser("models", aliases=["list-models"], help="list available models")
     describe = sub.add_parser("describe", aliases=["describe-model"], help="parameters, drivers and pools of a model")
     describe.add_argument("model")
@@ -65,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.scenario}: valid {scenario.kind} scenario '{scenario.name}' "
                   f"({len(scenario_members(scenario))} model x variant members)")
             return 0
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "suite":
+            codes = run_suite(args.suite, args.out, main, prune=args.prune)
+            failed = [f"{name} (exit {code})" for name, code in codes if code]
+            print(f"ran {len(codes)} scenarios into {args.out}/" + (f"; failed: {', '.join(failed)}" if failed else ""))
+            return max((code for _, code in codes), default=0)
         if args.command == "report":
             print(f"wrote {render_report(args.directory)}")
             return 0
@@ -129,6 +148,16 @@ def _print_summary(outcome, out_dir: Path, wall: float) -> None:
         print(f"error: {text}", file=sys.stderr)
     print(f"wrote {', '.join(outcome.files + ['summary.json', 'provenance.json'])} to {out_dir}/ "
           f"in {wall:.1f} s")
+
+
+def _compare(args: argparse.Namespace) -> int:
+    result = compare_roots(args.baseline, args.new, args.rtol, args.atol)
+    out = args.out or (args.new if args.new.is_dir() else args.new.parent)
+    write_comparison(result, out, args.baseline, args.new)
+    for category, items in result.moved.items():
+        print(f"{category}: {len(items)}")
+    print(f"{'something moved' if result.anything_moved else 'nothing moved'}; wrote {out}/comparison.md")
+    return MOVED_EXIT_CODE if result.anything_moved else 0
 
 
 def _models() -> int:

@@ -57,7 +57,7 @@ def _solve_cases(ctx: RunContext, member, cases: pd.DataFrame, inputs: list[str]
     failed = entry["rows"] - entry["status"]["ok"]
     if failed:
         outcome.warnings.append(f"{member.label}: {failed} of {entry['rows']} cases failed (see points.csv)")
-    frame = pd.DataFrame({**member_columns(member, columns), "case_id": cases["case_id"]})
+    frame = pd.DataFrame({**member_columns(member, columns), "member": member.label, "case_id": cases["case_id"]})
     return pd.concat([frame, cases[inputs], pd.DataFrame(result.columns())], axis=1)
 
 
