@@ -59,11 +59,12 @@ class SpecIssue:
     col: int = 0
 
     def format(self, filename: str) -> str:
+        """One line: ``FILE:LINE:COL: path: message. Hint: hint`` (control characters escaped)."""
         where = f"{filename}:{self.line}:{self.col}" if self.line else filename
         text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
         if self.hint:
             text += f". Hint: {self.hint}"
-        return text
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ScenarioError(HarnessError, ValueError):
