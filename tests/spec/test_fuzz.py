@@ -58,7 +58,7 @@ def _check_rejected(tmp_path, text: str, capsys) -> None:
         assert line.startswith(str(path)) and LINE.match(line), line
 
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FUZZ
