@@ -135,24 +135,27 @@ def _sobol_members(report: Report, out_dir: Path, summary: dict) -> None:
     report.heading("Per model x variant")
     for k, (member, block) in enumerate(indices.groupby("member", sort=False)):
         report.heading(member, 3)
-        for output, table in block[block["level"] == "driver"].groupby("output", sort=False):
+        drivers = block[block["level"] == "driver"]
+        for output, table in drivers.groupby("output", sort=False):
             ranked = table.assign(_r=table["rank"].where(table["rank"] > 0, 10**6)).sort_values("_r")
             report.table([(r["rank"] or "", r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]),
                            r["note"] if isinstance(r["note"], str) else "") for _, r in ranked.iterrows()],
                          [f"rank ({output})", "driver", "ST", "S1", "note"])
-            if (table["rank"] > 0).any():
-                report.figure(f"sobol_{k}_{output}", plots.sobol_bars(table, f"{member}: {output}"),
-                              f"Sobol indices of {output} with confidence half-widths, {member}")
         groups = block[block["level"] == "group"]
         if not groups.empty:
             report.table([(r["output"], r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]))
                           for _, r in groups.iterrows()], ["output", "group", "ST", "S1"])
-        if convergence is not None:
-            mine = convergence[(convergence["member"] == member) & (convergence["output"] == "soc")]
-            if not mine.empty:
-                stable = "stable" if mine["top_stable"].iloc[0] else "NOT stable"
-                report.figure(f"convergence_{k}", plots.convergence_panel(mine, f"{member}: soc, N/2 vs N"),
-                              f"Convergence of ST(soc): top-3 order {stable} from N/2 to N")
+        first = drivers[drivers["output"] == drivers["output"].iloc[0]] if not drivers.empty else drivers
+        if (first["rank"] > 0).any():
+            output = first["output"].iloc[0]
+            mine = None
+            if convergence is not None:
+                mine = convergence[(convergence["member"] == member) & (convergence["output"] == output)]
+            stable = "" if mine is None or mine.empty else (
+                ", top-3 order stable from N/2 to N" if mine["top_stable"].iloc[0] else ", top-3 order NOT stable")
+            report.figure(f"sobol_{k}", plots.sobol_panels(first, mine, f"{member}: {output}"),
+                          f"Sobol indices of {output} with confidence half-widths (left) and ST at N/2 vs N "
+                          f"(right){stable}, {member}")
         if attribution is not None:
             mine = attribution[attribution["member"] == member]
             if not mine.empty:

@@ -20,45 +20,40 @@ def _pyplot():
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     _pyplot().close(fig)
     return buffer.getvalue()
 
 
-def sobol_bars(block: pd.DataFrame, title: str) -> bytes:
-    """S1 and ST with confidence half-widths per driver, ordered by ST."""
+def sobol_panels(block: pd.DataFrame, convergence: pd.DataFrame | None, title: str) -> bytes:
+    """Left: S1 and ST with confidence half-widths, by ST. Right: ST at N/2 and at N."""
     plt = _pyplot()
     block = block[block["rank"] > 0].sort_values("rank")
     x = np.arange(len(block))
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.7 * len(block) + 2), 3.2))
+    panels = 2 if convergence is not None and not convergence.empty else 1
+    width = max(3.5, 0.55 * len(block) + 1.5)
+    fig, axes = plt.subplots(1, panels, figsize=(width * panels, 3.0), squeeze=False)
+    ax = axes[0, 0]
     ax.bar(x - 0.2, block["S1"], 0.4, yerr=block["S1_conf"], capsize=3, label="S1 (first order)", color="#8fb8de")
     ax.bar(x + 0.2, block["ST"], 0.4, yerr=block["ST_conf"], capsize=3, label="ST (total)", color="#1f5f9e")
-    ax.set_xticks(x, block["driver"], rotation=30, ha="right")
-    ax.set_ylabel("Sobol index [1]")
-    ax.set_ylim(bottom=min(0.0, float(np.nanmin(block["S1"] - block["S1_conf"])) if len(block) else 0.0))
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
+    _style(ax, x, block["driver"], "Sobol index [1]", title)
+    if panels == 2:
+        conv = convergence.set_index("driver").loc[block["driver"]]
+        ax = axes[0, 1]
+        ax.errorbar(x - 0.1, conv["ST_half"], yerr=conv["ST_conf_half"], fmt="o", capsize=3, color="#c77c2e",
+                    label=f"N = {int(conv['n_base_half'].max())}")
+        ax.errorbar(x + 0.1, conv["ST"], yerr=conv["ST_conf"], fmt="s", capsize=3, color="#1f5f9e",
+                    label=f"N = {int(conv['n_base'].max())}")
+        _style(ax, x, block["driver"], "ST [1]", "convergence")
     return _png(fig)
 
 
-def convergence_panel(block: pd.DataFrame, title: str) -> bytes:
-    """ST at N/2 and at N per driver, with confidence half-widths."""
-    plt = _pyplot()
-    block = block.sort_values("rank")
-    x = np.arange(len(block))
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.7 * len(block) + 2), 3.0))
-    n_half, n_full = int(block["n_base_half"].max()), int(block["n_base"].max())
-    ax.errorbar(x - 0.1, block["ST_half"], yerr=block["ST_conf_half"], fmt="o", capsize=3, label=f"N = {n_half}",
-                color="#c77c2e")
-    ax.errorbar(x + 0.1, block["ST"], yerr=block["ST_conf"], fmt="s", capsize=3, label=f"N = {n_full}",
-                color="#1f5f9e")
-    ax.set_xticks(x, block["driver"], rotation=30, ha="right")
-    ax.set_ylabel("ST [1]")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8, frameon=False)
+def _style(ax, x, labels, ylabel: str, title: str) -> None:
+    ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=7, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
 
 
 def heatmaps(table: pd.DataFrame, x: str, y: str, value: str, title: str) -> bytes:
