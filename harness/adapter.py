@@ -565,11 +565,15 @@ def _outside_columns(matrix: np.ndarray, metas: Sequence[Parameter | Driver]) ->
     opened = np.array([m.open_bounds for m in metas], dtype=bool)
     optional = np.array([m.optional for m in metas], dtype=bool)
     lo, hi = bounds[:, 0], bounds[:, 1]
-    with np.errstate(invalid="ignore"):
-        below = np.where(opened[:, 0], matrix <= lo, matrix < lo)
-        above = np.where(opened[:, 1], matrix >= hi, matrix > hi)
-    nan = np.isnan(matrix)
-    return below | above | (~np.isfinite(matrix) & ~(nan & optional))
+    bad = (matrix < lo) | (matrix > hi)  # NaN compares False: caught below
+    for side, edge in ((0, lo), (1, hi)):  # an open bound also excludes the bound itself
+        cols = np.flatnonzero(opened[:, side] & np.isfinite(edge))
+        if cols.size:
+            bad[:, cols] |= matrix[:, cols] == edge[cols]
+    finite = np.isfinite(matrix)
+    if not finite.all():
+        bad |= ~finite & ~(np.isnan(matrix) & optional)
+    return bad
 
 
 def _take(array: np.ndarray, rows: np.ndarray) -> np.ndarray:

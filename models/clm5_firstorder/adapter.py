@@ -34,9 +34,9 @@ _POOL_TEXT = {
 class _System:
     """The linear system ``dX/dt = B I + A xi K X`` of a batch, with the scalars behind ``xi``."""
 
-    inputs: np.ndarray  # (n, 7) B I [g C m-2 yr-1]
+    inputs: np.ndarray | None  # (n, 7) B I [g C m-2 yr-1]; None when only the domain is checked
     a: np.ndarray  # (n, 7, 7) [1]
-    k: np.ndarray  # (n, 7) [yr-1]
+    k: np.ndarray | None  # (n, 7) [yr-1]
     xi: np.ndarray  # (n,) [1]
     r_t: np.ndarray  # (n,) [1]
     r_w: np.ndarray  # (n,) [1]
@@ -101,7 +101,8 @@ class Clm5FirstOrderAdapter(BaseAdapter):
             )
 
     # -- glue ---------------------------------------------------------------------------------
-    def _system(self, theta: np.ndarray, forcing: np.ndarray) -> _System:
+    def _system(self, theta: np.ndarray, forcing: np.ndarray, rates: bool = True) -> _System:
+        """The linear system of a batch (``rates=False``: only what the domain checks need)."""
         p = dict(zip(self.parameter_names, theta.T))
         d = dict(zip(self.driver_names, forcing.T))
         texture_rule = eq.s1_to_s2_fraction(d["sand"], p["f_s1s3"])
@@ -110,7 +111,6 @@ class Clm5FirstOrderAdapter(BaseAdapter):
             p["f_l1s1"], p["f_l2s1"], p["f_l3s2"], f_s1s2, p["f_s1s3"], p["f_s2s1"], p["f_s2s3"],
             p["f_s3s1"], p["cwd_fcel"], d["cue_scale"],
         )
-        tau = [p[name] for name in _TAU_OF_POOL]
         options = self._options
         r_t = eq.temperature_scalar(
             d["temperature"], p["q10"], p["q10_froz"],
@@ -122,8 +122,11 @@ class Clm5FirstOrderAdapter(BaseAdapter):
         r_w = eq.moisture_scalar(psi, p["psi_min"], p["psi_max"], p["w_scaling"])
         r_w = np.where(np.isnan(psi), 1.0, r_w)
         xi = np.where(np.isnan(p["xi_fixed"]), r_t * r_w, p["xi_fixed"])
+        if not rates:
+            return _System(None, a, None, xi, r_t, r_w, psi)
         inputs = eq.input_vector(d["c_input"], p["f_wood"], p["f_lab"], p["f_cel"], p["f_lig"])
-        return _System(inputs, a, 1.0 / np.column_stack(tau), xi, r_t, r_w, psi)
+        k = 1.0 / np.column_stack([p[name] for name in _TAU_OF_POOL])
+        return _System(inputs, a, k, xi, r_t, r_w, psi)
 
     def _steady_state(self, theta, forcing):
         system = self._system(theta, forcing)
@@ -136,7 +139,7 @@ class Clm5FirstOrderAdapter(BaseAdapter):
         return eq.tendencies(pools, system.inputs, system.a, system.k, system.xi)
 
     def _domain_violations(self, theta, forcing):
-        system = self._system(theta, forcing)
+        system = self._system(theta, forcing, rates=False)
         p = dict(zip(self.parameter_names, theta.T))
         scale = forcing[:, self.driver_names.index("cue_scale")]
         retained = eq.retained_fractions(system.a)
