@@ -46,6 +46,8 @@ NOT_IN_STYLE: dict[str, set[str]] = {
     "store": set(),  # atomic files and provenance
     "designs": {"members"},
     "plots": set(),  # matplotlib figures as PNG bytes
+    "compare": {"errors", "store"},  # did anything move between two result directories
+    "suite": {"errors"},  # a list of scenario runs (nightly comparison, stored baseline)
     "html_report": {"errors", "plots", "report", "store"},  # report.html from stored result files  # deterministic rows of the local and sweep kinds
     "netcdf": {"adapter", "members", "vocabulary"},  # results.nc
     "kinds": {"adapter", "analysis", "designs", "errors", "members", "netcdf", "report", "runner", "sampling",
