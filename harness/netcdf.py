@@ -19,16 +19,20 @@ def write_sobol_results(path: Path, scenario: Any, designs: list, members: list[
     """One netCDF group per design level (``driver``, ``group``), CF-style attributes."""
     tmp = path.with_name(f".{path.name}.tmp")
     with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
-        ds.Conventions = "CF-1.10"
-        ds.title = f"soilbench Sobol analysis: {scenario.name}"
-        ds.source = "soilbench"
-        ds.scenario_sha256 = scenario.sha256
+        _global_attributes(ds, f"soilbench Sobol analysis: {scenario.name}", scenario)
         ds.seed = np.int64(scenario.seed)
         ds.sobol_n = np.int64(scenario.sobol.n)
         ds.confidence = scenario.sobol.confidence
         for design in designs:
             _write_design(ds.createGroup(design.level), design, members, results, indices, scenario.outputs)
     tmp.replace(path)
+
+
+def _global_attributes(ds, title: str, scenario: Any) -> None:
+    ds.Conventions = "CF-1.10"
+    ds.title = title
+    ds.source = "soilbench"
+    ds.scenario_sha256 = scenario.sha256
 
 
 def _strings(ds, name: str, dim: str, values: list[str], long_name: str) -> None:
@@ -93,10 +97,7 @@ def write_table(path: Path, table: pd.DataFrame, scenario: Any, title: str) -> N
     """A long table as netCDF: one ``row`` dimension, one variable per column, units where known."""
     tmp = path.with_name(f".{path.name}.tmp")
     with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
-        ds.Conventions = "CF-1.10"
-        ds.title = f"{title}: {scenario.name}"
-        ds.source = "soilbench"
-        ds.scenario_sha256 = scenario.sha256
+        _global_attributes(ds, f"{title}: {scenario.name}", scenario)
         ds.featureType = "point"
         ds.createDimension("row", len(table))
         for name in table.columns:
