@@ -153,7 +153,8 @@ def test_results_nc(sobol_run):
         assert grp["S1"].shape == (1, 2, 3)
         assert grp["S1"].units == "1" and grp["ST"].long_name == "total Sobol index"
         expected = indices[(indices["level"] == "driver") & (indices["output"] == "soc")]["S1"].to_numpy()
-        np.testing.assert_array_equal(np.asarray(grp["S1"][0, 0, :]), expected)
+        # the CSV's decimal text round-trips exactly with current pandas; older ones lose the last bit
+        np.testing.assert_allclose(np.asarray(grp["S1"][0, 0, :]), expected, rtol=1e-15, atol=1e-16)
         assert (grp["status"][:] == Status.OK).all()
         assert "out_of_domain" in grp["status"].flag_meanings
         assert grp["y_1"].output_name == "pool.s3"

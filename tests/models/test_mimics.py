@@ -484,15 +484,16 @@ def test_failing_case_is_rejected():
 @pytest.mark.parametrize(("drivers", "text"), [
     # a Hopf point: the fixed point exists but a complex pair has Re > 0; the trajectory cycles
     ({"c_input": 1161.0, "cue_scale": 0.5841, "temperature": 0.2109, "clay": 8.838, "lignin_n": 17.61,
-      "mic_turnover_scale": 1.471}, "unstable steady state"),
-    # too cold for the r-strategists at this CUE: they die out
-    ({"temperature": -20.0, "cue_scale": 0.2}, "microbial collapse"),
+      "mic_turnover_scale": 1.471}, ("unstable steady state",)),
+    # too cold for the r-strategists at this CUE: they die out. Which check reports it depends on
+    # how far the LSODA fall-back gets (scipy 1.11 stops on its step limit with MIC ~ 1e-320)
+    ({"temperature": -20.0, "cue_scale": 0.2}, ("microbial collapse", "min(mic_r, mic_k) = ")),
 ])
 def test_rows_without_a_stable_steady_state_are_flagged(drivers, text):
     adapter = MimicsAdapter()
     forcing = np.vstack([adapter.make_forcing(1, **drivers), adapter.make_forcing(1)])
     result = adapter.steady_state(adapter.default_theta(2), forcing)
     assert result.status[0] in (Status.NOT_CONVERGED, Status.SOLVER_FAILED)
-    assert text in result.message[0], result.message[0]
+    assert any(t in result.message[0] for t in text), result.message[0]
     assert np.isnan(result.pools[0]).all() and np.isnan(result.outputs[0]).all()
     assert result.status[1] == Status.OK
