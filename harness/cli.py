@@ -24,9 +24,9 @@ from .kinds import KIND_RUNNERS, RunContext
 from .members import scenario_members
 from .registry import available_adapters, get_adapter_class, provenance
 from .spec import load_scenario
-from .suite import run_suite
 from .store import atomic_write_text, write_json
 from .store import provenance as run_provenance
+from .suite import run_suite
 from .vocabulary import DRIVERS
 
 

@@ -167,3 +167,54 @@ def _answer(n_cue: int, n_input: int, n_open: int) -> str:
     if n_input:
         return "Where the comparison is resolved, carbon input dominates; the rest is inconclusive."
     return "No structure resolves the comparison at this sample size."
+
+
+def _p_value(p: float) -> str:
+    """p as the papers print it: ``<0.001`` below one in a thousand, else 3 decimals."""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def regression_comparison(table: pd.DataFrame, predictors: list[str]) -> pd.DataFrame:
+    """Per member: the predictor ranked first by |standardised estimate|, every estimate, R²."""
+    rows = []
+    for member, block in table.groupby("member", sort=False):
+        estimates = block.set_index("term")["estimate"]
+        first = block.loc[block["rank"] == 1, "term"]
+        rows.append({"member": member, "ranked first": first.iloc[0] if len(first) else "",
+                     **{p: float(estimates.get(p, math.nan)) for p in predictors},
+                     "R²m": float(block["r2_marginal"].iloc[0]), "R²c": float(block["r2_conditional"].iloc[0])})
+    return pd.DataFrame(rows)
+
+
+def comparison_markdown(comparison: pd.DataFrame) -> str:
+    """The comparison table of :func:`regression_comparison` in GitHub Markdown."""
+    return tabulate(comparison, headers="keys", tablefmt="github", showindex=False, floatfmt=".3f")
+
+
+def regression_markdown(table: pd.DataFrame, scenario, comparison: pd.DataFrame) -> str:
+    """One table per member laid out like the papers' (sjPlot ``tab_model``) tables.
+
+    Predictors are z-scored, so estimates are per standard deviation of the predictor; CI is
+    the 95 % Wald interval, p the two-sided Wald test.
+    """
+    r = scenario.regression
+    source = f"virtual observations ({r.virtual.sites} sites, {r.virtual.sources} sources, seed {scenario.seed})" \
+        if r.virtual else f"`{r.data}`"
+    lines = [f"# Mixed-effects regression: {scenario.name}", "",
+             *([scenario.description.strip(), ""] if scenario.description.strip() else []),
+             f"{r.response} ~ {' + '.join(r.predictors)} + (1 | {r.group}), REML, on {source}. "
+             "Predictors are z-scored; CI = 95 % Wald interval; R² after Nakagawa & Schielzeth (2013).", ""]
+    if r.virtual:
+        lines += ["## Which predictor the regression ranks first", "", comparison_markdown(comparison), ""]
+    for member, block in table.groupby("member", sort=False):
+        first = block.iloc[0]
+        body = [(t.term, f"{t.estimate:.3f}", f"{t.ci_low:.3f} – {t.ci_high:.3f}", _p_value(t.p))
+                for t in block.itertuples()]
+        body += [("**Random effects**", "", "", ""), ("σ²", f"{first['sigma2']:.4f}", "", ""),
+                 (f"τ00 {r.group}", f"{first['tau00']:.4f}", "", ""), ("ICC", f"{first['icc']:.3f}", "", ""),
+                 (f"N {r.group}", str(first["n_groups"]), "", ""), ("Observations", str(first["n_obs"]), "", ""),
+                 ("Marginal R² / Conditional R²", f"{first['r2_marginal']:.3f} / {first['r2_conditional']:.3f}",
+                  "", "")]
+        lines += [f"## {member}: {r.response}", "",
+                  tabulate(body, headers=["Predictors", "Estimates", "CI", "p"], tablefmt="github"), ""]
+    return "\n".join(lines).rstrip() + "\n"

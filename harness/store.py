@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-DEPENDENCIES = ("numpy", "scipy", "pandas", "SALib", "netCDF4", "tabulate", "PyYAML", "tqdm")
+DEPENDENCIES = ("numpy", "scipy", "pandas", "SALib", "netCDF4", "tabulate", "PyYAML", "tqdm", "statsmodels")
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -50,8 +50,9 @@ NOT_IN_STYLE: dict[str, set[str]] = {
     "suite": {"errors"},  # a list of scenario runs (nightly comparison, stored baseline)
     "html_report": {"errors", "plots", "report", "store"},  # report.html from stored result files  # deterministic rows of the local and sweep kinds
     "netcdf": {"adapter", "members", "vocabulary"},  # results.nc
-    "kinds": {"adapter", "analysis", "designs", "errors", "members", "netcdf", "report", "runner", "sampling",
-              "spec", "store", "vocabulary"},  # one orchestrator per scenario kind, below cli
+    "kinds": {"adapter", "analysis", "designs", "errors", "members", "mixed", "netcdf", "report", "runner",
+              "sampling", "spec", "store", "vocabulary"},
+    "mixed": set(),  # random-intercept mixed models (statsmodels MixedLM), R² and ICC: pure statistics  # one orchestrator per scenario kind, below cli
 }
 
 #: imports the code makes that style.md's rows do not grant (proposed additions to the rows)

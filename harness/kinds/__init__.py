@@ -5,9 +5,11 @@ from __future__ import annotations
 from .common import RunContext, RunOutcome
 from .local import run_local
 from .points import run_points
+from .regression import run_regression
 from .sobol import run_sobol
 from .sweep import run_sweep
 
-KIND_RUNNERS = {"sobol": run_sobol, "points": run_points, "local": run_local, "sweep": run_sweep}
+KIND_RUNNERS = {"sobol": run_sobol, "points": run_points, "local": run_local, "sweep": run_sweep,
+                "regression": run_regression}
 
 __all__ = ["KIND_RUNNERS", "RunContext", "RunOutcome"]

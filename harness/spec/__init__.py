@@ -27,10 +27,12 @@ from .schema import (
     LocalSettings,
     ModelSpec,
     Published,
+    RegressionSettings,
     Scenario,
     SobolSettings,
     SweepAxis,
     SweepSettings,
+    VirtualSettings,
     build_baseline,
     build_drivers,
     build_executor,
@@ -38,6 +40,7 @@ from .schema import (
     build_models,
     build_outputs,
     build_published,
+    build_regression,
     build_sobol,
     build_sweep,
     check_keys,
@@ -47,7 +50,7 @@ from .schema import (
 
 __all__ = [
     "DriverRange", "LocalSettings", "ModelSpec", "Published", "Scenario", "SobolSettings", "SweepAxis",
-    "SweepSettings", "load_scenario",
+    "SweepSettings", "RegressionSettings", "VirtualSettings", "load_scenario",
 ]
 
 
@@ -136,7 +139,8 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     if "seed" not in data:
         ctx.add("", "missing required key 'seed'", seed_hint)
     seed = (read_int(data["seed"], "seed", ctx, 1, seed_hint) if "seed" in data else None) or 1
-    models = build_models(data.get("models"), ctx)
+    data_only = kind == "regression" and "models" not in data  # a regression on a CSV needs no model
+    models = () if data_only else build_models(data.get("models"), ctx)
     baseline = build_baseline(data.get("baseline", {}), ctx)
     drivers = build_drivers(data.get("drivers", {}), ctx) if "drivers" in data else ()
     sobol = build_sobol(data.get("sobol"), ctx)
@@ -149,12 +153,13 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     sweep = build_sweep(data.get("sweep"), ctx) if "sweep" in data else SweepSettings()
     published = build_published(data.get("published"), ctx) if "published" in data else ()
     executor = build_executor(data.get("executor"), ctx) if "executor" in data else ExecutorSettings()
+    regression = build_regression(data.get("regression"), ctx) if "regression" in data else RegressionSettings()
 
     scenario = Scenario(
         path=str(path), name=name, description=str(data.get("description", "")), kind=kind, seed=seed,
         models=models, baseline=baseline, drivers=drivers, sobol=sobol, outputs=outputs,
         on_failure=on_failure, cases=cases, cases_source=source, local=local, sweep=sweep,
-        published=published, executor=executor, sha256=hashlib.sha256(text.encode()).hexdigest(), overrides=overrides,
+        published=published, executor=executor, regression=regression, sha256=hashlib.sha256(text.encode()).hexdigest(), overrides=overrides,
     )
     specs = checks.check_models(models, ctx)
     checks.check_driver_names(baseline, drivers, ctx, models)
@@ -164,6 +169,8 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     checks.check_sampled_ranges(members, drivers, ctx, every_model_valid=every_model_valid, corners_for=in_domain)
     if kind in ("local", "sweep"):
         checks.check_varied_drivers(scenario, in_domain, ctx, every_model_valid=every_model_valid)
+    if kind == "regression" and "regression" in data:
+        checks.check_regression(scenario, members, in_domain, ctx, every_model_valid=every_model_valid)
     checks.check_published(published, members, scenario, ctx)
     checks.check_outputs(outputs, members, ctx)
     checks.check_cases(cases, members, ctx)
@@ -177,11 +184,14 @@ REQUIRED_SECTION = {
     "local": ("local", "a local scenario needs a `local` section", "add `local: {drivers: [c_input, cue_scale]}`"),
     "sweep": ("sweep", "a sweep scenario needs a `sweep` section",
               "add `sweep: {drivers: {c_input: {relative: [0.5, 1.5], num: 11}}}`"),
+    "regression": ("regression", "a regression scenario needs a `regression` section",
+                   "add `regression: {data: observations.csv, response: log10_soc, predictors: [npp], group: source}`"),
 }
 #: sections used only by some kinds
 SECTION_KINDS = {
     "drivers": ("sobol",), "sobol": ("sobol",), "on_failure": ("sobol",), "cases": ("points",),
     "local": ("local",), "sweep": ("sweep",), "published": ("local", "sweep"),
+    "regression": ("regression",),
 }
 
 

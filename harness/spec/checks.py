@@ -6,7 +6,9 @@ structural stage are absent and skipped, so errors do not cascade.
 
 from __future__ import annotations
 
+import csv
 import itertools
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,7 @@ from ..members import Member, build_member, variant_role
 from ..registry import available_adapters, get_adapter_class
 from ..vocabulary import DRIVERS, OUTPUTS, PARAM_PREFIX, POOL_PREFIX
 from .positions import join
-from .schema import Context, DriverRange, ModelSpec, Scenario, did_you_mean
+from .schema import VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean
 
 MAX_CORNER_DRIVERS = 12  # 2**12 corner rows per member at most
 
@@ -311,3 +313,52 @@ def check_published(published: tuple, members: list[Member], scenario: Scenario,
         if members and not any(p.matches(m.model, m.variant) for m in members):
             ctx.add(join(p.path, "where"), f"no model x variant matches {p.where}",
                     "use `model:` and variant keys with values listed under `variants`")
+
+
+def check_regression(scenario: Scenario, members: list[Member], in_domain: list[Member], ctx: Context, *,
+                     every_model_valid: bool) -> None:
+    """Kind ``regression``: the columns it names exist (in the CSV, or among the virtual
+    observations), and virtual drivers are known and their box lies in every model's domain."""
+    r = scenario.regression
+    if r.virtual is not None:
+        if not scenario.models:
+            ctx.add("regression.virtual", "virtual observations need `models` to generate them",
+                    "add `models: [{model: mimics}]` or use `data:`")
+        for d in r.virtual.drivers:
+            if d.name not in DRIVERS:
+                ctx.add(d.path, f"unknown driver {d.name!r}", did_you_mean(d.name, DRIVERS), at_key=True)
+        check_sampled_ranges(members, r.virtual.drivers, ctx, every_model_valid=every_model_valid,
+                             corners_for=in_domain)
+        columns = set(VIRTUAL_COLUMNS) | {d.name for d in r.virtual.drivers}
+        where = "the virtual observations"
+    elif r.data:
+        if scenario.models:
+            ctx.add("models", "is used only with `regression.virtual`; a `regression.data` scenario runs no model",
+                    "remove `models`", at_key=True)
+        columns = _csv_columns(scenario, r.data, ctx)
+        if columns is None:
+            return
+        where = repr(r.data)
+    else:
+        return
+    for name, _, source in r.transform:
+        if source not in columns:
+            ctx.add(join("regression.transform", name), f"column {source!r} is not in {where}",
+                    did_you_mean(source, columns))
+    columns |= {name for name, _, _ in r.transform}
+    named = [("regression.response", r.response), ("regression.group", r.group)]
+    named += [(join("regression.predictors", i), p) for i, p in enumerate(r.predictors)]
+    for path, name in named:
+        if name not in columns:
+            ctx.add(path, f"column {name!r} is not in {where}", did_you_mean(name, columns))
+
+
+def _csv_columns(scenario: Scenario, value: str, ctx: Context) -> set[str] | None:
+    path = Path(scenario.path).parent / value
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), [])
+    except OSError as exc:
+        ctx.add("regression.data", f"cannot read {value!r}: {exc.strerror}", "the path is relative to the scenario file")
+        return None
+    return set(header)

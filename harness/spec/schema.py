@@ -17,11 +17,12 @@ from ..errors import SpecIssue
 from .positions import Positions, join
 
 SCHEMA_VERSION = 1
-KINDS = ("sobol", "points", "local", "sweep")
+KINDS = ("sobol", "points", "local", "sweep", "regression")
 ON_FAILURE = ("error", "drop_blocks")
 TOP_KEYS = (
     "schema_version", "name", "description", "kind", "seed", "models", "baseline",
     "drivers", "sobol", "outputs", "cases", "on_failure", "local", "sweep", "published", "executor",
+    "regression",
 )
 MODEL_KEYS = ("model", "variants", "parameters", "baseline")
 DRIVER_KEYS = ("range", "relative", "group")
@@ -33,6 +34,11 @@ SWEEP_DRIVER_KEYS = ("range", "relative", "num", "values", "relative_values")
 SWEEP_MODES = ("grid", "oat")
 PUBLISHED_KEYS = ("where", "driver", "output", "quantity", "value", "rtol", "atol", "magnitude", "source")
 QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus")
+REGRESSION_KEYS = ("data", "virtual", "response", "predictors", "group", "transform")
+VIRTUAL_KEYS = ("sites", "sources", "source_sd", "noise_sd", "cue_noise_sd", "drivers")
+#: columns of virtual observations besides the sampled drivers (``npp`` is the papers' name for c_input)
+VIRTUAL_COLUMNS = ("soc", "log10_soc", "cue", "npp", "source")
+TRANSFORMS = ("log10", "log", "sqrt")
 EXECUTOR_KEYS = ("type", "jobs", "address", "chunk_rows")
 EXECUTOR_TYPES = ("serial", "processes", "dask")
 
@@ -93,6 +99,38 @@ class SweepSettings:
     axes: tuple[SweepAxis, ...] = ()
     mode: str = "grid"
     zscore: bool = False
+
+
+@dataclass(frozen=True)
+class VirtualSettings:
+    """Virtual observations drawn from each model x variant (kind ``regression``).
+
+    ``sites`` sites are drawn uniformly from the driver ranges; each belongs to one of
+    ``sources`` sources with a random offset N(0, source_sd) on log10 SOC; measurement noise
+    N(0, noise_sd) is added to log10 SOC and N(0, cue_noise_sd) to the model's ``cue_bulk``.
+    """
+
+    sites: int = 120
+    sources: int = 15
+    source_sd: float = 0.1  # [log10(g C m-2)]
+    noise_sd: float = 0.05  # [log10(g C m-2)]
+    cue_noise_sd: float = 0.02  # [1]
+    drivers: tuple[DriverRange, ...] = ()
+
+
+@dataclass(frozen=True)
+class RegressionSettings:
+    """Kind ``regression``: ``response ~ predictors + (1 | group)`` on a CSV or on virtual data.
+
+    ``transform`` maps a new column to ``FUNC(column)`` with FUNC in log10, log, sqrt.
+    """
+
+    data: str = ""  # CSV path relative to the scenario file; "" with virtual observations
+    virtual: VirtualSettings | None = None
+    response: str = "log10_soc"
+    predictors: tuple[str, ...] = ()
+    group: str = "source"
+    transform: tuple[tuple[str, str, str], ...] = ()  # (new column, function, source column)
 
 
 @dataclass(frozen=True)
@@ -157,6 +195,7 @@ class Scenario:
     sweep: SweepSettings = SweepSettings()
     published: tuple[Published, ...] = ()
     executor: ExecutorSettings = ExecutorSettings()
+    regression: RegressionSettings = RegressionSettings()
     sha256: str = ""
     overrides: tuple[str, ...] = field(default=())
 
@@ -167,6 +206,9 @@ class Scenario:
             return tuple((d, f"local.drivers[{i}]") for i, d in enumerate(self.local.drivers))
         if self.kind == "sweep":
             return tuple((a.name, a.path) for a in self.sweep.axes)
+        if self.kind == "regression":
+            virtual = self.regression.virtual
+            return tuple((d.name, d.path) for d in virtual.drivers) if virtual else ()
         return tuple((d.name, d.path) for d in self.drivers)
 
     @property
@@ -308,11 +350,11 @@ def build_baseline(value: Any, ctx: Context) -> dict[str, float]:
     return _build_numbers(value, "baseline", ctx)
 
 
-def build_drivers(value: Any, ctx: Context) -> tuple[DriverRange, ...]:
-    data = read_mapping(value, "drivers", ctx)
+def build_drivers(value: Any, ctx: Context, where: str = "drivers") -> tuple[DriverRange, ...]:
+    data = read_mapping(value, where, ctx)
     out = []
     for name, entry in (data or {}).items():
-        path = join("drivers", name)
+        path = join(where, name)
         entry = read_mapping(entry, path, ctx, "a mapping with `range` or `relative`")
         if entry is None:
             continue
@@ -502,3 +544,75 @@ def read_choice(data: dict, key: str, choices: tuple[str, ...], default: str | N
         ctx.add(key, f"must be one of {', '.join(choices)}; got {value!r}", did_you_mean(value, choices))
         return None
     return value
+
+
+def build_regression(value: Any, ctx: Context) -> RegressionSettings:
+    data = read_mapping(value, "regression", ctx)
+    if data is None:
+        return RegressionSettings()
+    check_keys(data, REGRESSION_KEYS, "regression", ctx)
+    sources = [k for k in ("data", "virtual") if k in data]
+    if len(sources) != 1:
+        ctx.add("regression", "needs exactly one of `data` (a CSV path) or `virtual` (observations from the models)",
+                "add e.g. `data: observations.csv`")
+    path = data.get("data", "")
+    if not isinstance(path, str):
+        ctx.add("regression.data", f"must be a CSV path; got {path!r}", "e.g. `data: observations.csv`")
+        path = ""
+    virtual = _build_virtual(data["virtual"], ctx) if "virtual" in data else None
+    default = RegressionSettings()
+    names = {}
+    for key in ("response", "group"):
+        names[key] = data.get(key, getattr(default, key))
+        if not isinstance(names[key], str) or not names[key]:
+            ctx.add(f"regression.{key}", f"must be a column name; got {names[key]!r}",
+                    f"e.g. `{key}: {getattr(default, key)}`")
+    predictors = data.get("predictors")
+    if not (isinstance(predictors, list) and predictors and all(isinstance(p, str) for p in predictors)
+            and len(set(predictors)) == len(predictors)):
+        ctx.add("regression.predictors", f"must be a non-empty list of distinct column names; got {predictors!r}",
+                "write e.g. `predictors: [cue, npp]`")
+        predictors = []
+    transform = _build_transform(data.get("transform", {}), ctx)
+    return RegressionSettings(path, virtual, str(names["response"]), tuple(predictors), str(names["group"]), transform)
+
+
+def _build_virtual(value: Any, ctx: Context) -> VirtualSettings | None:
+    data = read_mapping(value, "regression.virtual", ctx)
+    if data is None:
+        return None
+    check_keys(data, VIRTUAL_KEYS, "regression.virtual", ctx)
+    default = VirtualSettings()
+    sites = read_int(data.get("sites", default.sites), "regression.virtual.sites", ctx, 3, "use e.g. 120")
+    sources = read_int(data.get("sources", default.sources), "regression.virtual.sources", ctx, 2, "use e.g. 15")
+    if sites and sources and sources > sites:
+        ctx.add("regression.virtual.sources", f"must not exceed sites ({sites}); got {sources}",
+                "use fewer sources than sites")
+    sds = {}
+    for key in ("source_sd", "noise_sd", "cue_noise_sd"):
+        sds[key] = read_number(data.get(key, getattr(default, key)), f"regression.virtual.{key}", ctx)
+        if sds[key] is not None and sds[key] < 0:
+            ctx.add(f"regression.virtual.{key}", f"must be >= 0 (a standard deviation); got {sds[key]:g}",
+                    "use e.g. 0.05")
+    if not data.get("drivers"):
+        ctx.add("regression.virtual.drivers", "needs at least one sampled driver",
+                "add `drivers: {c_input: {relative: [0.5, 1.5]}}`")
+        drivers: tuple[DriverRange, ...] = ()
+    else:
+        drivers = build_drivers(data["drivers"], ctx, "regression.virtual.drivers")
+    return VirtualSettings(sites or default.sites, sources or default.sources, sds["source_sd"] or 0.0,
+                           sds["noise_sd"] or 0.0, sds["cue_noise_sd"] or 0.0, drivers)
+
+
+def _build_transform(value: Any, ctx: Context) -> tuple[tuple[str, str, str], ...]:
+    data = read_mapping(value, "regression.transform", ctx)
+    out = []
+    for name, expression in (data or {}).items():
+        func, _, rest = str(expression).partition("(")
+        column = rest[:-1].strip() if rest.endswith(")") else ""
+        if func.strip() not in TRANSFORMS or not column:
+            ctx.add(join("regression.transform", name), f"must read FUNC(column) with FUNC one of "
+                    f"{', '.join(TRANSFORMS)}; got {expression!r}", "write e.g. `log10_soc: log10(soc)`")
+            continue
+        out.append((str(name), func.strip(), column))
+    return tuple(out)

@@ -16,7 +16,14 @@ import pytest
 from harness import registry
 from harness.cli import main
 from harness.errors import AdapterValidationError, ParameterError, RegistryError, ScenarioError
-from harness.registry import BUILTIN_ADAPTERS, ENTRY_POINT_GROUP, available_adapters, get_adapter, get_adapter_class, provenance
+from harness.registry import (
+    BUILTIN_ADAPTERS,
+    ENTRY_POINT_GROUP,
+    available_adapters,
+    get_adapter,
+    get_adapter_class,
+    provenance,
+)
 from harness.spec import load_scenario
 from tests.registry import fake_plugin
 

@@ -1,0 +1,164 @@
+"""Kind ``regression``: a random-intercept mixed model on observations or virtual observations.
+
+With ``data`` the regression runs once on a CSV. With ``virtual`` every model x variant
+generates its own "measurements" at the same sites and the regression runs on each, so the
+statistical ranking of predictors can be set beside a structure whose true sensitivities are
+known (Tao et al. 2023; He et al. 2024). Virtual observations, for site i in source s:
+
+* drivers drawn uniformly from the ``virtual.drivers`` box (one unit design for all members,
+  mapped onto each member's bounds, as in ``sobol``);
+* ``log10_soc = log10(soc_i) + u_s + e_i`` with u_s ~ N(0, source_sd), e_i ~ N(0, noise_sd)
+  [log10(g C m-2)], and ``soc = 10**log10_soc`` [g C m-2];
+* ``cue = cue_bulk_i + c_i`` with c_i ~ N(0, cue_noise_sd) [1]; ``npp = c_input_i``
+  [g C m-2 yr-1].
+
+All draws come from ``numpy.random.default_rng(seed)`` and are shared by the members.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RunError
+from ..members import Member
+from ..mixed import MixedFit, fit_mixed
+from ..report import comparison_markdown, regression_comparison, regression_markdown
+from ..spec import RegressionSettings, VirtualSettings
+from ..store import atomic_write_text, write_csv
+from .common import RunContext, RunOutcome, member_columns, variant_columns
+
+FUNCTIONS = {"log10": np.log10, "log": np.log, "sqrt": np.sqrt}
+
+
+def run_regression(ctx: RunContext) -> RunOutcome:
+    """Write ``regression.csv`` and ``regression.md`` (and ``observations.csv`` when virtual)."""
+    r = ctx.scenario.regression
+    outcome = RunOutcome(settings={"regression": {
+        "response": r.response, "predictors": list(r.predictors), "group": r.group,
+        "data": r.data, "virtual": r.virtual is not None}})
+    if r.virtual is None:
+        data = pd.read_csv(Path(ctx.scenario.path).parent / r.data)
+        fits = [({"member": "data"}, _fit(transformed(data, r), r))]
+    else:
+        data = _virtual_observations(ctx, r.virtual, outcome)
+        columns = variant_columns(ctx.members)
+        fits = []
+        for member in ctx.members:
+            rows = data[data["member"] == member.label]
+            fits.append(({**member_columns(member, columns), "member": member.label},
+                         _fit(transformed(rows, r), r)))
+        write_csv(ctx.out_dir / "observations.csv", data)
+        outcome.files.append("observations.csv")
+    outcome.warnings += [f"{head['member']}: the REML fit did not converge" for head, fit in fits if not fit.converged]
+    table = regression_table(fits)
+    comparison = regression_comparison(table, list(r.predictors))
+    write_csv(ctx.out_dir / "regression.csv", table)
+    atomic_write_text(ctx.out_dir / "regression.md", regression_markdown(table, ctx.scenario, comparison))
+    outcome.files += ["regression.csv", "regression.md"]
+    outcome.tables.append(comparison_markdown(comparison))
+    return outcome
+
+
+def transformed(data: pd.DataFrame, r: RegressionSettings) -> pd.DataFrame:
+    """``data`` with the ``transform`` columns added; a value outside the function's domain
+    (e.g. log10 of 0) raises ``RunError`` naming column and row."""
+    out = data.copy()
+    for name, func, source in r.transform:
+        values = pd.to_numeric(out[source], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values < 0 if func == "sqrt" else values <= 0)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise RunError(f"regression.transform.{name}: {func}({source}) is undefined at row {row + 2} "
+                           f"({source} = {out[source].iloc[row]!r}); {int(bad.sum())} such rows")
+        out[name] = FUNCTIONS[func](values)
+    return out
+
+
+def _fit(data: pd.DataFrame, r: RegressionSettings) -> MixedFit:
+    return fit_mixed(data, r.response, list(r.predictors), r.group)
+
+
+def regression_table(fits: list[tuple[dict[str, Any], MixedFit]]) -> pd.DataFrame:
+    """One row per member x fixed effect, with the member's variance summaries repeated."""
+    frames = []
+    for head, fit in fits:
+        frame = fit.coefficients.copy()
+        for key, value in reversed(head.items()):
+            frame.insert(0, key, value)
+        frame["rank"] = _ranks(frame)
+        frame = frame.assign(sigma2=fit.sigma2, tau00=fit.tau00, icc=fit.icc, n_groups=fit.n_groups,
+                             n_obs=fit.n_obs, r2_marginal=fit.r2_marginal, r2_conditional=fit.r2_conditional,
+                             converged=fit.converged)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _ranks(frame: pd.DataFrame) -> np.ndarray:
+    """Rank 1 = largest |standardised estimate|; 0 for the intercept."""
+    magnitude = frame["estimate"].abs().where(frame["term"] != "(Intercept)")
+    return magnitude.rank(ascending=False, method="min").fillna(0).astype(int).to_numpy()
+
+
+def _virtual_observations(ctx: RunContext, v: VirtualSettings, outcome: RunOutcome) -> pd.DataFrame:
+    draws = virtual_draws(v, ctx.scenario.seed)
+    frames = []
+    for member in ctx.members:
+        sampled = _site_drivers(member, v, draws["unit"])
+        mine = {k: x for k, x in sampled.items() if k in member.drivers and k not in member.variant}
+        start = time.perf_counter()
+        result = ctx.evaluate(member, v.sites, mine, what="virtual", keep=["soc", "cue_bulk"])
+        entry = outcome.record(member, result, time.perf_counter() - start, "virtual")
+        if entry["rows"] != entry["status"]["ok"]:
+            outcome.warnings.append(f"{member.label}: {entry['rows'] - entry['status']['ok']} of {entry['rows']} "
+                                    "virtual sites failed; the regression uses the others (see observations.csv)")
+        soc = np.where(result.ok, result.get("soc"), np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log10_soc = np.log10(soc) + draws["offset"][draws["source"]] + draws["noise"]
+        frame = pd.DataFrame({"member": member.label, "site": np.arange(1, v.sites + 1),
+                              "source": [f"source{s + 1:02d}" for s in draws["source"]], **sampled})
+        frame["npp"] = sampled.get("c_input", np.full(v.sites, member.drivers.get("c_input", np.nan)))
+        frame["cue"] = np.where(result.ok, result.get("cue_bulk"), np.nan) + draws["cue_noise"]
+        frame["log10_soc"] = log10_soc
+        frame["soc"] = 10.0 ** log10_soc
+        frame["status"] = result.columns()["status"]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def virtual_draws(v: VirtualSettings, seed: int) -> dict[str, np.ndarray]:
+    """The random parts of the virtual observations, shared by every member.
+
+    Returns
+    -------
+    dict
+        ``unit`` (sites, n_drivers) uniform in [0, 1); ``source`` (sites,) source index, each
+        source used ``sites // sources`` or one more times; ``offset`` (sources,) [log10(g C m-2)];
+        ``noise`` (sites,) [log10(g C m-2)]; ``cue_noise`` (sites,) [1].
+    """
+    rng = np.random.default_rng(seed)
+    return {
+        "unit": rng.random((v.sites, len(v.drivers))),
+        "source": rng.permutation(np.arange(v.sites) % v.sources),
+        "offset": rng.normal(0.0, v.source_sd, v.sources),
+        "noise": rng.normal(0.0, v.noise_sd, v.sites),
+        "cue_noise": rng.normal(0.0, v.cue_noise_sd, v.sites),
+    }
+
+
+def _site_drivers(member: Member, v: VirtualSettings, unit: np.ndarray) -> dict[str, np.ndarray]:
+    """Absolute driver values at each site for ``member`` [driver units]; a relative driver the
+    member does not represent has no baseline to scale and is NaN."""
+    out = {}
+    for j, d in enumerate(v.drivers):
+        if d.mode == "range" or d.name in member.drivers:
+            lo, hi = member.sampled_bounds(d)
+            out[d.name] = lo + unit[:, j] * (hi - lo)
+        else:
+            out[d.name] = np.full(unit.shape[0], np.nan)
+    return out
+
