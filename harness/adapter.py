@@ -23,10 +23,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import AdapterValidationError, DriverError, ParameterError, unknown_message
-from .vocabulary import DRIVERS, KIND_OUTPUTS, OUTPUTS, POOL_KINDS, REQUIRED_FLUXES
+from .vocabulary import DRIVERS, KIND_OUTPUTS, OUTPUTS, POOL_KINDS, REQUIRED_FLUXES, BetaRescale
 
 __all__ = [
     "BaseAdapter",
+    "BetaRescale",
     "Driver",
     "Option",
     "Output",

@@ -6,6 +6,7 @@ Source: ``docs/science.md`` (shared driver and output vocabulary).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from types import MappingProxyType
 
 #: driver name -> (units, meaning)
@@ -51,3 +52,14 @@ REQUIRED_FLUXES = ("uptake", "growth", "respiration", "leaching")
 
 POOL_PREFIX = "pool."
 PARAM_PREFIX = "param."
+
+
+class BetaRescale(StrEnum):
+    """The shared ``beta_rescale`` option: how turnover constants follow the exponent beta.
+
+    ``none``: constants as published (their units change with beta); ``reference``:
+    k' = k * MIC_ref**(beta0 - beta), so the model's reference case keeps its pools at every beta.
+    """
+
+    NONE = "none"
+    REFERENCE = "reference"

@@ -11,7 +11,7 @@ from functools import reduce
 
 import numpy as np
 
-from harness.adapter import BaseAdapter, Driver, Option, Parameter, Pool, Status, violation
+from harness.adapter import BaseAdapter, BetaRescale, Driver, Option, Parameter, Pool, Status, violation
 
 from . import equations as eq
 from .parameters import DEFAULT_C_INPUT, FAILING_CASE, PARAMETER_SETS, REFERENCE_CASES, T_REFERENCE
@@ -26,11 +26,6 @@ class ParameterSet(StrEnum):
     AWB2010 = "awb2010"
     LI2014 = "li2014"
     HE2024_FIT = "he2024_fit"
-
-
-class BetaRescale(StrEnum):
-    NONE = "none"
-    REFERENCE = "reference"
 
 
 _POOL_TEXT = {

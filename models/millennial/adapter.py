@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.adapter import BaseAdapter, Driver, Option, Parameter, Pool, Status, violation
+from harness.adapter import BaseAdapter, BetaRescale, Driver, Option, Parameter, Pool, Status, violation
 
 from . import equations as eq
 from .parameters import FAILING_CASE, PARAMETERS, REFERENCE_CASES, REFERENCE_SITE
@@ -26,12 +26,6 @@ class ParameterSet(StrEnum):
     FIT = "fit"
     DEFAULT = "default"
 
-
-class BetaRescale(StrEnum):
-    """How rate_bd follows beta (spec section 5)."""
-
-    NONE = "none"
-    REFERENCE = "reference"
 
 _POOL_TEXT = {
     "pom": ("particulate organic matter", "pom"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.adapter import BaseAdapter, Driver, Option, Pool, violation
+from harness.adapter import BaseAdapter, BetaRescale, Driver, Option, Pool, violation
 
 from . import equations as eq
 from . import solver
@@ -19,7 +19,6 @@ from .parameters import (
     REFERENCE_CASES,
     REFERENCE_SITE,
     VARIANTS,
-    BetaRescale,
     ParameterSet,
 )
 

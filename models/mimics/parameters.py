@@ -28,13 +28,6 @@ class ParameterSet(StrEnum):
     STODE_REV_BETA = "stode_rev_beta"
 
 
-class BetaRescale(StrEnum):
-    """Values of the option ``beta_rescale`` (spec section 5)."""
-
-    NONE = "none"
-    REFERENCE = "reference"
-
-
 @dataclass(frozen=True)
 class Variant:
     """What a parameter set fixes besides the parameter column (spec section 4).

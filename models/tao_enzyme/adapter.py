@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.adapter import BaseAdapter, Driver, Option, Pool, Status, violation
+from harness.adapter import BaseAdapter, BetaRescale, Driver, Option, Pool, Status, violation
 
 from . import equations as eq
 from .parameters import FAILING_CASE, PARAMETERS, REFERENCE_CASES
@@ -84,9 +84,9 @@ class TaoEnzymeAdapter(BaseAdapter):
         "soil Jacobian, eigenvalues where undecided) checked per row"
     )
     options = (
-        Option("beta_rescale", "reference", "k_d*, k_e* rescaled to keep the reference scenario's "
+        Option("beta_rescale", BetaRescale.REFERENCE.value, "k_d*, k_e* rescaled to keep the reference scenario's "
                "pools for every beta, beta_enz ('reference') or used as published ('none')",
-               choices=("reference", "none")),
+               choices=tuple(b.value for b in BetaRescale)),
         Option("couple_tau_enz_to_ka", False, "tau_enz = 10**((K_a - 3000)/900) yr as in the v22 code"),
         Option("km_scale_with_xi", True, "multiply K_a and K_d by xi, as published"),
     )
