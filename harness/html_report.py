@@ -18,7 +18,7 @@ from tabulate import tabulate
 
 from . import plots
 from .errors import HarnessError
-from .report import VERDICT_HEADERS, pm, verdict_note, verdict_sections
+from .report import VERDICT_HEADERS, by_rank, pm, verdict_note, verdict_sections
 from .store import atomic_write_text
 
 STYLE = """
@@ -137,7 +137,7 @@ def _sobol_members(report: Report, out_dir: Path, summary: dict) -> None:
         report.heading(member, 3)
         drivers = block[block["level"] == "driver"]
         for output, table in drivers.groupby("output", sort=False):
-            ranked = table.assign(_r=table["rank"].where(table["rank"] > 0, 10**6)).sort_values("_r")
+            ranked = by_rank(table)
             report.table([(r["rank"] or "", r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]),
                            r["note"] if isinstance(r["note"], str) else "") for _, r in ranked.iterrows()],
                          [f"rank ({output})", "driver", "ST", "S1", "note"])

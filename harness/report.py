@@ -46,11 +46,16 @@ def ranking_markdown(indices: pd.DataFrame, scenario, ranges: dict[str, list[tup
     return "\n".join(lines).rstrip() + "\n"
 
 
+def by_rank(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows by rank (1 first), unranked rows (rank 0: not represented) last, ties by driver."""
+    return table.assign(_r=table["rank"].where(table["rank"] > 0, 10**6)).sort_values(["_r", "driver"])
+
+
 def _ranked_table(table: pd.DataFrame) -> list[str]:
     notes = set(table["note"].dropna()) - {""}
     if table["rank"].eq(0).all() and notes:
         return [f"_{'; '.join(sorted(notes))}_", ""]
-    ordered = table.assign(_r=table["rank"].where(table["rank"] > 0, 10**6)).sort_values(["_r", "driver"])
+    ordered = by_rank(table)
     body = [
         (r["rank"] or "", r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]), r["note"] or "")
         for _, r in ordered.iterrows()
@@ -80,7 +85,7 @@ def local_markdown(table: pd.DataFrame, scenario, comparison: pd.DataFrame | Non
     for (member, output), block in table.groupby(["member", "output"], sort=False):
         units = block["units"].iloc[0]
         lines += [f"## {member}: {output}" + (f" [{units}]" if units else ""), ""]
-        ordered = block.assign(_r=block["rank"].where(block["rank"] > 0, 10**6)).sort_values(["_r", "driver"])
+        ordered = by_rank(block)
         body = [(r["rank"] or "", r["driver"], _num(r["elasticity"]), _num(r["S0"]), _num(r["ratio_plus"]),
                  _num(r["ratio_minus"]), r["note"] or "") for _, r in ordered.iterrows()]
         lines += [tabulate(body, headers=["rank", "driver", "elasticity", "S0", "S+/S0", "S-/S0", "note"],

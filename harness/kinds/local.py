@@ -16,6 +16,7 @@ import pandas as pd
 from ..designs import local_design, local_forcing, perturbed
 from ..members import Member
 from ..report import local_markdown, published_table
+from ..spec.schema import QUANTITIES
 from ..store import atomic_write_text, write_csv
 from .common import (
     RunContext,
@@ -26,8 +27,6 @@ from .common import (
     represents,
     variant_columns,
 )
-
-QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus")
 
 
 def run_local(ctx: RunContext) -> RunOutcome:
