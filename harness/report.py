@@ -223,3 +223,59 @@ def regression_markdown(table: pd.DataFrame, scenario, comparison: pd.DataFrame)
         lines += [f"## {member}: {r.response}", "",
                   tabulate(body, headers=["Predictors", "Estimates", "CI", "p"], tablefmt="github"), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _g(value: float, digits: int = 3) -> str:
+    return "–" if value != value else f"{value:.{digits}g}"
+
+
+def calibration_markdown(scenario, summary: pd.DataFrame, predictions: pd.DataFrame, fit: pd.DataFrame,
+                         comparison: pd.DataFrame, sampling: pd.DataFrame, rhat_max: float, brief: bool = False) -> str:
+    """``calibration.md``: posteriors with R-hat and ESS, the fit per member, LOO/WAIC, failures."""
+    c = scenario.calibrate
+    worst = summary["r_hat"].max()
+    lines = [] if brief else [
+        f"# Calibration: {scenario.name}", "",
+        f"Observations: {predictions['observed'].groupby(predictions['member']).size().iloc[0]} rows of "
+        f"`{c.file}`, column `{c.column}` [{c.units}] against output `{c.output}`; error model {c.error_model} "
+        f"(sigma {'calibrated' if not isinstance(c.sigma, float) else f'= {c.sigma:g}'}"
+        f"{' [1, on log scale]' if c.error_model == 'lognormal' else f' [{c.units}]'}). Drivers from the table: "
+        + ", ".join(f"{d.name} ← `{d.column}` [{d.units}]" for d in c.drivers) + ".",
+        f"Sampler: {c.sampler}, {c.chains} chains × {c.draws} draws"
+        + (f" after {c.tune} tuning steps" if c.sampler != "SMC" else "") + f", seed {scenario.seed}. "
+        "Intervals are central 90 % posterior intervals.", ""]
+    lines += [f"## Posterior (largest R-hat {worst:.4f}: {'all ≤' if worst <= rhat_max else 'NOT all ≤'} {rhat_max})", ""]
+    body = [(r["member"], r["quantity"], r["prior"], _g(r["mean"], 4), _g(r["sd"]), f"[{_g(r['q05'], 4)}, {_g(r['q95'], 4)}]",
+             f"{r['r_hat']:.4f}", f"{r['ess_bulk']:.0f}", f"{r['ess_tail']:.0f}") for _, r in summary.iterrows()]
+    lines += [tabulate(body, headers=["model x variant", "quantity", "prior", "mean", "sd", "90 % interval", "R-hat",
+                                      "ESS bulk", "ESS tail"], tablefmt="github"), ""]
+    lines += ["## Fit to the observations (posterior median prediction)", ""]
+    body = [(r["member"], r["n"], _g(r["rmse"], 4), _g(r["r2"]), _g(r["rmse_log"]), f"{r['inside_90']} of {r['n']}")
+            for _, r in fit.iterrows()]
+    lines += [tabulate(body, headers=["model x variant", "n", f"RMSE [{c.units}]", "R²", "RMSE of ln",
+                                      "observed inside 90 % predictive interval"], tablefmt="github"), ""]
+    lines += ["## Model comparison (PSIS-LOO; WAIC beside it)", ""]
+    body = [(r["rank"], r["member"], f"{r['elpd_loo']:.2f} ± {r['elpd_loo_se']:.2f}", f"{r['delta_elpd_loo']:.2f}",
+             f"{r['p_loo']:.2f}", r["pareto_k_over_0.7"], f"{r['elpd_waic']:.2f} ± {r['elpd_waic_se']:.2f}")
+            for _, r in comparison.iterrows()]
+    lines += [tabulate(body, headers=["rank", "model x variant", "elpd_loo", "Δ elpd_loo", "p_loo", "Pareto k > 0.7",
+                                      "elpd_waic"], tablefmt="github"), "",
+              "Higher elpd is better; a Δ smaller than about twice its standard error does not separate two "
+              "members. Pareto k > 0.7 marks observations for which the LOO estimate is unreliable.", ""]
+    if brief:
+        return "\n".join(lines).rstrip() + "\n"
+    lines += ["## Observed and predicted", ""]
+    body = [(r["member"], r[c.id_column], _g(r["observed"], 4), _g(r["predicted_median"], 4),
+             f"[{_g(r['predicted_q05'], 4)}, {_g(r['predicted_q95'], 4)}]",
+             f"[{_g(r['predictive_q05'], 4)}, {_g(r['predictive_q95'], 4)}]") for _, r in predictions.iterrows()]
+    lines += [tabulate(body, headers=["model x variant", c.id_column, f"observed [{c.units}]", "steady state, median",
+                                      "steady state, 90 %", "predictive 90 % (with error)"], tablefmt="github"), ""]
+    calls, failed = int(sampling["likelihood_calls"].sum()), int(sampling["failed_calls"].sum())
+    lines += ["## Sampling and failed steady states", "",
+              f"{failed} of {calls} likelihood calls had a failed steady state at some site; each got zero "
+              "likelihood (the proposal was rejected).", ""]
+    body = [(r["member"], r["chain"], r["draws"], _g(r["acceptance"]), r["likelihood_calls"], r["failed_calls"],
+             r["failed_sites"] or "–") for _, r in sampling.iterrows()]
+    lines += [tabulate(body, headers=["model x variant", "chain", "draws", "acceptance", "likelihood calls",
+                                      "failed calls", "failed sites by status"], tablefmt="github"), ""]
+    return "\n".join(lines).rstrip() + "\n"

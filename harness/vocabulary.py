@@ -52,6 +52,10 @@ REQUIRED_FLUXES = ("uptake", "growth", "respiration", "leaching")
 
 POOL_PREFIX = "pool."
 PARAM_PREFIX = "param."
+#: calibration: a prior on ``<driver>_multiplier`` scales a driver read from the observation table
+MULTIPLIER_SUFFIX = "_multiplier"
+#: calibration: the standard deviation of the observation error
+SIGMA = "sigma"
 
 
 class BetaRescale(StrEnum):

@@ -51,7 +51,7 @@ NOT_IN_STYLE: dict[str, set[str]] = {
     "html_report": {"errors", "plots", "report", "store"},  # report.html from stored result files  # deterministic rows of the local and sweep kinds
     "netcdf": {"adapter", "members", "vocabulary"},  # results.nc
     "kinds": {"adapter", "analysis", "designs", "errors", "members", "mixed", "netcdf", "report", "runner",
-              "sampling", "spec", "store", "vocabulary"},
+              "sampling", "spec", "store", "vocabulary", "calibration"},
     "mixed": set(),  # random-intercept mixed models (statsmodels MixedLM), R² and ICC: pure statistics  # one orchestrator per scenario kind, below cli
 }
 
@@ -61,11 +61,14 @@ EXTRA_GRANTS: dict[str, set[str]] = {
     "sampling": {"members"},  # maps the unit design onto each member's ranges
     "runner": {"members"},  # evaluates a member's rows
     "executors": {"errors"},  # a clear error when the optional dask extra is missing
+    # the likelihood solves a member's steady states; a clear error when PyMC is missing; names
+    "calibration": {"errors", "members", "vocabulary"},
 }
 
 #: third-party packages a harness module must not import (at all, or at module level)
 FORBIDDEN_PACKAGES = {"runner": {"SALib"}, "executors": {"SALib"}}
-LAZY_ONLY = {"testing": {"pytest"}, "calibration": {"pymc"}}
+LAZY_ONLY = {"testing": {"pytest"}, "calibration": {"pymc", "pytensor", "arviz"},
+             "kinds": {"pymc", "pytensor", "arviz", "xarray"}}
 #: what model packages may import besides their own modules and the standard library
 MODEL_ALLOWED = {"numpy", "scipy", "harness.adapter", "models.soil_water"}  # shared CLM water functions
 

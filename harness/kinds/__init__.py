@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .calibrate import run_calibrate
 from .common import RunContext, RunOutcome
 from .local import run_local
 from .points import run_points
@@ -10,6 +11,6 @@ from .sobol import run_sobol
 from .sweep import run_sweep
 
 KIND_RUNNERS = {"sobol": run_sobol, "points": run_points, "local": run_local, "sweep": run_sweep,
-                "regression": run_regression}
+                "regression": run_regression, "calibrate": run_calibrate}
 
 __all__ = ["KIND_RUNNERS", "RunContext", "RunOutcome"]

@@ -23,9 +23,11 @@ from .schema import (
     TOP_KEYS,
     Context,
     DriverRange,
+    CalibrationSettings,
     ExecutorSettings,
     LocalSettings,
     ModelSpec,
+    Prior,
     Published,
     RegressionSettings,
     Scenario,
@@ -34,6 +36,7 @@ from .schema import (
     SweepSettings,
     VirtualSettings,
     build_baseline,
+    build_calibrate,
     build_drivers,
     build_executor,
     build_local,
@@ -50,7 +53,7 @@ from .schema import (
 
 __all__ = [
     "DriverRange", "LocalSettings", "ModelSpec", "Published", "Scenario", "SobolSettings", "SweepAxis",
-    "SweepSettings", "RegressionSettings", "VirtualSettings", "load_scenario",
+    "SweepSettings", "RegressionSettings", "VirtualSettings", "CalibrationSettings", "Prior", "load_scenario",
 ]
 
 
@@ -154,12 +157,15 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     published = build_published(data.get("published"), ctx) if "published" in data else ()
     executor = build_executor(data.get("executor"), ctx) if "executor" in data else ExecutorSettings()
     regression = build_regression(data.get("regression"), ctx) if "regression" in data else RegressionSettings()
+    calibrate = build_calibrate(data.get("calibrate"), ctx) if "calibrate" in data else CalibrationSettings()
+    drivers_from = _drivers_from(data.get("drivers_from"), path, ctx) if "drivers_from" in data else ""
 
     scenario = Scenario(
         path=str(path), name=name, description=str(data.get("description", "")), kind=kind, seed=seed,
         models=models, baseline=baseline, drivers=drivers, sobol=sobol, outputs=outputs,
         on_failure=on_failure, cases=cases, cases_source=source, local=local, sweep=sweep,
-        published=published, executor=executor, regression=regression, sha256=hashlib.sha256(text.encode()).hexdigest(), overrides=overrides,
+        published=published, executor=executor, regression=regression, calibrate=calibrate,
+        drivers_from=drivers_from, sha256=hashlib.sha256(text.encode()).hexdigest(), overrides=overrides,
     )
     specs = checks.check_models(models, ctx)
     checks.check_driver_names(baseline, drivers, ctx, models)
@@ -171,6 +177,10 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
         checks.check_varied_drivers(scenario, in_domain, ctx, every_model_valid=every_model_valid)
     if kind == "regression" and "regression" in data:
         checks.check_regression(scenario, members, in_domain, ctx, every_model_valid=every_model_valid)
+    if kind == "calibrate" and "calibrate" in data:
+        checks.check_calibration(scenario, members, ctx)
+    if drivers_from:
+        checks.check_drivers_from(scenario, members, ctx)
     checks.check_published(published, members, scenario, ctx)
     checks.check_outputs(outputs, members, ctx)
     checks.check_cases(cases, members, ctx)
@@ -186,12 +196,14 @@ REQUIRED_SECTION = {
               "add `sweep: {drivers: {c_input: {relative: [0.5, 1.5], num: 11}}}`"),
     "regression": ("regression", "a regression scenario needs a `regression` section",
                    "add `regression: {data: observations.csv, response: log10_soc, predictors: [npp], group: source}`"),
+    "calibrate": ("calibrate", "a calibrate scenario needs a `calibrate` section",
+                  "add `calibrate: {observations: {...}, priors: {...}}` (see docs/scenarios.md)"),
 }
 #: sections used only by some kinds
 SECTION_KINDS = {
     "drivers": ("sobol",), "sobol": ("sobol",), "on_failure": ("sobol",), "cases": ("points",),
     "local": ("local",), "sweep": ("sweep",), "published": ("local", "sweep"),
-    "regression": ("regression",),
+    "regression": ("regression",), "calibrate": ("calibrate",), "drivers_from": ("sobol",),
 }
 
 
@@ -203,6 +215,20 @@ def _check_kind_sections(kind: str, data: dict, ctx: Context) -> None:
         if key in data and kind not in kinds:
             ctx.add(key, f"is used only by kind {' or '.join(map(repr, kinds))}; this scenario is {kind!r}",
                     "remove it", at_key=True)
+
+
+def _drivers_from(value: Any, scenario_path: Path, ctx: Context) -> str:
+    """A calibration result directory (relative to the scenario file) holding ``posterior.nc``."""
+    if not isinstance(value, str) or not value:
+        ctx.add("drivers_from", f"must be a calibration result directory; got {value!r}",
+                "e.g. `drivers_from: ../results/calibrate_lter`")
+        return ""
+    if not (scenario_path.parent / value / "posterior.nc").is_file():
+        ctx.add("drivers_from", f"{value!r} has no posterior.nc (resolved to "
+                f"{(scenario_path.parent / value).resolve()})",
+                "run the calibration first, e.g. `python -m harness run scenarios/calibrate_lter.yaml`")
+        return ""
+    return value
 
 
 def _read_cases(value: Any, scenario_path: Path, variant_keys: set[str],

@@ -18,7 +18,7 @@ from ..adapter import Status
 from ..errors import HarnessError
 from ..members import Member, build_member, variant_role
 from ..registry import available_adapters, get_adapter_class
-from ..vocabulary import DRIVERS, OUTPUTS, PARAM_PREFIX, POOL_PREFIX
+from ..vocabulary import DRIVERS, MULTIPLIER_SUFFIX, OUTPUTS, PARAM_PREFIX, POOL_PREFIX, SIGMA
 from .positions import join
 from .schema import VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean
 
@@ -362,3 +362,147 @@ def _csv_columns(scenario: Scenario, value: str, ctx: Context) -> set[str] | Non
         ctx.add("regression.data", f"cannot read {value!r}: {exc.strerror}", "the path is relative to the scenario file")
         return None
     return set(header)
+
+
+def _declared(meta: Any) -> tuple[float, float]:
+    return getattr(meta, "valid_range", None) or meta.bounds
+
+
+def read_observations(scenario: Scenario, ctx: Context) -> dict[str, np.ndarray] | None:
+    """The columns a calibration uses, as arrays; every unreadable cell is an issue (file:line)."""
+    c = scenario.calibrate
+    where = "calibrate.observations.file"
+    path = Path(scenario.path).parent / c.file
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            header = reader.fieldnames or []
+    except OSError as exc:
+        ctx.add(where, f"cannot read {c.file!r}: {exc.strerror}", "the path is relative to the scenario file")
+        return None
+    numeric = [c.column] + [d.column for d in c.drivers]
+    missing = False
+    for name in [c.id_column] + numeric:
+        if name not in header:
+            ctx.add(where, f"{c.file}: no column {name!r}", did_you_mean(name, header))
+            missing = True
+    if missing:
+        return None
+    if not rows:
+        ctx.add(where, f"{c.file}: no observations", "add one row per site")
+        return None
+    out: dict[str, np.ndarray] = {c.id_column: np.array([r[c.id_column] for r in rows])}
+    for name in numeric:
+        values = []
+        for line, row in enumerate(rows, start=2):
+            try:
+                value = float(row[name])
+            except (TypeError, ValueError):
+                value = float("nan")
+            if not np.isfinite(value):
+                ctx.add(where, f"{c.file}:{line}: column {name!r}: expected a finite number; got {row[name]!r}",
+                        "fill the cell or drop the row")
+            values.append(value)
+        out[name] = np.array(values)
+    if len(set(out[c.id_column])) != len(rows):
+        ctx.add(where, f"{c.file}: column {c.id_column!r} has repeated values", "use one row per observation")
+    return out
+
+
+def check_calibration(scenario: Scenario, members: list[Member], ctx: Context) -> None:
+    """Kind ``calibrate``: observation table, units, and every prior inside the declared bounds."""
+    c = scenario.calibrate
+    table = read_observations(scenario, ctx) if c.file and c.column and c.id_column else None
+    observed = {d.name for d in c.drivers}
+    if c.error_model == "lognormal" and table is not None and (table[c.column] <= 0).any():
+        ctx.add("calibrate.observations.error.model", f"lognormal errors need positive observations; "
+                f"{c.column!r} has {int((table[c.column] <= 0).sum())} values <= 0", "use `model: normal`")
+    for d in c.drivers:
+        if d.name not in DRIVERS:
+            ctx.add(d.path, f"unknown driver {d.name!r}", did_you_mean(d.name, DRIVERS), at_key=True)
+    for m in members:
+        units = {x.name: x for x in m.adapter.drivers}
+        for d in c.drivers:
+            if d.name not in units:
+                ctx.add(d.path, f"{m.label} does not represent driver {d.name!r}", "remove the model or the driver",
+                        at_key=True)
+            elif d.units != units[d.name].units:
+                ctx.add(join(d.path, "units"), f"{d.column!r} is in {d.units!r} but {m.model} reads {d.name} in "
+                        f"{units[d.name].units!r}", f"convert the column to {units[d.name].units}")
+            elif d.name in m.variant:
+                ctx.add(d.path, f"{d.name!r} is both read from the table and fixed by a variant of {m.model}",
+                        "remove one of them", at_key=True)
+            elif table is not None and not _any_multiplier(c, d.name):
+                bad = ~units[d.name].contains(table[d.column])
+                if bad.any():
+                    ctx.add(d.path, f"{bad.sum()} values of {d.column!r} leave {m.model}'s valid range "
+                            f"{units[d.name].interval} for {d.name}", "check the table")
+        if c.output not in m.adapter.outputs:
+            ctx.add("calibrate.observations.output", f"{m.label} does not produce {c.output!r}",
+                    did_you_mean(c.output, m.adapter.outputs))
+        else:
+            out_units = next(o.units for o in m.adapter.output_metadata if o.name == c.output)
+            if c.units != out_units:
+                ctx.add("calibrate.observations.units", f"observations are in {c.units!r} but {m.model} reports "
+                        f"{c.output} in {out_units!r}", f"convert {c.column!r} to {out_units}")
+        for prior in c.priors:
+            _check_prior(prior, m, observed, table, c, ctx)
+    if not isinstance(c.sigma, float) and c.sigma.support[0] < 0:
+        ctx.add(c.sigma.path, f"sigma must be positive; {c.sigma} allows negative values",
+                "use halfnormal, lognormal or a uniform prior with lower >= 0")
+
+
+def _any_multiplier(c: Any, driver: str) -> bool:
+    return any(p.name == driver + MULTIPLIER_SUFFIX for p in c.priors)
+
+
+def _check_prior(prior: Any, m: Member, observed: set[str], table: dict | None, c: Any, ctx: Context) -> None:
+    name, (lo, hi) = prior.name, prior.support
+    if name == SIGMA:
+        ctx.add(prior.path, "'sigma' is the observation error; give its prior under observations.error.sigma",
+                "move it", at_key=True)
+        return
+    if name.endswith(MULTIPLIER_SUFFIX):
+        driver = name[: -len(MULTIPLIER_SUFFIX)]
+        if driver not in observed:
+            ctx.add(prior.path, f"{name!r} multiplies a driver read from the table, but {driver!r} is not under "
+                    "observations.drivers", f"map {driver} to a column, or calibrate {driver} itself", at_key=True)
+            return
+        meta = next((x for x in m.adapter.drivers if x.name == driver), None)
+        if meta is None or table is None:
+            return
+        column = table[next(d.column for d in c.drivers if d.name == driver)]
+        if lo < 0:
+            ctx.add(prior.path, f"a multiplier must be positive; {prior} allows negative values",
+                    "use lognormal or uniform with lower >= 0")
+            return
+        reach = (lo * column.min(), hi * column.max())
+        d_lo, d_hi = _declared(meta)
+        if reach[0] < d_lo or reach[1] > d_hi:
+            ctx.add(prior.path, f"{prior} times {driver} in the table reaches [{reach[0]:g}, {reach[1]:g}], outside "
+                    f"{m.model}'s valid range {meta.interval} [{meta.units}]", "narrow the prior")
+        return
+    if name.startswith(PARAM_PREFIX):
+        meta = next((p for p in m.adapter.parameters if p.name == name[len(PARAM_PREFIX):]), None)
+        what = "parameter"
+    else:
+        meta = next((d for d in m.adapter.drivers if d.name == name), None)
+        what = "driver"
+        if name in observed:
+            ctx.add(prior.path, f"{name!r} is read from the table; calibrate `{name}{MULTIPLIER_SUFFIX}` instead",
+                    "rename the prior", at_key=True)
+            return
+    if meta is None:
+        known = [d.name for d in m.adapter.drivers] + [PARAM_PREFIX + p for p in m.adapter.parameter_names]
+        ctx.add(prior.path, f"{name!r} is not a {what} of {m.label}", did_you_mean(name, known), at_key=True)
+        return
+    if name in m.variant:
+        ctx.add(prior.path, f"{name!r} is both calibrated and fixed by a variant of {m.model}",
+                "calibrate it or list it under variants, not both", at_key=True)
+        return
+    d_lo, d_hi = _declared(meta)
+    if lo < d_lo or hi > d_hi:
+        ctx.add(prior.path, f"the support [{lo:g}, {hi:g}] of {prior} leaves {m.model}'s bounds {meta.interval} "
+                f"[{meta.units}] for {what} {name}", f"use a prior inside {meta.interval}, e.g. uniform or "
+                "truncated_normal")

@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecIssue
+from ..vocabulary import SIGMA
 from .positions import Positions, join
 
 SCHEMA_VERSION = 1
-KINDS = ("sobol", "points", "local", "sweep", "regression")
+KINDS = ("sobol", "points", "local", "sweep", "regression", "calibrate")
 ON_FAILURE = ("error", "drop_blocks")
 TOP_KEYS = (
     "schema_version", "name", "description", "kind", "seed", "models", "baseline",
     "drivers", "sobol", "outputs", "cases", "on_failure", "local", "sweep", "published", "executor",
-    "regression",
+    "regression", "calibrate", "drivers_from",
 )
 MODEL_KEYS = ("model", "variants", "parameters", "baseline")
 DRIVER_KEYS = ("range", "relative", "group")
@@ -40,6 +41,23 @@ VIRTUAL_KEYS = ("sites", "sources", "source_sd", "noise_sd", "cue_noise_sd", "dr
 VIRTUAL_COLUMNS = ("soc", "log10_soc", "cue", "npp", "source")
 TRANSFORMS = ("log10", "log", "sqrt")
 EXECUTOR_KEYS = ("type", "jobs", "address", "chunk_rows")
+CALIBRATE_KEYS = ("observations", "priors", "sampler")
+OBSERVATION_KEYS = ("file", "id", "drivers", "output", "column", "units", "error")
+OBSERVED_DRIVER_KEYS = ("column", "units")
+ERROR_KEYS = ("model", "sigma")
+ERROR_MODELS = ("lognormal", "normal")
+SAMPLER_KEYS = ("name", "draws", "tune", "chains")
+SAMPLERS = ("DEMetropolisZ", "SMC")
+PRIOR_KEYS = ("dist", "lower", "upper", "mu", "sigma")
+#: prior distributions and their parameters (names as in PyMC)
+PRIOR_PARAMETERS = {
+    "uniform": ("lower", "upper"),
+    "normal": ("mu", "sigma"),
+    "truncated_normal": ("mu", "sigma", "lower", "upper"),
+    "lognormal": ("mu", "sigma"),
+    "halfnormal": ("sigma",),
+}
+
 EXECUTOR_TYPES = ("serial", "processes", "dask")
 
 
@@ -167,6 +185,61 @@ class ExecutorSettings:
 
 
 @dataclass(frozen=True)
+class Prior:
+    """A prior distribution by PyMC name, e.g. ``uniform(lower=1, upper=3)``."""
+
+    name: str  # the calibrated quantity: a driver, ``param.NAME``, ``DRIVER_multiplier`` or ``sigma``
+    dist: str
+    args: dict[str, float]
+    path: str
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Interval with non-zero density [units of the quantity]."""
+        lo = self.args.get("lower", 0.0 if self.dist in ("lognormal", "halfnormal") else -math.inf)
+        return lo, self.args.get("upper", math.inf)
+
+    def __str__(self) -> str:
+        return f"{self.dist}({', '.join(f'{k}={v:g}' for k, v in self.args.items())})"
+
+
+@dataclass(frozen=True)
+class ObservedDriver:
+    name: str
+    column: str
+    units: str
+    path: str
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """Kind ``calibrate``: priors, an observation table and the sampler.
+
+    Observation error: ``lognormal`` (log y ~ N(log prediction, sigma), sigma [1]) or ``normal``
+    (y ~ N(prediction, sigma), sigma in the output's units); ``sigma`` is a number or has a prior.
+    """
+
+    file: str = ""  # CSV path relative to the scenario file
+    id_column: str = ""
+    drivers: tuple[ObservedDriver, ...] = ()
+    output: str = "soc"
+    column: str = ""
+    units: str = ""
+    error_model: str = "lognormal"
+    sigma: float | Prior = 0.3
+    priors: tuple[Prior, ...] = ()
+    sampler: str = "DEMetropolisZ"
+    draws: int = 2000
+    tune: int = 2000
+    chains: int = 4
+
+    @property
+    def calibrated(self) -> tuple[Prior, ...]:
+        """Every sampled quantity, the error's sigma last when it has a prior."""
+        return self.priors + ((self.sigma,) if isinstance(self.sigma, Prior) else ())
+
+
+@dataclass(frozen=True)
 class SobolSettings:
     n: int = 1024
     second_order: bool = False
@@ -196,6 +269,8 @@ class Scenario:
     published: tuple[Published, ...] = ()
     executor: ExecutorSettings = ExecutorSettings()
     regression: RegressionSettings = RegressionSettings()
+    calibrate: CalibrationSettings = CalibrationSettings()
+    drivers_from: str = ""  # a calibration result directory (kind sobol)
     sha256: str = ""
     overrides: tuple[str, ...] = field(default=())
 
@@ -616,3 +691,105 @@ def _build_transform(value: Any, ctx: Context) -> tuple[tuple[str, str, str], ..
             continue
         out.append((str(name), func.strip(), column))
     return tuple(out)
+
+
+def _read_name(data: dict, key: str, path: str, ctx: Context, example: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        ctx.add(join(path, key), f"must be a name; got {value!r}", f"write e.g. `{key}: {example}`")
+        return ""
+    return value
+
+
+def build_calibrate(value: Any, ctx: Context) -> CalibrationSettings:
+    data = read_mapping(value, "calibrate", ctx)
+    if data is None:
+        return CalibrationSettings()
+    check_keys(data, CALIBRATE_KEYS, "calibrate", ctx)
+    default = CalibrationSettings()
+    obs = read_mapping(data.get("observations"), "calibrate.observations", ctx,
+                       "a mapping with file, id, drivers, output, column, units and error") or {}
+    where = "calibrate.observations"
+    check_keys(obs, OBSERVATION_KEYS, where, ctx)
+    file = _read_name(obs, "file", where, ctx, "../data/lter_sites.csv")
+    id_column = _read_name(obs, "id", where, ctx, "site")
+    output = _read_name(obs, "output", where, ctx, "soc_total")
+    column = _read_name(obs, "column", where, ctx, "soc")
+    units = _read_name(obs, "units", where, ctx, "g C m-2")
+    drivers = []
+    for name, entry in (read_mapping(obs.get("drivers"), join(where, "drivers"), ctx,
+                                     "a mapping of driver: {column, units}") or {}).items():
+        path = join(join(where, "drivers"), name)
+        entry = read_mapping(entry, path, ctx, "a mapping {column: NAME, units: UNITS}")
+        if entry is None:
+            continue
+        check_keys(entry, OBSERVED_DRIVER_KEYS, path, ctx)
+        col, unit = _read_name(entry, "column", path, ctx, name), _read_name(entry, "units", path, ctx, "degC")
+        if col and unit:
+            drivers.append(ObservedDriver(str(name), col, unit, path))
+    error = read_mapping(obs.get("error", {}), join(where, "error"), ctx) or {}
+    check_keys(error, ERROR_KEYS, join(where, "error"), ctx)
+    model = error.get("model", default.error_model)
+    if model not in ERROR_MODELS:
+        ctx.add(join(where, "error.model"), f"must be one of {', '.join(ERROR_MODELS)}; got {model!r}",
+                did_you_mean(model, ERROR_MODELS))
+        model = default.error_model
+    sigma: float | Prior | None = default.sigma
+    if isinstance(error.get("sigma"), dict):
+        sigma = _build_prior(SIGMA, error["sigma"], join(where, "error.sigma"), ctx)
+    elif "sigma" in error:
+        sigma = read_number(error["sigma"], join(where, "error.sigma"), ctx)
+        if sigma is not None and sigma <= 0:
+            ctx.add(join(where, "error.sigma"), f"must be > 0 (a standard deviation); got {sigma:g}",
+                    "use e.g. 0.3, or a prior {dist: halfnormal, sigma: 0.5}")
+    priors = tuple(p for name, entry in (read_mapping(data.get("priors"), "calibrate.priors", ctx) or {}).items()
+                   if (p := _build_prior(str(name), entry, join("calibrate.priors", name), ctx)))
+    if not priors and isinstance(data.get("priors"), dict):
+        ctx.add("calibrate.priors", "needs at least one calibrated quantity",
+                "add e.g. `cue_scale: {dist: uniform, lower: 0.5, upper: 1.3}`")
+    sampler = read_mapping(data.get("sampler", {}), "calibrate.sampler", ctx) or {}
+    check_keys(sampler, SAMPLER_KEYS, "calibrate.sampler", ctx)
+    name = sampler.get("name", default.sampler)
+    if name not in SAMPLERS:
+        hint = ("NUTS needs gradients of the steady state, which the adapters do not provide; use a gradient-free "
+                "sampler" if name == "NUTS" else did_you_mean(name, SAMPLERS))
+        ctx.add("calibrate.sampler.name", f"must be one of {', '.join(SAMPLERS)}; got {name!r}", hint)
+        name = default.sampler
+    counts = {key: read_int(sampler.get(key, getattr(default, key)), f"calibrate.sampler.{key}", ctx,
+                            minimum, hint) for key, minimum, hint in (
+        ("draws", 10, "use e.g. 2000"), ("tune", 0, "use e.g. 2000"),
+        ("chains", 2, "use at least 2 chains so R-hat can be computed"))}
+    return CalibrationSettings(file, id_column, tuple(drivers), output, column, units, model,
+                               sigma if sigma is not None else default.sigma, priors, name,
+                               **{k: v if v is not None else getattr(default, k) for k, v in counts.items()})
+
+
+def _build_prior(name: str, value: Any, path: str, ctx: Context) -> Prior | None:
+    entry = read_mapping(value, path, ctx, "a mapping {dist: NAME, ...parameters}")
+    if entry is None:
+        return None
+    check_keys(entry, PRIOR_KEYS, path, ctx)
+    dist = entry.get("dist")
+    if dist not in PRIOR_PARAMETERS:
+        ctx.add(join(path, "dist"), f"must be one of {', '.join(PRIOR_PARAMETERS)}; got {dist!r}",
+                did_you_mean(str(dist), PRIOR_PARAMETERS))
+        return None
+    args = {}
+    for key in PRIOR_PARAMETERS[dist]:
+        if key not in entry:
+            ctx.add(path, f"a {dist} prior needs {key!r}", f"write {dist} with {', '.join(PRIOR_PARAMETERS[dist])}")
+            return None
+        number = read_number(entry[key], join(path, key), ctx)
+        if number is None:
+            return None
+        args[key] = number
+    for key in entry:
+        if key != "dist" and key not in PRIOR_PARAMETERS[dist] and key in PRIOR_KEYS:
+            ctx.add(join(path, key), f"is not a parameter of a {dist} prior", "remove it", at_key=True)
+    if args.get("sigma", 1.0) <= 0:
+        ctx.add(join(path, "sigma"), f"must be > 0; got {args['sigma']:g}", "use e.g. 0.5")
+        return None
+    if "lower" in args and "upper" in args and not args["lower"] < args["upper"]:
+        ctx.add(path, f"lower must be < upper; got [{args['lower']:g}, {args['upper']:g}]", "swap or widen the bounds")
+        return None
+    return Prior(name, dist, args, path)

@@ -1,0 +1,154 @@
+"""PyMC glue: the steady-state likelihood as a PyTensor Op, priors, and one chain per task.
+
+PyMC and PyTensor are imported inside functions (the ``calibration`` extra). The steady state
+is a black box without gradients, so the samplers are gradient-free: DEMetropolisZ (default;
+each chain proposes from differences of its own past states) or SMC. Chains are independent
+tasks, so they run on the harness's executors and their seeds depend only on the scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..adapter import Status
+from ..errors import HarnessError
+from .target import Target
+
+#: draws from the prior tried for a chain's start before giving up
+START_TRIES = 200
+#: likelihood values remembered per chain (the current state and the last proposals)
+RECENT = 4
+
+
+def require_pymc() -> Any:
+    """The ``pymc`` module, or a clear error saying how to install it."""
+    try:
+        import pymc
+    except ImportError as exc:
+        raise HarnessError('the calibrate kind needs PyMC, the optional extra "calibration": '
+                           'pip install "soilbench[calibration]"') from exc
+    return pymc
+
+
+@dataclass
+class ChainResult:
+    """One chain: draws per quantity, acceptance, and how many likelihood calls failed."""
+
+    draws: dict[str, np.ndarray]
+    accepted: float  # share of accepted proposals after tuning [1]; NaN for SMC
+    evaluations: int = 0  # likelihood calls, tuning included
+    failed: int = 0  # calls with a failed steady state at some site (zero likelihood)
+    statuses: dict[str, int] = field(default_factory=dict)  # failed sites by status label
+
+
+def _scipy_prior(prior: Any) -> Any:
+    a = prior.args
+    if prior.dist == "uniform":
+        return stats.uniform(a["lower"], a["upper"] - a["lower"])
+    if prior.dist == "normal":
+        return stats.norm(a["mu"], a["sigma"])
+    if prior.dist == "truncated_normal":
+        lo, hi = (a["lower"] - a["mu"]) / a["sigma"], (a["upper"] - a["mu"]) / a["sigma"]
+        return stats.truncnorm(lo, hi, a["mu"], a["sigma"])
+    if prior.dist == "lognormal":
+        return stats.lognorm(a["sigma"], scale=np.exp(a["mu"]))
+    return stats.halfnorm(scale=a["sigma"])
+
+
+def prior_density(prior: Any, x: np.ndarray) -> np.ndarray:
+    """Prior density at ``x`` (for figures) [1/units]."""
+    return _scipy_prior(prior).pdf(x)
+
+
+def _pymc_prior(pm: Any, prior: Any) -> Any:
+    a = prior.args
+    if prior.dist == "uniform":
+        return pm.Uniform(prior.name, lower=a["lower"], upper=a["upper"])
+    if prior.dist == "normal":
+        return pm.Normal(prior.name, mu=a["mu"], sigma=a["sigma"])
+    if prior.dist == "truncated_normal":
+        return pm.TruncatedNormal(prior.name, mu=a["mu"], sigma=a["sigma"], lower=a["lower"], upper=a["upper"])
+    if prior.dist == "lognormal":
+        return pm.LogNormal(prior.name, mu=a["mu"], sigma=a["sigma"])
+    return pm.HalfNormal(prior.name, sigma=a["sigma"])
+
+
+class _Counter:
+    """Likelihood calls and failures of one chain."""
+
+    def __init__(self) -> None:
+        self.evaluations = 0
+        self.failed = 0
+        self.statuses: dict[str, int] = {}
+
+    def record(self, status: np.ndarray) -> None:
+        self.evaluations += 1
+        bad = status[status != Status.OK]
+        if bad.size:
+            self.failed += 1
+            for code in bad:
+                label = Status(int(code)).label
+                self.statuses[label] = self.statuses.get(label, 0) + 1
+
+
+def _loglike_op(target: Target, counter: _Counter) -> Any:
+    """A PyTensor Op: vector of calibrated quantities -> scalar log-likelihood (no gradient)."""
+    import pytensor.tensor as pt
+    from pytensor.graph.op import Op
+
+    recent: dict[bytes, float] = {}
+
+    class SteadyStateLogLike(Op):
+        itypes = [pt.dvector]
+        otypes = [pt.dscalar]
+
+        def perform(self, node, inputs, outputs):  # noqa: ARG002 (PyTensor's signature)
+            x = np.asarray(inputs[0], dtype=float)
+            key = x.tobytes()
+            if key not in recent:  # Metropolis steps evaluate the current point again: solve it once
+                value, status = target.loglike(x)
+                counter.record(status)
+                if len(recent) >= RECENT:
+                    recent.pop(next(iter(recent)))
+                recent[key] = value
+            outputs[0][0] = np.asarray(recent[key])
+
+    return SteadyStateLogLike()
+
+
+def start_point(target: Target, priors: tuple, seed: int) -> dict[str, float]:
+    """A draw from the prior with a finite likelihood (chains start dispersed, for R-hat)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(START_TRIES):
+        draw = np.array([_scipy_prior(p).rvs(random_state=rng) for p in priors])
+        if np.isfinite(target.loglike(draw)[0]):
+            return {p.name: float(v) for p, v in zip(priors, draw)}
+    raise HarnessError(f"{target.member.label}: none of {START_TRIES} prior draws has a steady state at "
+                       "every observation; check the priors and the observation table")
+
+
+def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int, seed: int) -> ChainResult:
+    """Sample one chain (a picklable task for the executors)."""
+    pm = require_pymc()
+    import pytensor.tensor as pt
+
+    counter = _Counter()
+    with pm.Model():
+        quantities = [_pymc_prior(pm, p) for p in priors]
+        pm.Potential("loglik", _loglike_op(target, counter)(pt.stack(quantities)))
+        common = dict(random_seed=seed, progressbar=False, compute_convergence_checks=False,
+                      return_inferencedata=True)
+        if sampler == "SMC":
+            idata = pm.sample_smc(draws=draws, chains=1, cores=1, **common)
+            accepted = float("nan")
+        else:
+            idata = pm.sample(draws=draws, tune=tune, step=pm.DEMetropolisZ(), chains=1, cores=1,
+                              initvals=start_point(target, priors, seed), discard_tuned_samples=True, **common)
+            accepted = float(np.mean(idata.sample_stats["accepted"].values))
+    posterior = idata.posterior
+    return ChainResult({p.name: np.asarray(posterior[p.name].values[0], dtype=float) for p in priors},
+                       accepted, counter.evaluations, counter.failed, counter.statuses)

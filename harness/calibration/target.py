@@ -1,0 +1,82 @@
+"""The likelihood of observations given a member's steady states, batched over parameter draws.
+
+A draw is one value per calibrated quantity: a driver applied at every site (``cue_scale``), a
+native parameter (``param.NAME``), a multiplier on a driver read from the table
+(``c_input_multiplier``), and the error's ``sigma`` when it is calibrated. A draw whose steady
+state fails at any site gets zero likelihood (log-likelihood -inf) and is counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from ..adapter import Status
+from ..members import Member
+from ..vocabulary import MULTIPLIER_SUFFIX, PARAM_PREFIX, SIGMA
+
+
+@dataclass(frozen=True)
+class Target:
+    """Observations of one output at ``n_obs`` sites and the member that should reproduce them."""
+
+    member: Member
+    names: tuple[str, ...]  # calibrated quantities in draw-column order
+    table: dict[str, np.ndarray]  # driver -> value per site [driver units]
+    observed: np.ndarray  # (n_obs,) [output units]
+    output: str
+    error_model: str  # "lognormal" | "normal"
+    sigma: float | None  # fixed sigma, or None when it is the last calibrated quantity
+
+    @property
+    def n_obs(self) -> int:
+        return self.observed.size
+
+    def predict(self, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Steady-state predictions (n_draws, n_obs) [output units] and their status codes."""
+        draws = np.atleast_2d(draws)
+        n_draws, n_obs = draws.shape[0], self.n_obs
+        rows = n_draws * n_obs
+        drivers = {name: np.tile(col, n_draws) for name, col in self.table.items()}
+        parameters = {}
+        for j, name in enumerate(self.names):
+            value = np.repeat(draws[:, j], n_obs)
+            if name == SIGMA:
+                continue
+            if name.endswith(MULTIPLIER_SUFFIX):
+                base = name[: -len(MULTIPLIER_SUFFIX)]
+                drivers[base] = drivers[base] * value
+            elif name.startswith(PARAM_PREFIX):
+                parameters[name[len(PARAM_PREFIX):]] = value
+            else:
+                drivers[name] = value
+        m = self.member
+        result = m.adapter.steady_state(m.theta(rows, parameters), m.forcing(rows, drivers))
+        return result.get(self.output).reshape(n_draws, n_obs), result.status.reshape(n_draws, n_obs)
+
+    def pointwise(self, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Log-likelihood per draw and site (n_draws, n_obs), with the predictions and status.
+
+        The density is of the observation on its own scale (the lognormal includes -log y), so
+        members fitted to the same observations can be compared by LOO or WAIC.
+        """
+        draws = np.atleast_2d(draws)
+        prediction, status = self.predict(draws)
+        sigma = draws[:, [-1]] if self.sigma is None else self.sigma
+        ok = status == Status.OK
+        safe = np.where(ok, prediction, 1.0)
+        y = self.observed[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.error_model == "lognormal":
+                loglik = stats.norm.logpdf(np.log(y), np.log(np.where(safe > 0, safe, np.nan)), sigma) - np.log(y)
+            else:
+                loglik = stats.norm.logpdf(y, safe, sigma)
+        loglik = np.where(ok & np.isfinite(loglik), loglik, -np.inf)
+        return loglik, prediction, status
+
+    def loglike(self, draw: np.ndarray) -> tuple[float, np.ndarray]:
+        """Total log-likelihood of one draw and the status of each site."""
+        loglik, _, status = self.pointwise(draw[None, :])
+        return float(loglik.sum()), status[0]

@@ -1,0 +1,226 @@
+"""Kind ``calibrate``: posteriors of calibrated drivers and parameters given observations.
+
+Each model x variant is calibrated on its own against the same observation table. Chains are
+independent tasks on the run's executor, each seeded from the scenario seed, the member and the
+chain number, so results do not depend on ``--jobs``. After sampling, every posterior draw is
+solved once more in one batch for the predictions and the pointwise log-likelihood (for LOO and
+WAIC). Written: ``posterior.nc`` (ArviZ InferenceData, one ``member`` dimension),
+``posterior_summary.csv``, ``predictions.csv``, ``fit.csv``, ``model_comparison.csv``,
+``sampling.csv`` and ``calibration.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..calibration.posterior import FILE as POSTERIOR_FILE
+from ..calibration.sampler import ChainResult, require_pymc, run_chain
+from ..calibration.target import Target
+from ..members import Member
+from ..report import calibration_markdown
+from ..spec import CalibrationSettings
+from ..store import atomic_write_text, write_csv
+from .common import RunContext, RunOutcome
+
+RHAT_MAX = 1.01
+INTERVAL = (0.05, 0.95)  # the 90 % credible interval reported throughout
+PREDICTIVE_STREAM = 2**31  # "chain" number of the posterior predictive noise stream
+
+
+def run_calibrate(ctx: RunContext) -> RunOutcome:
+    pm = require_pymc()
+    import arviz as az
+    import xarray as xr
+
+    c = ctx.scenario.calibrate
+    outcome = RunOutcome(settings={"calibrate": {
+        "sampler": c.sampler, "draws": c.draws, "tune": c.tune, "chains": c.chains, "file": c.file,
+        "output": c.output, "column": c.column, "units": c.units, "error_model": c.error_model,
+        "sigma": c.sigma if isinstance(c.sigma, float) else str(c.sigma),
+        "priors": {p.name: str(p) for p in c.calibrated}, "pymc": pm.__version__}})
+    table = pd.read_csv(Path(ctx.scenario.path).parent / c.file)
+    targets = [target_for(m, c, table) for m in ctx.members]
+    chains: list[list[ChainResult]] = []
+    for i, target in enumerate(targets):
+        start = time.perf_counter()
+        chains.append(_sample(ctx, target, c, i))
+        outcome.members.append({
+            "member": target.member.label, "model": target.member.model, "variant": target.member.variant,
+            "design": f"{c.sampler} x {c.chains}", "rows": sum(r.evaluations for r in chains[-1]) * target.n_obs,
+            "status": {"ok": sum(r.evaluations - r.failed for r in chains[-1]) * target.n_obs},
+            "seconds": round(time.perf_counter() - start, 3)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ArviZ's refactor notice and Pareto-k warnings (reported in the tables)
+        idata, predictions = _inference_data(az, xr, ctx, targets, chains, table)
+        idata.to_netcdf(str(ctx.out_dir / POSTERIOR_FILE))
+        summary = _summary(az, idata, targets, c)
+        comparison = _comparison(az, idata, targets, c.output)
+    fit = _fit_table(predictions)
+    sampling = _sampling_table(targets, chains, c)
+    for name, frame in (("posterior_summary.csv", summary), ("predictions.csv", predictions), ("fit.csv", fit),
+                        ("model_comparison.csv", comparison), ("sampling.csv", sampling)):
+        write_csv(ctx.out_dir / name, frame)
+    atomic_write_text(ctx.out_dir / "calibration.md",
+                      calibration_markdown(ctx.scenario, summary, predictions, fit, comparison, sampling, RHAT_MAX))
+    outcome.files += [POSTERIOR_FILE, "posterior_summary.csv", "predictions.csv", "fit.csv", "model_comparison.csv",
+                      "sampling.csv", "calibration.md"]
+    high = summary[summary["r_hat"] > RHAT_MAX]
+    outcome.warnings += [f"{r['member']}: R-hat of {r['quantity']} is {r['r_hat']:.3f} > {RHAT_MAX}; the chains "
+                         "have not mixed: raise calibrate.sampler.draws and tune" for _, r in high.iterrows()]
+    outcome.tables.append(calibration_markdown(ctx.scenario, summary, predictions, fit, comparison, sampling,
+                                               RHAT_MAX, brief=True))
+    return outcome
+
+
+def target_for(member: Member, c: CalibrationSettings, table: pd.DataFrame) -> Target:
+    """The member's likelihood of the table's observations."""
+    return Target(
+        member=member, names=tuple(p.name for p in c.calibrated),
+        table={d.name: table[d.column].to_numpy(dtype=float) for d in c.drivers},
+        observed=table[c.column].to_numpy(dtype=float), output=c.output, error_model=c.error_model,
+        sigma=c.sigma if isinstance(c.sigma, float) else None)
+
+
+def chain_seed(seed: int, member: str, chain: int) -> int:
+    """Seed of one chain, from the scenario seed, the member label and the chain number."""
+    label = int(hashlib.sha256(member.encode()).hexdigest()[:8], 16)
+    return int(np.random.SeedSequence([seed, label, chain]).generate_state(1)[0])
+
+
+def _sample(ctx: RunContext, target: Target, c: CalibrationSettings, index: int) -> list[ChainResult]:
+    label = target.member.label
+    tasks = [(target, c.calibrated, c.sampler, c.draws, c.tune, chain_seed(ctx.scenario.seed, label, k))
+             for k in range(c.chains)]
+    with tqdm(total=c.chains, desc=f"{label} chains", unit="chain", leave=False, disable=None) as bar:
+        results = []
+        for result in ctx.executor.map(run_chain, tasks):
+            results.append(result)
+            bar.update()
+    return results
+
+
+def _inference_data(az: Any, xr: Any, ctx: RunContext, targets: list[Target], chains: list[list[ChainResult]],
+                    table: pd.DataFrame) -> tuple[Any, pd.DataFrame]:
+    """InferenceData with a ``member`` dimension, and the per-site prediction table."""
+    c = ctx.scenario.calibrate
+    names = [p.name for p in c.calibrated]
+    n_chain, n_draw = c.chains, min(len(r.draws[names[0]]) for rs in chains for r in rs)
+    n_obs = targets[0].n_obs
+    posterior = {n: np.empty((n_chain, n_draw, len(targets))) for n in names}
+    prediction = np.empty((n_chain, n_draw, len(targets), n_obs))
+    loglik = np.empty_like(prediction)
+    rows = []
+    for k, (target, results) in enumerate(zip(targets, chains)):
+        draws = np.stack([np.stack([r.draws[n][:n_draw] for n in names], axis=-1) for r in results])
+        for j, n in enumerate(names):
+            posterior[n][:, :, k] = draws[..., j]
+        ll, pred, _ = target.pointwise(draws.reshape(-1, len(names)))
+        prediction[:, :, k] = pred.reshape(n_chain, n_draw, n_obs)
+        loglik[:, :, k] = ll.reshape(n_chain, n_draw, n_obs)
+        lo, mid, hi = np.quantile(pred, [INTERVAL[0], 0.5, INTERVAL[1]], axis=0)
+        rng = np.random.default_rng(chain_seed(ctx.scenario.seed, target.member.label, PREDICTIVE_STREAM))
+        noisy = _with_noise(pred, draws.reshape(-1, len(names)), target, rng)
+        p_lo, p_hi = np.quantile(noisy, INTERVAL, axis=0)
+        for i in range(n_obs):
+            rows.append({"member": target.member.label, "model": target.member.model, c.id_column: table[c.id_column].iloc[i],
+                         "observed": target.observed[i], "predicted_median": mid[i], "predicted_q05": lo[i],
+                         "predicted_q95": hi[i], "predictive_q05": p_lo[i], "predictive_q95": p_hi[i],
+                         "units": c.units, "failed_draws": int(np.isinf(ll[:, i]).sum())})
+    labels = [t.member.label for t in targets]
+    sites = [str(s) for s in table[c.id_column]]
+    idata = az.from_dict(
+        posterior={**posterior, "prediction": prediction},
+        log_likelihood={c.output: loglik},
+        coords={"member": labels, "site": sites},
+        dims={**{n: ["member"] for n in names}, "prediction": ["member", "site"], c.output: ["member", "site"]},
+        attrs={"scenario": ctx.scenario.name, "seed": ctx.scenario.seed, "sampler": c.sampler,
+               "output": c.output, "units": c.units, "error_model": c.error_model, "observations": c.file,
+               "calibrated": "; ".join(f"{p.name} ~ {p}" for p in c.calibrated)},
+    )
+    site = {"site": sites}
+    idata.add_groups(
+        observed_data=xr.Dataset({c.output: ("site", targets[0].observed, {"units": c.units})}, coords=site),
+        constant_data=xr.Dataset({d.name: ("site", table[d.column].to_numpy(dtype=float), {"units": d.units})
+                                  for d in c.drivers}, coords=site),
+    )
+    idata.posterior["prediction"].attrs["units"] = c.units
+    return idata, pd.DataFrame(rows)
+
+
+def _with_noise(prediction: np.ndarray, draws: np.ndarray, target: Target, rng: np.random.Generator) -> np.ndarray:
+    """Posterior predictive draws: each steady state with one draw of the observation error."""
+    sigma = draws[:, [-1]] if target.sigma is None else target.sigma
+    noise = rng.standard_normal(prediction.shape) * sigma
+    return prediction * np.exp(noise) if target.error_model == "lognormal" else prediction + noise
+
+
+def _summary(az: Any, idata: Any, targets: list[Target], c: CalibrationSettings) -> pd.DataFrame:
+    names = [p.name for p in c.calibrated]
+    rhat = az.rhat(idata.posterior[names])
+    ess_bulk = az.ess(idata.posterior[names], method="bulk")
+    ess_tail = az.ess(idata.posterior[names], method="tail")
+    rows = []
+    for k, target in enumerate(targets):
+        for p in c.calibrated:
+            draws = idata.posterior[p.name].values[:, :, k].ravel()
+            q05, q50, q95 = np.quantile(draws, [INTERVAL[0], 0.5, INTERVAL[1]])
+            rows.append({"member": target.member.label, "model": target.member.model, "quantity": p.name,
+                         "prior": str(p), "mean": draws.mean(), "sd": draws.std(ddof=1), "q05": q05, "median": q50,
+                         "q95": q95, "r_hat": float(rhat[p.name].values[k]),
+                         "ess_bulk": float(ess_bulk[p.name].values[k]), "ess_tail": float(ess_tail[p.name].values[k])})
+    return pd.DataFrame(rows)
+
+
+def _comparison(az: Any, idata: Any, targets: list[Target], output: str) -> pd.DataFrame:
+    """PSIS-LOO and WAIC per member, ranked by expected log predictive density (LOO)."""
+    rows = []
+    for k, target in enumerate(targets):
+        one = idata.isel(member=k)
+        loo = az.loo(one, var_name=output, pointwise=True)
+        waic = az.waic(one, var_name=output)
+        rows.append({"member": target.member.label, "model": target.member.model, "elpd_loo": float(loo.elpd_loo),
+                     "elpd_loo_se": float(loo.se), "p_loo": float(loo.p_loo),
+                     "pareto_k_over_0.7": int((np.asarray(loo.pareto_k) > 0.7).sum()),
+                     "elpd_waic": float(waic.elpd_waic), "elpd_waic_se": float(waic.se),
+                     "p_waic": float(waic.p_waic)})
+    frame = pd.DataFrame(rows).sort_values("elpd_loo", ascending=False, kind="stable").reset_index(drop=True)
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    frame["delta_elpd_loo"] = frame["elpd_loo"].iloc[0] - frame["elpd_loo"]
+    return frame
+
+
+def _fit_table(predictions: pd.DataFrame) -> pd.DataFrame:
+    """RMSE and R² of the posterior median prediction, on the observations' scale and in log."""
+    rows = []
+    for member, block in predictions.groupby("member", sort=False):
+        obs, pred = block["observed"].to_numpy(), block["predicted_median"].to_numpy()
+        inside = (block["predictive_q05"] <= obs) & (obs <= block["predictive_q95"])
+        rows.append({"member": member, "model": block["model"].iloc[0], "n": len(block),
+                     "rmse": float(np.sqrt(np.mean((pred - obs) ** 2))),
+                     "r2": float(1 - np.sum((obs - pred) ** 2) / np.sum((obs - obs.mean()) ** 2)),
+                     "rmse_log": float(np.sqrt(np.mean((np.log(pred) - np.log(obs)) ** 2))) if (obs > 0).all()
+                     and (pred > 0).all() else float("nan"),
+                     "inside_90": int(inside.sum()), "units": block["units"].iloc[0]})
+    return pd.DataFrame(rows)
+
+
+def _sampling_table(targets: list[Target], chains: list[list[ChainResult]], c: CalibrationSettings) -> pd.DataFrame:
+    rows = []
+    for target, results in zip(targets, chains):
+        for k, r in enumerate(results):
+            rows.append({"member": target.member.label, "chain": k, "sampler": c.sampler, "draws": len(next(iter(r.draws.values()))),
+                         "tune": c.tune, "acceptance": r.accepted, "likelihood_calls": r.evaluations,
+                         "failed_calls": r.failed,
+                         "failed_sites": "; ".join(f"{k}: {v}" for k, v in sorted(r.statuses.items()))})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["run_calibrate", "target_for", "chain_seed"]
