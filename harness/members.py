@@ -27,11 +27,23 @@ class Member:
     adapter: BaseAdapter
     drivers: dict[str, float]  # every driver the model represents: baseline, defaults, variant
     parameters: dict[str, float]  # overrides of parameter defaults
+    #: posterior draws of sampled drivers (a posterior-informed Sobol run), instead of their box
+    posterior: Mapping[str, np.ndarray] | None = None
 
     @property
     def label(self) -> str:
         inner = ", ".join(f"{k}={v}" for k, v in self.variant.items())
-        return f"{self.model}[{inner}]" if inner else self.model
+        base = f"{self.model}[{inner}]" if inner else self.model
+        return f"{base} | posterior" if self.posterior else base
+
+    def from_unit(self, driver: Any, unit: np.ndarray) -> np.ndarray:
+        """Map unit-interval samples onto a sampled driver [driver units]: uniformly over its box,
+        or through the empirical quantile function of its posterior draws."""
+        if self.posterior and driver.name in self.posterior:
+            draws = np.sort(self.posterior[driver.name])
+            return np.interp(unit, (np.arange(draws.size) + 0.5) / draws.size, draws)
+        lo, hi = self.sampled_bounds(driver)
+        return lo + unit * (hi - lo)
 
     def theta(self, n_sets: int, overrides: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         return self.adapter.default_theta(n_sets, **{**self.parameters, **(overrides or {})})
@@ -39,6 +51,9 @@ class Member:
     def sampled_bounds(self, driver: Any) -> tuple[float, float]:
         """Absolute bounds of a sampled driver (``range`` or ``relative`` to this member's
         baseline) for this member [driver units]."""
+        if self.posterior and driver.name in self.posterior:
+            draws = self.posterior[driver.name]
+            return float(draws.min()), float(draws.max())
         if driver.mode == "range":
             return driver.lower, driver.upper
         base = self.drivers[driver.name]

@@ -116,6 +116,7 @@ def verdict_sections(verdict: pd.DataFrame, effects: pd.DataFrame) -> list[tuple
         sentences = [f"**Across structures:** CUE dominates in {n_cue}, carbon input in {n_input}, "
                      f"inconclusive in {n_open} of {len(table)} model x variant combinations. "
                      + _answer(n_cue, n_input, n_open)]
+        sentences += _conditioned_sentences(table)
         mine = effects[effects["output"] == output] if not effects.empty else effects
         if not mine.empty:
             sentences.append("**He et al. (2024): does moving β from 1 to > 1 raise the importance of c_input?**")
@@ -132,6 +133,20 @@ def verdict_sections(verdict: pd.DataFrame, effects: pd.DataFrame) -> list[tuple
                                  + "; ".join(parts))
         sections.append((output, body, sentences))
     return sections
+
+
+def _conditioned_sentences(table: pd.DataFrame) -> list[str]:
+    """Posterior-informed rows beside their prior-box rows (``inputs`` column of the verdict)."""
+    if "inputs" not in table or not (table["inputs"] == "posterior").any():
+        return []
+    out = ["**Conditioned on data:** rows marked '| posterior' sample the calibrated drivers from the "
+           "posterior, not the box; their verdict is about the models as constrained by the observations."]
+    by_label = table.set_index("member")
+    for _, r in table[table["inputs"] == "posterior"].iterrows():
+        base = r["member"].removesuffix(" | posterior")
+        before = by_label.at[base, "verdict"] if base in by_label.index else "–"
+        out.append(f"- {base}: prior box → {before}; posterior → {r['verdict']} ({r['conditioned_on']}).")
+    return out
 
 
 def _with(row, keys: list[str]) -> str:

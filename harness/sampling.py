@@ -77,6 +77,5 @@ def member_values(member: Member, design: Design) -> dict[str, np.ndarray]:
     out = {}
     for j, drv in enumerate(design.drivers):
         if drv.name in member.drivers and drv.name not in member.variant:
-            lo, hi = member.sampled_bounds(drv)
-            out[drv.name] = lo + design.unit[:, j] * (hi - lo)
+            out[drv.name] = member.from_unit(drv, design.unit[:, j])
     return out

@@ -156,8 +156,7 @@ def _site_drivers(member: Member, v: VirtualSettings, unit: np.ndarray) -> dict[
     out = {}
     for j, d in enumerate(v.drivers):
         if d.mode == "range" or d.name in member.drivers:
-            lo, hi = member.sampled_bounds(d)
-            out[d.name] = lo + unit[:, j] * (hi - lo)
+            out[d.name] = member.from_unit(d, unit[:, j])
         else:
             out[d.name] = np.full(unit.shape[0], np.nan)
     return out

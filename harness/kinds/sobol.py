@@ -9,13 +9,15 @@ variance to driver groups (``attribution``) and rolls everything up into the ver
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..adapter import SteadyStateResult
+from ..calibration.posterior import largest_correlation, load_posterior, split_calibrated
 from ..analysis import guard_failures, rank_by_total, sobol_indices
 from ..errors import AnalysisError
 from ..members import Member
@@ -35,6 +37,9 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     scenario = ctx.scenario
     outcome = RunOutcome(settings={"sobol": asdict(scenario.sobol), "on_failure": scenario.on_failure})
     designs = sobol_designs(scenario)
+    conditioned: dict[str, str] = {}
+    if scenario.drivers_from:
+        ctx.members, conditioned = with_posterior_twins(ctx)
     columns = variant_columns(ctx.members)
     rows: list[dict[str, Any]] = []
     half: list[dict[str, Any]] = []
@@ -59,7 +64,7 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
         attribution += attribute(ctx, member, designs[0], results[(member.label, "driver")], outcome)
     indices = pd.DataFrame(rows)
     convergence = convergence_table(indices, pd.DataFrame(half))
-    verdict = verdict_table(indices, convergence, ctx.members)
+    verdict = verdict_table(indices, convergence, ctx.members, conditioned)
     effects = beta_effects(verdict)
     write_csv(ctx.out_dir / "indices.csv", indices)
     write_csv(ctx.out_dir / "convergence.csv", convergence)
@@ -76,6 +81,30 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
         write_csv(ctx.out_dir / "failures.csv", pd.concat(failures, ignore_index=True))
         outcome.files.append("failures.csv")
     return outcome
+
+
+def with_posterior_twins(ctx: RunContext) -> tuple[list[Member], dict[str, str]]:
+    """Each calibrated member followed by its twin that samples the calibrated drivers from
+    their posterior marginals; and, per twin, a sentence saying what it is conditioned on."""
+    scenario = ctx.scenario
+    source = Path(scenario.path).parent / scenario.drivers_from
+    posterior = load_posterior(source)
+    sampled = {d.name for d in scenario.drivers}
+    members, conditioned = [], {}
+    for m in ctx.members:
+        members.append(m)
+        if m.label not in posterior:
+            continue
+        draws, _, other = split_calibrated(posterior[m.label], sampled)
+        twin = replace(m, posterior=draws)
+        r, pair = largest_correlation(draws)
+        conditioned[twin.label] = (
+            f"{', '.join(sorted(draws))} sampled from their posterior marginals ({next(iter(draws.values())).size} "
+            f"draws) in {scenario.drivers_from}, i.e. conditioned on the calibration data"
+            + (f"; the posterior correlation the design leaves out reaches r = {r:+.2f} ({pair})" if pair else "")
+            + (f"; not transferred: {', '.join(other)}" if other else ""))
+        members.append(twin)
+    return members, conditioned
 
 
 def _index_rows(ctx: RunContext, member: Member, design: Design, result: SteadyStateResult,

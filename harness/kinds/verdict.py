@@ -28,9 +28,14 @@ def convergence_table(indices: pd.DataFrame, half: pd.DataFrame) -> pd.DataFrame
     return table
 
 
-def verdict_table(indices: pd.DataFrame, convergence: pd.DataFrame, members: list[Member]) -> pd.DataFrame:
+def verdict_table(indices: pd.DataFrame, convergence: pd.DataFrame, members: list[Member],
+                  conditioned: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per model x variant x output: ST(cue_scale) vs ST(c_input), which dominates,
-    whether that is resolved (confidence intervals apart) and whether the ranking is stable."""
+    whether that is resolved (confidence intervals apart) and whether the ranking is stable.
+
+    ``conditioned`` maps posterior-informed members to what they are conditioned on; with it the
+    table gains the columns ``inputs`` ("prior box" or "posterior") and ``conditioned_on``.
+    """
     full = indices[indices["level"] == "driver"]
     rows = []
     for member in members:
@@ -38,8 +43,13 @@ def verdict_table(indices: pd.DataFrame, convergence: pd.DataFrame, members: lis
             by = block.set_index("driver")
             rows.append({"model": member.model, **member.variant, "member": member.label, "output": output,
                          **_cue_vs_input(by), "top_stable": _stable(convergence, member.label, output),
-                         "top_drivers": _top(by), "n_base": int(by["n_base"].max())})
+                         "top_drivers": _top(by), "n_base": int(by["n_base"].max()),
+                         **(_inputs(member.label, conditioned) if conditioned else {})})
     return pd.DataFrame(rows)
+
+
+def _inputs(label: str, conditioned: dict[str, str]) -> dict[str, str]:
+    return {"inputs": "posterior" if label in conditioned else "prior box", "conditioned_on": conditioned.get(label, "")}
 
 
 def _cue_vs_input(by: pd.DataFrame) -> dict[str, Any]:
@@ -74,7 +84,7 @@ def beta_effects(verdict: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     others = [c for c in verdict.columns if c not in {
         "model", "beta", "member", "output", "ST_cue", "ST_cue_conf", "ST_input", "ST_input_conf", "dominant",
-        "resolved", "verdict", "top_stable", "top_drivers", "n_base"}]
+        "resolved", "verdict", "top_stable", "top_drivers", "n_base", "conditioned_on"}]
     rows = []
     table = verdict[verdict["beta"].notna() & (verdict["beta"].astype(str) != "")]
     for keys, block in table.groupby(["model", "output", *others], sort=False, dropna=False):

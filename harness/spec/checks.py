@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import designs
 from ..adapter import Status
+from ..calibration.posterior import load_posterior, split_calibrated
 from ..errors import HarnessError
 from ..members import Member, build_member, variant_role
 from ..registry import available_adapters, get_adapter_class
@@ -506,3 +507,23 @@ def _check_prior(prior: Any, m: Member, observed: set[str], table: dict | None, 
         ctx.add(prior.path, f"the support [{lo:g}, {hi:g}] of {prior} leaves {m.model}'s bounds {meta.interval} "
                 f"[{meta.units}] for {what} {name}", f"use a prior inside {meta.interval}, e.g. uniform or "
                 "truncated_normal")
+
+
+def check_drivers_from(scenario: Scenario, members: list[Member], ctx: Context) -> None:
+    """A posterior-informed Sobol run: some member was calibrated, and every driver calibrated
+    for it is sampled here (else its box would silently stand in for its posterior)."""
+    try:
+        posterior = load_posterior(Path(scenario.path).parent / scenario.drivers_from)
+    except HarnessError as exc:
+        ctx.add("drivers_from", str(exc))
+        return
+    sampled = {d.name for d in scenario.drivers}
+    matched = [m for m in members if m.label in posterior]
+    if members and not matched:
+        ctx.add("drivers_from", f"no model x variant of this scenario was calibrated in {scenario.drivers_from!r}; "
+                f"it calibrated {', '.join(posterior)}", "use the same model and variants as the calibration")
+    for m in matched:
+        _, unsampled, _ = split_calibrated(posterior[m.label], sampled)
+        for name in unsampled:
+            ctx.add("drivers", f"{m.label}: {name!r} was calibrated in {scenario.drivers_from!r} but is not sampled "
+                    "here", f"add `{name}: {{range: [lower, upper]}}` (the prior box) under drivers")
