@@ -17,6 +17,8 @@ import pandas as pd
 from tabulate import tabulate
 
 from . import plots
+from .calibration.posterior import load_posterior
+from .calibration.priors import scipy_prior
 from .errors import HarnessError
 from .report import VERDICT_HEADERS, by_rank, pm, verdict_note, verdict_sections
 from .store import atomic_write_text
@@ -100,7 +102,8 @@ def render_report(out_dir: Path) -> Path:
         report.text(summary["description"].strip())
     report.text(f"kind {summary['kind']}, seed {summary['seed']}, wall time {summary['wall_time_s']:.1f} s",
                 "muted")
-    for section in (_verdict, _sobol_members, _sweep, _local, _points, _status, _scenario_and_provenance):
+    for section in (_verdict, _calibration, _sobol_members, _sweep, _local, _points, _status,
+                    _scenario_and_provenance):
         section(report, out_dir, summary)
     return report.write(f"soilbench: {summary['scenario']}")
 
@@ -124,6 +127,40 @@ def _verdict(report: Report, out_dir: Path, summary: dict) -> None:
     sobol = summary.get("settings", {}).get("sobol", {})
     if sobol:
         report.text(verdict_note(sobol["n"], sobol["confidence"]), "muted")
+
+
+def _calibration(report: Report, out_dir: Path, summary: dict) -> None:
+    posterior = _read(out_dir, "posterior_summary.csv")
+    if posterior is None:
+        return
+    settings = summary["settings"]["calibrate"]
+    fit, comparison = _read(out_dir, "fit.csv"), _read(out_dir, "model_comparison.csv")
+    predictions, sampling = _read(out_dir, "predictions.csv"), _read(out_dir, "sampling.csv")
+    report.heading("Calibration")
+    report.text(f"{settings['sampler']}, {settings['chains']} chains x {settings['draws']} draws; output "
+                f"{settings['output']} [{settings['units']}] against column {settings['column']} of "
+                f"{settings['file']}; {settings['error_model']} error. Full tables: calibration.md.", "muted")
+    worst = posterior["r_hat"].max()
+    report.text(f"**Largest R-hat {worst:.4f}** ({'all' if worst <= 1.01 else 'NOT all'} ≤ 1.01).", "verdict")
+    report.table(posterior[["member", "quantity", "prior", "mean", "sd", "q05", "median", "q95", "r_hat",
+                            "ess_bulk", "ess_tail"]])
+    draws = load_posterior(out_dir)
+    priors = {name: scipy_prior(p["dist"], {k: v for k, v in p.items() if k != "dist"})
+              for name, p in settings["priors"].items()}
+    report.figure("posterior", plots.posterior_densities(draws, priors, "posterior densities (prior dashed)"),
+                  "Posterior densities of the calibrated quantities per model x variant; prior dashed.")
+    if predictions is not None:
+        report.figure("observed_vs_predicted", plots.observed_vs_predicted(predictions, settings["id"], settings["units"]),
+                      "Observed against predicted (posterior median and 90 % interval of the steady state).")
+    if fit is not None:
+        report.heading("Fit", 3)
+        report.table(fit)
+    if comparison is not None:
+        report.heading("Model comparison (PSIS-LOO, WAIC)", 3)
+        report.table(comparison)
+    if sampling is not None:
+        report.text(f"{int(sampling['failed_calls'].sum())} of {int(sampling['likelihood_calls'].sum())} likelihood "
+                    "calls hit a failed steady state and got zero likelihood.", "muted")
 
 
 def _sobol_members(report: Report, out_dir: Path, summary: dict) -> None:

@@ -80,3 +80,57 @@ def heatmaps(table: pd.DataFrame, x: str, y: str, value: str, title: str) -> byt
         fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label=value)
     fig.suptitle(title, fontsize=10)
     return _png(fig)
+
+
+def _short(label: str, width: int = 48) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def posterior_densities(draws: dict[str, dict[str, np.ndarray]], priors: dict[str, object], title: str) -> bytes:
+    """One panel per calibrated quantity: posterior histograms per member, prior density dashed.
+
+    ``draws`` is {member: {quantity: draws}}; ``priors`` maps a quantity to a frozen SciPy
+    distribution (or None).
+    """
+    plt = _pyplot()
+    names = list(dict.fromkeys(q for d in draws.values() for q in d))
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        values = [d[name] for d in draws.values() if name in d]
+        lo, hi = min(v.min() for v in values), max(v.max() for v in values)
+        bins = np.linspace(lo, hi, 40)
+        for member, d in draws.items():
+            if name in d:
+                ax.hist(d[name], bins=bins, density=True, histtype="step", label=_short(member))
+        prior = priors.get(name)
+        if prior is not None:
+            x = np.linspace(lo, hi, 200)
+            ax.plot(x, prior.pdf(x), "k--", lw=1, label="prior")
+        ax.set_xlabel(name)
+        ax.set_ylabel("density")
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0, 0].legend(fontsize=6, frameon=False)
+    fig.suptitle(title, fontsize=9)
+    return _png(fig)
+
+
+def observed_vs_predicted(predictions: pd.DataFrame, id_column: str, units: str) -> bytes:
+    """Observed (x) against the posterior median steady state (y) with its 90 % interval, log axes."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.0, 4.2))
+    for member, block in predictions.groupby("member", sort=False):
+        mid = block["predicted_median"].to_numpy()
+        err = np.vstack([mid - block["predicted_q05"], block["predicted_q95"] - mid])
+        ax.errorbar(block["observed"], mid, yerr=err, fmt="o", ms=4, capsize=2, label=_short(member))
+    for _, r in predictions.drop_duplicates(id_column).iterrows():
+        ax.annotate(str(r[id_column]), (r["observed"], r["predicted_median"]), fontsize=6, xytext=(3, 3),
+                    textcoords="offset points")
+    values = np.concatenate([predictions["observed"], predictions["predicted_q05"], predictions["predicted_q95"]])
+    values = values[values > 0]
+    lims = (values.min() / 1.3, values.max() * 1.3)
+    ax.plot(lims, lims, "k:", lw=1, label="1:1")
+    ax.set(xscale="log", yscale="log", xlim=lims, ylim=lims, xlabel=f"observed [{units}]",
+           ylabel=f"predicted (posterior median, 90 %) [{units}]")
+    ax.legend(fontsize=6, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)

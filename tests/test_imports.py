@@ -48,7 +48,7 @@ NOT_IN_STYLE: dict[str, set[str]] = {
     "plots": set(),  # matplotlib figures as PNG bytes
     "compare": {"errors", "store"},  # did anything move between two result directories
     "suite": {"errors"},  # a list of scenario runs (nightly comparison, stored baseline)
-    "html_report": {"errors", "plots", "report", "store"},  # report.html from stored result files  # deterministic rows of the local and sweep kinds
+    "html_report": {"errors", "plots", "report", "store", "calibration"},  # report.html from stored result files  # deterministic rows of the local and sweep kinds
     "netcdf": {"adapter", "members", "vocabulary"},  # results.nc
     "kinds": {"adapter", "analysis", "designs", "errors", "members", "mixed", "netcdf", "report", "runner",
               "sampling", "spec", "store", "vocabulary", "calibration"},
@@ -57,7 +57,7 @@ NOT_IN_STYLE: dict[str, set[str]] = {
 
 #: imports the code makes that style.md's rows do not grant (proposed additions to the rows)
 EXTRA_GRANTS: dict[str, set[str]] = {
-    "spec": {"designs", "members", "vocabulary"},  # meaning checks build members and their designs
+    "spec": {"designs", "members", "vocabulary", "calibration"},  # meaning checks build members and their designs; drivers_from reads a posterior
     "sampling": {"members"},  # maps the unit design onto each member's ranges
     "runner": {"members"},  # evaluates a member's rows
     "executors": {"errors"},  # a clear error when the optional dask extra is missing

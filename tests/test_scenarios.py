@@ -11,12 +11,15 @@ from harness.cli import main
 from harness.spec import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
-WITH_PUBLISHED = [p for p in SCENARIOS if load_scenario(p).published]
+WITH_PUBLISHED = [p for p in SCENARIOS if "published:" in p.read_text() and load_scenario(p).published]
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
-def test_scenario_validates(path, capsys):
-    assert main(["validate", str(path)]) == 0, capsys.readouterr().err
+def test_scenario_validates(path, capsys, request):
+    """A posterior-informed scenario validates against a short run of its calibration."""
+    needs_posterior = "drivers_from:" in path.read_text()
+    extra = ["--set", f"drivers_from={request.getfixturevalue('lter_calibration')}"] if needs_posterior else []
+    assert main(["validate", str(path), *extra]) == 0, capsys.readouterr().err
 
 
 @pytest.mark.parametrize("path", WITH_PUBLISHED, ids=lambda p: p.stem)

@@ -8,14 +8,15 @@ tasks, so they run on the harness's executors and their seeds depend only on the
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ..adapter import Status
 from ..errors import HarnessError
+from .priors import scipy_prior
 from .target import Target
 
 #: draws from the prior tried for a chain's start before giving up
@@ -43,25 +44,6 @@ class ChainResult:
     evaluations: int = 0  # likelihood calls, tuning included
     failed: int = 0  # calls with a failed steady state at some site (zero likelihood)
     statuses: dict[str, int] = field(default_factory=dict)  # failed sites by status label
-
-
-def _scipy_prior(prior: Any) -> Any:
-    a = prior.args
-    if prior.dist == "uniform":
-        return stats.uniform(a["lower"], a["upper"] - a["lower"])
-    if prior.dist == "normal":
-        return stats.norm(a["mu"], a["sigma"])
-    if prior.dist == "truncated_normal":
-        lo, hi = (a["lower"] - a["mu"]) / a["sigma"], (a["upper"] - a["mu"]) / a["sigma"]
-        return stats.truncnorm(lo, hi, a["mu"], a["sigma"])
-    if prior.dist == "lognormal":
-        return stats.lognorm(a["sigma"], scale=np.exp(a["mu"]))
-    return stats.halfnorm(scale=a["sigma"])
-
-
-def prior_density(prior: Any, x: np.ndarray) -> np.ndarray:
-    """Prior density at ``x`` (for figures) [1/units]."""
-    return _scipy_prior(prior).pdf(x)
 
 
 def _pymc_prior(pm: Any, prior: Any) -> Any:
@@ -124,7 +106,7 @@ def start_point(target: Target, priors: tuple, seed: int) -> dict[str, float]:
     """A draw from the prior with a finite likelihood (chains start dispersed, for R-hat)."""
     rng = np.random.default_rng(seed)
     for _ in range(START_TRIES):
-        draw = np.array([_scipy_prior(p).rvs(random_state=rng) for p in priors])
+        draw = np.array([scipy_prior(p.dist, p.args).rvs(random_state=rng) for p in priors])
         if np.isfinite(target.loglike(draw)[0]):
             return {p.name: float(v) for p, v in zip(priors, draw)}
     raise HarnessError(f"{target.member.label}: none of {START_TRIES} prior draws has a steady state at "
@@ -137,7 +119,9 @@ def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int
     import pytensor.tensor as pt
 
     counter = _Counter()
-    with pm.Model():
+    with pm.Model(), warnings.catch_warnings():
+        # DEMetropolisZ stores exp(log acceptance ratio), which overflows for very good proposals
+        warnings.filterwarnings("ignore", "overflow encountered in exp", RuntimeWarning)
         quantities = [_pymc_prior(pm, p) for p in priors]
         pm.Potential("loglik", _loglike_op(target, counter)(pt.stack(quantities)))
         common = dict(random_seed=seed, progressbar=False, compute_convergence_checks=False,

@@ -45,7 +45,8 @@ def run_calibrate(ctx: RunContext) -> RunOutcome:
         "sampler": c.sampler, "draws": c.draws, "tune": c.tune, "chains": c.chains, "file": c.file,
         "output": c.output, "column": c.column, "units": c.units, "error_model": c.error_model,
         "sigma": c.sigma if isinstance(c.sigma, float) else str(c.sigma),
-        "priors": {p.name: str(p) for p in c.calibrated}, "pymc": pm.__version__}})
+        "priors": {p.name: {"dist": p.dist, **p.args} for p in c.calibrated}, "id": c.id_column,
+        "pymc": pm.__version__}})
     table = pd.read_csv(Path(ctx.scenario.path).parent / c.file)
     targets = [target_for(m, c, table) for m in ctx.members]
     chains: list[list[ChainResult]] = []

@@ -383,17 +383,14 @@ def read_observations(scenario: Scenario, ctx: Context) -> dict[str, np.ndarray]
         ctx.add(where, f"cannot read {c.file!r}: {exc.strerror}", "the path is relative to the scenario file")
         return None
     numeric = [c.column] + [d.column for d in c.drivers]
-    missing = False
-    for name in [c.id_column] + numeric:
-        if name not in header:
-            ctx.add(where, f"{c.file}: no column {name!r}", did_you_mean(name, header))
-            missing = True
-    if missing:
-        return None
+    missing = [name for name in [c.id_column] + numeric if name not in header]
+    for name in missing:
+        ctx.add(where, f"{c.file}: no column {name!r}", did_you_mean(name, header))
+    numeric = [name for name in numeric if name not in missing]
     if not rows:
         ctx.add(where, f"{c.file}: no observations", "add one row per site")
         return None
-    out: dict[str, np.ndarray] = {c.id_column: np.array([r[c.id_column] for r in rows])}
+    out: dict[str, np.ndarray] = {}
     for name in numeric:
         values = []
         for line, row in enumerate(rows, start=2):
@@ -406,7 +403,9 @@ def read_observations(scenario: Scenario, ctx: Context) -> dict[str, np.ndarray]
                         "fill the cell or drop the row")
             values.append(value)
         out[name] = np.array(values)
-    if len(set(out[c.id_column])) != len(rows):
+    if missing:
+        return None
+    if len({r[c.id_column] for r in rows}) != len(rows):
         ctx.add(where, f"{c.file}: column {c.id_column!r} has repeated values", "use one row per observation")
     return out
 

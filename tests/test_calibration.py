@@ -1,0 +1,216 @@
+"""Kind ``calibrate``: recovery of known parameters, failed draws, scenario errors, posterior-informed Sobol."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.adapter import Status
+from harness.calibration.posterior import load_posterior, split_calibrated
+from harness.calibration.sampler import require_pymc, run_chain
+from harness.calibration.target import Target
+from harness.cli import main
+from harness.errors import HarnessError
+from harness.members import build_member
+from harness.spec import DriverRange, Prior
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _synthetic_sites(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"site": [f"s{i:02d}" for i in range(n)], "c_input": rng.uniform(100, 800, n),
+                         "temperature": rng.uniform(0, 25, n), "clay": rng.uniform(10, 40, n),
+                         "lignin_n": rng.uniform(10, 30, n)})
+
+
+def _write_scenario(tmp_path: Path, data: pd.DataFrame, priors: str, sampler: str, extra: str = "",
+                    error: str = "{model: lognormal, sigma: 0.05}") -> Path:
+    data.to_csv(tmp_path / "obs.csv", index=False)
+    path = tmp_path / "calibrate.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        schema_version: 1
+        name: recovery
+        kind: calibrate
+        seed: 7
+        models:
+          - model: mimics
+            variants: {{parameter_set: stode_rev_beta}}
+        calibrate:
+          observations:
+            file: obs.csv
+            id: site
+            drivers:
+              c_input: {{column: c_input, units: g C m-2 yr-1}}
+              temperature: {{column: temperature, units: degC}}
+              clay: {{column: clay, units: "%"}}
+              lignin_n: {{column: lignin_n, units: "1"}}
+            output: soc
+            column: soc
+            units: g C m-2
+            error: {error}
+          priors:
+        """) + textwrap.indent(textwrap.dedent(priors), "    ") + f"  sampler: {sampler}\n" + extra)
+    return path
+
+
+TRUTH = {"c_input_multiplier": 1.3, "sigma": 0.05}
+PRIORS = """\
+c_input_multiplier: {dist: lognormal, mu: 0.0, sigma: 0.5}
+"""
+ERROR = "{model: lognormal, sigma: {dist: halfnormal, sigma: 0.5}}"
+
+
+def _observations(n: int = 24, seed: int = 11) -> pd.DataFrame:
+    """Observations from MIMICS (stode_rev_beta, beta 1.5) at a known input multiplier, 5 % lognormal noise."""
+    sites = _synthetic_sites(n, seed)
+    member = build_member("mimics", {"parameter_set": "stode_rev_beta"}, {}, {})
+    forcing = member.forcing(n, {**{k: sites[k].to_numpy() for k in ("temperature", "clay", "lignin_n")},
+                                 "c_input": sites["c_input"].to_numpy() * TRUTH["c_input_multiplier"],
+                                 })
+    result = member.adapter.steady_state(member.theta(n), forcing)
+    assert result.ok.all()
+    noise = np.random.default_rng(seed + 1).normal(0.0, TRUTH["sigma"], n)
+    return sites.assign(soc=result.get("soc") * np.exp(noise))
+
+
+def test_synthetic_observations_recover_the_true_parameters(tmp_path, capsys):
+    """The true values lie in the posterior 90 % intervals, which are far narrower than the prior's."""
+    path = _write_scenario(tmp_path, _observations(), PRIORS, "{name: DEMetropolisZ, draws: 800, tune: 800, chains: 2}",
+                           error=ERROR)
+    start = time.perf_counter()
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 0, capsys.readouterr().err
+    print(f"recovery run: {time.perf_counter() - start:.1f} s")
+    summary = pd.read_csv(tmp_path / "out" / "posterior_summary.csv").set_index("quantity")
+    prior_width = {"c_input_multiplier": np.exp(1.645 * 0.5) - np.exp(-1.645 * 0.5), "sigma": 0.5 * 1.645}
+    for name, truth in TRUTH.items():
+        row = summary.loc[name]
+        assert row["q05"] <= truth <= row["q95"], (name, truth, row["q05"], row["q95"])
+        assert row["q95"] - row["q05"] < 0.25 * prior_width[name], (name, row["q05"], row["q95"])
+        assert row["r_hat"] < 1.05, (name, row["r_hat"])
+    fit = pd.read_csv(tmp_path / "out" / "fit.csv")
+    assert fit["r2"].iloc[0] > 0.95
+    text = (tmp_path / "out" / "calibration.md").read_text()
+    for heading in ("## Posterior", "## Fit to the observations", "## Model comparison", "## Observed and predicted",
+                    "## Sampling and failed steady states"):
+        assert heading in text
+    assert (tmp_path / "out" / "figures" / "posterior.png").stat().st_size > 0
+
+
+def test_posterior_nc_is_arviz_inference_data(tmp_path, capsys):
+    """posterior.nc reads back with ArviZ, with a member dimension and units, and gives the same
+    draws with --jobs 2 as serially (chains are seeded by scenario, member and chain)."""
+    az = pytest.importorskip("arviz")
+    path = _write_scenario(tmp_path, _observations(8), PRIORS, "{draws: 40, tune: 40, chains: 2}")
+    assert main(["run", str(path), "--out", str(tmp_path / "a")]) == 0, capsys.readouterr().err
+    assert main(["run", str(path), "--out", str(tmp_path / "b"), "--jobs", "2"]) == 0, capsys.readouterr().err
+    idata = az.from_netcdf(tmp_path / "a" / "posterior.nc")
+    assert {"posterior", "log_likelihood", "observed_data", "constant_data"} <= set(idata.groups())
+    assert idata.posterior["c_input_multiplier"].dims == ("chain", "draw", "member")
+    assert idata.log_likelihood["soc"].shape == (2, 40, 1, 8)
+    assert idata.observed_data["soc"].attrs["units"] == "g C m-2"
+    other = az.from_netcdf(tmp_path / "b" / "posterior.nc")
+    for name in ("c_input_multiplier", "prediction"):
+        np.testing.assert_array_equal(idata.posterior[name].values, other.posterior[name].values)
+
+
+def test_failed_steady_states_get_zero_likelihood_and_are_counted():
+    """Millennial has no stable steady state at beta < 1.25 here: proposals there are rejected
+    and counted, the chain finishes, and no kept draw lies in the failing region."""
+    member = build_member("millennial", {"beta_rescale": "reference"}, {}, {})
+    n = 6
+    c_input = np.linspace(120.0, 260.0, n)
+    truth = member.adapter.steady_state(member.theta(n), member.forcing(n, {"c_input": c_input, "beta": np.full(n, 1.8)}))
+    assert truth.ok.all()
+    target = Target(member, ("beta",), {"c_input": c_input}, truth.get("soc"), "soc", "lognormal", 0.1)
+    value, status = target.loglike(np.array([1.1]))
+    assert value == -np.inf and (status == Status.SOLVER_FAILED).sum() >= 5
+    prior = Prior("beta", "uniform", {"lower": 1.0, "upper": 2.5}, "calibrate.priors.beta")
+    chain = run_chain(target, (prior,), "DEMetropolisZ", 150, 150, seed=3)
+    assert chain.failed > 0 and chain.statuses.get("solver failed", 0) >= chain.failed
+    assert chain.evaluations > chain.failed
+    kept, _, _ = target.pointwise(chain.draws["beta"][:, None])
+    assert np.isfinite(kept.sum(axis=1)).all()
+
+
+def test_missing_pymc_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pymc", None)
+    with pytest.raises(HarnessError, match=r'pip install "soilbench\[calibration\]"'):
+        require_pymc()
+
+
+@pytest.mark.parametrize("priors, sampler, extra, message", [
+    ("beta: {dist: normal, mu: 1.5, sigma: 0.5}\n", "{}", "",
+     "calibrate.priors.beta: the support [-inf, inf] of normal(mu=1.5, sigma=0.5) leaves mimics's bounds [1, inf)"),
+    ("c_input: {dist: uniform, lower: 100, upper: 200}\n", "{}", "",
+     "'c_input' is read from the table; calibrate `c_input_multiplier` instead"),
+    ("cue_scale: {dist: uniform, lower: 0.5, upper: 1.2}\n", "{name: NUTS}", "",
+     "calibrate.sampler.name: must be one of DEMetropolisZ, SMC; got 'NUTS'. Hint: NUTS needs gradients"),
+    ("clay_multiplier: {dist: lognormal, mu: 0, sigma: 2}\n", "{}", "",
+     "times clay in the table reaches"),
+])
+def test_bad_priors_are_reported(tmp_path, capsys, priors, sampler, extra, message):
+    path = _write_scenario(tmp_path, _synthetic_sites(4, 1).assign(soc=1000.0), priors, sampler, extra)
+    assert main(["validate", str(path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_observation_table_names_file_line_and_column(tmp_path, capsys):
+    data = _synthetic_sites(4, 1).assign(soc=1000.0).astype({"soc": object})
+    data.loc[2, "soc"] = "n/a"
+    path = _write_scenario(tmp_path, data, PRIORS, "{}")
+    text = path.read_text().replace("units: g C m-2\n", "units: kg C m-2\n").replace("column: clay,", "column: klay,")
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "obs.csv:4: column 'soc': expected a finite number; got 'n/a'" in err
+    assert "obs.csv: no column 'klay'. Hint: did you mean 'clay'?" in err
+    assert "observations are in 'kg C m-2' but mimics reports soc in 'g C m-2'" in err
+
+
+def test_member_samples_posterior_marginals_through_their_quantiles():
+    member = build_member("mimics", {}, {}, {})
+    draws = np.random.default_rng(0).lognormal(0.0, 0.2, 4000)
+    twin = member.__class__(**{**member.__dict__, "posterior": {"cue_scale": draws}})
+    driver = DriverRange("cue_scale", "range", 0.5, 1.3, "microbial", "drivers.cue_scale")
+    unit = (np.arange(1000) + 0.5) / 1000
+    mapped = twin.from_unit(driver, unit)
+    np.testing.assert_allclose(np.quantile(mapped, [0.1, 0.5, 0.9]), np.quantile(draws, [0.1, 0.5, 0.9]), rtol=0.01)
+    assert twin.label == "mimics | posterior"
+    assert member.from_unit(driver, np.array([0.0, 1.0])).tolist() == [0.5, 1.3]
+    assert split_calibrated({"beta": draws, "cue_scale": draws, "sigma": draws}, {"cue_scale"}) == (
+        {"cue_scale": draws}, ["beta"], ["sigma"])
+
+
+def test_posterior_informed_sobol_sits_beside_the_prior_box(lter_calibration, tmp_path, capsys):
+    path = ROOT / "scenarios" / "beta_sweep_posterior.yaml"
+    assert main(["run", str(path), "--out", str(tmp_path), "--set", f"drivers_from={lter_calibration}",
+                 "--set", "sobol.n=64", "--set", "sobol.bootstrap=20"]) == 0, capsys.readouterr().err
+    verdict = pd.read_csv(tmp_path / "verdict.csv")
+    assert sorted(verdict["inputs"].unique()) == ["posterior", "prior box"]
+    assert (verdict.groupby("inputs").size() == 4).all()  # 2 members x 2 outputs each
+    posterior = load_posterior(lter_calibration)
+    assert verdict.loc[verdict["inputs"] == "posterior", "conditioned_on"].str.contains("conditioned on").all()
+    ranking = (tmp_path / "ranking.md").read_text()
+    label = next(iter(posterior))
+    lo, hi = posterior[label]["cue_scale"].min(), posterior[label]["cue_scale"].max()
+    assert f"{lo:.4g}" in ranking or f"{lo:g}" in ranking or "| posterior" in ranking
+    text = (tmp_path / "verdict.md").read_text()
+    assert "Conditioned on data" in text and "prior box →" in text
+    assert "Conditioned on data" in (tmp_path / "report.html").read_text()
+
+
+def test_drivers_from_must_hold_a_posterior_and_cover_the_calibrated_drivers(lter_calibration, tmp_path, capsys):
+    path = ROOT / "scenarios" / "beta_sweep_posterior.yaml"
+    assert main(["validate", str(path), "--set", f"drivers_from={tmp_path}"]) == 2
+    assert "has no posterior.nc" in capsys.readouterr().err
+    scenario = tmp_path / "no_beta.yaml"
+    scenario.write_text(path.read_text().replace("  beta:               {range: [1.0, 3.0], group: microbial}", ""))
+    assert main(["validate", str(scenario), "--set", f"drivers_from={lter_calibration}"]) == 2
+    assert "'beta' was calibrated in" in capsys.readouterr().err
