@@ -200,7 +200,8 @@ def test_posterior_informed_sobol_sits_beside_the_prior_box(lter_calibration, tm
     ranking = (tmp_path / "ranking.md").read_text()
     label = next(iter(posterior))
     lo, hi = posterior[label]["cue_scale"].min(), posterior[label]["cue_scale"].max()
-    assert f"{lo:.4g}" in ranking or f"{lo:g}" in ranking or "| posterior" in ranking
+    section = ranking.split(f"## {label} | posterior")[1]
+    assert section.split("###")[0].count(f"{lo:.4g}") == 1 and f"{hi:.4g}" in section.split("###")[0]
     text = (tmp_path / "verdict.md").read_text()
     assert "Conditioned on data" in text and "prior box →" in text
     assert "Conditioned on data" in (tmp_path / "report.html").read_text()

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..adapter import SteadyStateResult
-from ..calibration.posterior import largest_correlation, load_posterior, split_calibrated
 from ..analysis import guard_failures, rank_by_total, sobol_indices
+from ..calibration.posterior import largest_correlation, load_posterior, split_calibrated
 from ..errors import AnalysisError
 from ..members import Member
 from ..netcdf import write_sobol_results
