@@ -215,3 +215,18 @@ def test_drivers_from_must_hold_a_posterior_and_cover_the_calibrated_drivers(lte
     scenario.write_text(path.read_text().replace("  beta:               {range: [1.0, 3.0], group: microbial}", ""))
     assert main(["validate", str(scenario), "--set", f"drivers_from={lter_calibration}"]) == 2
     assert "'beta' was calibrated in" in capsys.readouterr().err
+
+
+def test_smc_sampler_runs_and_lands_near_the_truth():
+    """SMC (no tuning, no start point) on the same failing-region target as above."""
+    member = build_member("millennial", {"beta_rescale": "reference"}, {}, {})
+    n = 6
+    c_input = np.linspace(120.0, 260.0, n)
+    truth = member.adapter.steady_state(member.theta(n), member.forcing(n, {"c_input": c_input * 1.2}))
+    target = Target(member, ("c_input_multiplier",), {"c_input": c_input}, truth.get("soc"), "soc", "lognormal", 0.02)
+    prior = Prior("c_input_multiplier", "lognormal", {"mu": 0.0, "sigma": 0.5}, "calibrate.priors.c_input_multiplier")
+    chain = run_chain(target, (prior,), "SMC", 200, 0, seed=5)
+    draws = chain.draws["c_input_multiplier"]
+    assert draws.shape == (200,) and np.isnan(chain.accepted)
+    assert np.quantile(draws, 0.05) <= 1.2 <= np.quantile(draws, 0.95)
+    assert np.quantile(draws, 0.95) - np.quantile(draws, 0.05) < 0.2

@@ -8,6 +8,7 @@ tasks, so they run on the harness's executors and their seeds depend only on the
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,6 +120,7 @@ def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int
     import pytensor.tensor as pt
 
     counter = _Counter()
+    logging.getLogger("pymc").setLevel(logging.WARNING)  # one chain per task: PyMC's chatter is noise
     with pm.Model(), warnings.catch_warnings():
         # DEMetropolisZ stores exp(log acceptance ratio), which overflows for very good proposals
         warnings.filterwarnings("ignore", "overflow encountered in exp", RuntimeWarning)
