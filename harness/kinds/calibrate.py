@@ -56,7 +56,7 @@ def run_calibrate(ctx: RunContext) -> RunOutcome:
         outcome.members.append({
             "member": target.member.label, "model": target.member.model, "variant": target.member.variant,
             "design": f"{c.sampler} x {c.chains}", "rows": sum(r.evaluations for r in chains[-1]) * target.n_obs,
-            "status": {"ok": sum(r.evaluations - r.failed for r in chains[-1]) * target.n_obs},
+            "status": {"ok": sum(r.evaluations * target.n_obs - sum(r.statuses.values()) for r in chains[-1])},
             "seconds": round(time.perf_counter() - start, 3)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's refactor notice and Pareto-k warnings (reported in the tables)
