@@ -30,7 +30,7 @@ from .store import atomic_write_text, write_json
 MOVED_EXIT_CODE = 3
 VALUE_FILES = {"points": ("points.csv", ["member", "case_id"]), "sweep": ("sweep.csv", ["member", "swept"]),
                "local": ("elasticities.csv", ["member", "output", "driver"]),
-               "regression": ("regression.csv", ["member", "term"])}
+               "regression": ("regression.csv", ["member", "formula", "term"])}
 
 
 @dataclass

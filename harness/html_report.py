@@ -13,6 +13,8 @@ import json
 import re
 from pathlib import Path
 
+import netCDF4
+import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
@@ -20,7 +22,7 @@ from . import plots
 from .calibration.posterior import load_posterior
 from .calibration.priors import scipy_prior
 from .errors import HarnessError
-from .report import VERDICT_HEADERS, by_rank, pm, verdict_note, verdict_sections
+from .report import VERDICT_HEADERS, by_rank, pm, regression_comparison, regression_rows, verdict_note, verdict_sections
 from .store import atomic_write_text
 
 STYLE = """
@@ -102,7 +104,7 @@ def render_report(out_dir: Path) -> Path:
         report.text(summary["description"].strip())
     report.text(f"kind {summary['kind']}, seed {summary['seed']}, wall time {summary['wall_time_s']:.1f} s",
                 "muted")
-    for section in (_verdict, _calibration, _sobol_members, _sweep, _local, _points, _status,
+    for section in (_verdict, _calibration, _grid, _regression, _sobol_members, _sweep, _local, _points, _status,
                     _scenario_and_provenance):
         section(report, out_dir, summary)
     return report.write(f"soilbench: {summary['scenario']}")
@@ -161,6 +163,52 @@ def _calibration(report: Report, out_dir: Path, summary: dict) -> None:
     if sampling is not None:
         report.text(f"{int(sampling['failed_calls'].sum())} of {int(sampling['likelihood_calls'].sum())} likelihood "
                     "calls hit a failed steady state and got zero likelihood.", "muted")
+
+
+def _grid(report: Report, out_dir: Path, summary: dict) -> None:
+    table = _read(out_dir, "grid_summary.csv")
+    settings = summary.get("settings", {}).get("grid")
+    if table is None or not settings:
+        return
+    report.heading("Gridded run")
+    report.text(f"{settings['cells']} land cells of a {settings['shape'][0]} x {settings['shape'][1]} grid from "
+                f"{settings['forcing']}; every field, driver and cell status is in grid.nc (CF-1.10).", "muted")
+    inputs = json.loads((out_dir / "grid_inputs.json").read_text()) if (out_dir / "grid_inputs.json").exists() else {}
+    for name, info in inputs.items():
+        if info.get("synthetic", "no") != "no":
+            report.text(f"**{name} is SYNTHETIC** ({info['synthetic']}): the maps exercise the gridded path and are "
+                        "not predictions of real soils.", "verdict")
+    report.table(_blank(table))
+    with netCDF4.Dataset(out_dir / "grid.nc") as ds:
+        lat, lon = ds["lat"][:].filled(), ds["lon"][:].filled()
+        members = list(ds["member"][:])
+        soc = {m: ds["soc"][i].filled(np.nan) for i, m in enumerate(members)}
+        soc |= {v[4:]: ds[v][:].filled(np.nan) for v in ds.variables if v.startswith("obs_")}
+        cue = {m: ds["cue_bulk"][i].filled(np.nan) for i, m in enumerate(members)}
+    report.figure("maps_soc", plots.maps(lat, lon, soc, "SOC [g C m-2]", log=True),
+                  "Steady-state SOC per model x variant and the observed layer(s), log10 scale; blank: not land "
+                  "or not solved (see the status in grid.nc).")
+    report.figure("maps_cue", plots.maps(lat, lon, cue, "bulk CUE [1]"),
+                  "Flux-weighted microbial carbon-use efficiency (cue_bulk) per model x variant.")
+
+
+def _regression(report: Report, out_dir: Path, summary: dict) -> None:
+    table = _read(out_dir, "regression.csv")
+    settings = summary.get("settings", {}).get("regression")
+    if table is None or not settings:
+        return
+    report.heading("Mixed-effects regression")
+    joiner = " or " if settings.get("separately") else " + "
+    if "formula" not in table:  # written before fits per formula existed
+        table["formula"] = " + ".join(settings["predictors"])
+    report.text(f"{settings['response']} ~ {joiner.join(settings['predictors'])} + (1 | {settings['group']}), REML; "
+                "predictors z-scored; 95 % Wald CI, two-sided Wald p (not Satterthwaite); R² after Nakagawa & "
+                "Schielzeth (2013). Full tables: regression.md.", "muted")
+    comparison = regression_comparison(table, settings["predictors"], settings.get("separately", False))
+    report.table(comparison)
+    for (member, formula), block in table.groupby(["member", "formula"], sort=False):
+        report.heading(f"{member}: {settings['response']} ~ {formula}", 3)
+        report.table(regression_rows(block, settings["group"]), ["Predictors", "Estimates", "CI", "p"])
 
 
 def _sobol_members(report: Report, out_dir: Path, summary: dict) -> None:

@@ -1,4 +1,4 @@
-"""netCDF4 output of a Sobol run: indices, the unit design and every model evaluation."""
+"""netCDF4 output: Sobol runs (indices, designs, evaluations), long tables and CF lat/lon grids."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pandas as pd
 
 from .adapter import Status, SteadyStateResult
 from .members import Member
+from .units import cf_units
 from .vocabulary import DRIVERS, OUTPUTS, POOL_PREFIX
 
 
@@ -120,3 +121,83 @@ def write_table(path: Path, table: pd.DataFrame, scenario: Any, title: str) -> N
 
 def _nc_name(name: str) -> str:
     return name.replace(".", "__")
+
+
+#: CF standard names of the harmonised outputs that have one
+STANDARD_NAMES = {"soc": "soil_mass_content_of_carbon", "litter": "litter_mass_content_of_carbon",
+                  "respiration": "heterotrophic_respiration_carbon_flux"}
+GRID_FILL = 1e20  # the CMIP/ILAMB fill value
+
+
+def write_grid(path: Path, scenario: Any, forcing: Any, labels: list[str], fields: dict[str, np.ndarray],
+               status: np.ndarray, attributes: dict[str, str]) -> None:
+    """Gridded results as CF-1.10 netCDF, readable by xarray and ILAMB-style tools.
+
+    Parameters
+    ----------
+    forcing : grids.Forcing
+        The grid, its land cells, drivers and observation layers (all written).
+    labels : list of str
+        Model x variant labels (the ``member`` dimension).
+    fields : dict
+        Output name -> (member, land cell) values [vocabulary units], NaN where not solved.
+    status : ndarray
+        (member, land cell) ``Status`` values.
+    attributes : dict
+        Global attributes with provenance (inputs and their sha256).
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    grid = forcing.grid
+    with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+        _global_attributes(ds, f"soilbench gridded steady states: {scenario.name}", scenario)
+        ds.seed = np.int64(scenario.seed)
+        for key, value in attributes.items():
+            setattr(ds, key, value)
+        ds.createDimension("member", len(labels))
+        ds.createDimension("lat", grid.lat.size)
+        ds.createDimension("lon", grid.lon.size)
+        ds.createDimension("nv", 2)
+        _strings(ds, "member", "member", labels, "model x structural variant")
+        for name, centres, bounds, units, axis in (("lat", grid.lat, grid.lat_bounds, "degrees_north", "Y"),
+                                                   ("lon", grid.lon, grid.lon_bounds, "degrees_east", "X")):
+            var = ds.createVariable(name, "f8", (name,))
+            var[:] = centres
+            var.units, var.standard_name, var.axis, var.bounds = units, ("latitude", "longitude")[axis == "X"], axis, \
+                f"{name}_bnds"
+            ds.createVariable(f"{name}_bnds", "f8", (name, "nv"))[:] = bounds
+        _field(ds, "cell_area", ("lat", "lon"), grid.cell_area(), "m2", "cell_area", "area of the grid cell (sphere)",
+               measures=False)
+        _field(ds, "land_fraction", ("lat", "lon"), forcing.on_grid(forcing.land_fraction), "1", "land_area_fraction",
+               "fraction of the cell that is land (the cells solved)")
+        for name, values in forcing.drivers.items():
+            _field(ds, name, ("lat", "lon"), forcing.on_grid(values), cf_units(DRIVERS[name][0]), "",
+                   f"driver {name}: {DRIVERS[name][1]}")
+        for name, values in forcing.observations.items():
+            _field(ds, f"obs_{name}", ("lat", "lon"), forcing.on_grid(values), "g m-2", STANDARD_NAMES["soc"],
+                   f"observed soil organic carbon stock, layer {name} (g of carbon per m2)")
+        for output, values in fields.items():
+            cube = np.stack([forcing.on_grid(v) for v in values])
+            units = "g m-2" if output.startswith(POOL_PREFIX) else cf_units(OUTPUTS[output][0])
+            meaning = f"native pool {output[len(POOL_PREFIX):]}" if output.startswith(POOL_PREFIX) else OUTPUTS[output][1]
+            _field(ds, _nc_name(output), ("member", "lat", "lon"), cube, units, STANDARD_NAMES.get(output, ""),
+                   f"steady-state {output}: {meaning} (carbon)" if units != "1" else f"steady-state {output}: {meaning}")
+        flags = ds.createVariable("status", "i1", ("member", "lat", "lon"), fill_value=np.int8(-1), zlib=True)
+        cube = np.full((len(labels), *grid.shape), -1, dtype=np.int8)
+        cube[:, forcing.land] = status
+        flags[:] = cube
+        flags.flag_values = np.array([s.value for s in Status], dtype="i1")
+        flags.flag_meanings = " ".join(s.name.lower() for s in Status)
+        flags.long_name = "steady-state status of each land cell (fill: not land)"
+        flags.coordinates = "member lat lon"
+    tmp.replace(path)
+
+
+def _field(ds, name: str, dims: tuple[str, ...], values: np.ndarray, units: str, standard_name: str,
+           long_name: str, measures: bool = True) -> None:
+    var = ds.createVariable(name, "f8", dims, fill_value=GRID_FILL, zlib=True)
+    var[:] = np.ma.masked_invalid(values)
+    var.units, var.long_name = units, long_name
+    if standard_name:
+        var.standard_name = standard_name
+    if measures:
+        var.cell_measures = "area: cell_area"

@@ -134,3 +134,40 @@ def observed_vs_predicted(predictions: pd.DataFrame, id_column: str, units: str)
     ax.legend(fontsize=6, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
+
+
+def maps(lat: np.ndarray, lon: np.ndarray, fields: dict[str, np.ndarray], label: str, log: bool = False) -> bytes:
+    """One lat/lon map per field (NaN blank) on a shared colour scale; ``log``: log10 of the values.
+
+    Parameters
+    ----------
+    lat, lon : ndarray
+        Cell centres in any order. [degrees_north], [degrees_east]
+    fields : dict
+        Panel title -> (lat, lon) values.
+    label : str
+        Colour-bar label, with units.
+    """
+    plt = _pyplot()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shown = {k: np.where(v > 0, np.log10(v), np.nan) if log else v for k, v in fields.items()}
+    finite = np.concatenate([v[np.isfinite(v)] for v in shown.values()] or [np.zeros(1)])
+    lo, hi = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
+    columns = min(3, len(shown))
+    rows = -(-len(shown) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 1.9 * rows + 0.3), squeeze=False)
+    lat_order, lon_order = np.argsort(lat), np.argsort(lon)
+    image = None
+    for ax, (title, values) in zip(axes.flat, shown.items()):
+        image = ax.pcolormesh(lon[lon_order], lat[lat_order], values[np.ix_(lat_order, lon_order)],
+                              vmin=lo, vmax=hi, cmap="viridis", shading="nearest")
+        ax.set_title(_short(title), fontsize=7)
+        ax.set_xlim(-180, 180)
+        ax.set_ylim(-60, 90)
+        ax.set_aspect("equal")
+        ax.tick_params(labelsize=6)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.set_visible(False)
+    if image is not None:
+        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label=f"log10 {label}" if log else label)
+    return _png(fig)

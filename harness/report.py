@@ -194,15 +194,26 @@ def _p_value(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def regression_comparison(table: pd.DataFrame, predictors: list[str]) -> pd.DataFrame:
-    """Per member: the predictor ranked first by |standardised estimate|, every estimate, R²."""
+def regression_comparison(table: pd.DataFrame, predictors: list[str], separately: bool = False) -> pd.DataFrame:
+    """Per member: the predictor ranked first and every standardised estimate. With one fit of
+    all predictors the rank is by |estimate|, with R² of that fit; fitted ``separately`` (the
+    Reply's "SOC ~ CUE or NPP") the rank is by each fit's marginal R²."""
     rows = []
     for member, block in table.groupby("member", sort=False):
-        estimates = block.set_index("term")["estimate"]
-        first = block.loc[block["rank"] == 1, "term"]
-        rows.append({"member": member, "ranked first": first.iloc[0] if len(first) else "",
-                     **{p: float(estimates.get(p, math.nan)) for p in predictors},
-                     "R²m": float(block["r2_marginal"].iloc[0]), "R²c": float(block["r2_conditional"].iloc[0])})
+        terms = block[block["term"] != "(Intercept)"].set_index("term")
+        row = {"member": member}
+        if separately:
+            r2m = terms["r2_marginal"]
+            row["ranked first"] = str(r2m.idxmax()) if r2m.notna().any() else ""
+            row |= {p: float(terms["estimate"].get(p, math.nan)) for p in predictors}
+            row |= {f"R²m {p}": float(r2m.get(p, math.nan)) for p in predictors}
+            row |= {f"N {p}": int(terms["n_obs"].get(p, 0)) for p in predictors}
+        else:
+            first = block.loc[block["rank"] == 1, "term"]
+            row["ranked first"] = first.iloc[0] if len(first) else ""
+            row |= {p: float(terms["estimate"].get(p, math.nan)) for p in predictors}
+            row |= {"R²m": float(block["r2_marginal"].iloc[0]), "R²c": float(block["r2_conditional"].iloc[0])}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -212,32 +223,43 @@ def comparison_markdown(comparison: pd.DataFrame) -> str:
 
 
 def regression_markdown(table: pd.DataFrame, scenario, comparison: pd.DataFrame) -> str:
-    """One table per member laid out like the papers' (sjPlot ``tab_model``) tables.
+    """One table per fit laid out like the papers' (sjPlot ``tab_model``) tables.
 
     Predictors are z-scored, so estimates are per standard deviation of the predictor; CI is
     the 95 % Wald interval, p the two-sided Wald test.
     """
     r = scenario.regression
-    source = f"virtual observations ({r.virtual.sites} sites, {r.virtual.sources} sources, seed {scenario.seed})" \
-        if r.virtual else f"`{r.data}`"
+    if r.virtual:
+        source = f"virtual observations ({r.virtual.sites} sites, {r.virtual.sources} sources, seed {scenario.seed})"
+    elif scenario.kind == "grid":
+        source = f"the land cells of `{scenario.grid.forcing}`, one group per model x variant and observation layer"
+    else:
+        source = f"`{r.data}`"
+    formulas = " or ".join(r.predictors) if r.separately else " + ".join(r.predictors)
     lines = [f"# Mixed-effects regression: {scenario.name}", "",
              *([scenario.description.strip(), ""] if scenario.description.strip() else []),
-             f"{r.response} ~ {' + '.join(r.predictors)} + (1 | {r.group}), REML, on {source}. "
-             "Predictors are z-scored; CI = 95 % Wald interval; R² after Nakagawa & Schielzeth (2013).", ""]
-    if r.virtual:
+             f"{r.response} ~ {formulas} + (1 | {r.group}), REML, on {source}. "
+             "Predictors are z-scored; CI = 95 % Wald interval, p = two-sided Wald test (not Satterthwaite); "
+             "R² after Nakagawa & Schielzeth (2013).", ""]
+    if len(comparison) > 1 or r.separately:
         lines += ["## Which predictor the regression ranks first", "", comparison_markdown(comparison), ""]
-    for member, block in table.groupby("member", sort=False):
-        first = block.iloc[0]
-        body = [(t.term, f"{t.estimate:.3f}", f"{t.ci_low:.3f} – {t.ci_high:.3f}", _p_value(t.p))
-                for t in block.itertuples()]
-        body += [("**Random effects**", "", "", ""), ("σ²", f"{first['sigma2']:.4f}", "", ""),
-                 (f"τ00 {r.group}", f"{first['tau00']:.4f}", "", ""), ("ICC", f"{first['icc']:.3f}", "", ""),
-                 (f"N {r.group}", str(first["n_groups"]), "", ""), ("Observations", str(first["n_obs"]), "", ""),
-                 ("Marginal R² / Conditional R²", f"{first['r2_marginal']:.3f} / {first['r2_conditional']:.3f}",
-                  "", "")]
-        lines += [f"## {member}: {r.response}", "",
-                  tabulate(body, headers=["Predictors", "Estimates", "CI", "p"], tablefmt="github"), ""]
+    for (member, formula), block in table.groupby(["member", "formula"], sort=False):
+        lines += [f"## {member}: {r.response} ~ {formula}", "",
+                  tabulate(regression_rows(block, r.group), headers=["Predictors", "Estimates", "CI", "p"],
+                           tablefmt="github"), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def regression_rows(block: pd.DataFrame, group: str) -> list[tuple[str, str, str, str]]:
+    """One fit's rows of ``regression.csv`` as the papers print them (sjPlot ``tab_model``)."""
+    first = block.iloc[0]
+    body = [(t.term, f"{t.estimate:.3f}", f"{t.ci_low:.3f} – {t.ci_high:.3f}", _p_value(t.p))
+            for t in block.itertuples()]
+    return body + [("**Random effects**", "", "", ""), ("σ²", f"{first['sigma2']:.4f}", "", ""),
+                   (f"τ00 {group}", f"{first['tau00']:.4f}", "", ""), ("ICC", f"{first['icc']:.3f}", "", ""),
+                   (f"N {group}", str(first["n_groups"]), "", ""), ("Observations", str(first["n_obs"]), "", ""),
+                   ("Marginal R² / Conditional R²", f"{first['r2_marginal']:.3f} / {first['r2_conditional']:.3f}",
+                    "", "")]
 
 
 def _g(value: float, digits: int = 3) -> str:

@@ -49,15 +49,18 @@ NOT_IN_STYLE: dict[str, set[str]] = {
     "compare": {"errors", "store"},  # did anything move between two result directories
     "suite": {"errors"},  # a list of scenario runs (nightly comparison, stored baseline)
     "html_report": {"errors", "plots", "report", "store", "calibration"},  # report.html from stored result files  # deterministic rows of the local and sweep kinds
-    "netcdf": {"adapter", "members", "vocabulary"},  # results.nc
+    "netcdf": {"adapter", "members", "units", "vocabulary"},  # results.nc, tables and CF grids
+    "units": set(),  # unit strings of data files onto the vocabulary's units
+    "grids": {"errors", "units"},  # reading CF lat/lon netCDF grids and netCDF tables
     "kinds": {"adapter", "analysis", "designs", "errors", "members", "mixed", "netcdf", "report", "runner",
-              "sampling", "spec", "store", "vocabulary", "calibration"},
+              "sampling", "spec", "store", "vocabulary", "calibration", "grids"},
     "mixed": set(),  # random-intercept mixed models (statsmodels MixedLM), R² and ICC: pure statistics  # one orchestrator per scenario kind, below cli
 }
 
 #: imports the code makes that style.md's rows do not grant (proposed additions to the rows)
 EXTRA_GRANTS: dict[str, set[str]] = {
-    "spec": {"designs", "members", "vocabulary", "calibration"},  # meaning checks build members and their designs; drivers_from reads a posterior
+    # meaning checks build members and their designs; drivers_from reads a posterior; grid inputs are read
+    "spec": {"designs", "members", "vocabulary", "calibration", "grids"},
     "sampling": {"members"},  # maps the unit design onto each member's ranges
     "runner": {"members"},  # evaluates a member's rows
     "executors": {"errors"},  # a clear error when the optional dask extra is missing

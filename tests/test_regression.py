@@ -123,7 +123,7 @@ def test_virtual_observations_are_reproducible(tmp_path):
      "regression.virtual.drivers.temperature.range: [5, 90] leaves mimics's valid range"),
     ("regression: {virtual: {drivers: {c_input: {relative: [0.5, 1.5]}}}, predictors: [cue]}",
      "regression.virtual: virtual observations need `models` to generate them"),
-    ("regression: {predictors: [cue]}", "regression: needs exactly one of `data` (a CSV path) or `virtual`"),
+    ("regression: {predictors: [cue]}", "regression: needs exactly one of `data` (a CSV or netCDF path) or `virtual`"),
     ("sweep: {}\nregression: {data: obs.csv, predictors: [npp]}", "sweep: is used only by kind 'sweep'"),
 ])
 def test_bad_sections_exit_2_with_positions(tmp_path, capsys, body, message):

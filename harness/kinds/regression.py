@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RunError
+from ..grids import read_table
 from ..members import Member
 from ..mixed import MixedFit, fit_mixed
 from ..report import comparison_markdown, regression_comparison, regression_markdown
@@ -38,30 +39,52 @@ FUNCTIONS = {"log10": np.log10, "log": np.log, "sqrt": np.sqrt}
 def run_regression(ctx: RunContext) -> RunOutcome:
     """Write ``regression.csv`` and ``regression.md`` (and ``observations.csv`` when virtual)."""
     r = ctx.scenario.regression
-    outcome = RunOutcome(settings={"regression": {
-        "response": r.response, "predictors": list(r.predictors), "group": r.group,
-        "data": r.data, "virtual": r.virtual is not None}})
+    outcome = RunOutcome(settings={"regression": regression_settings(r)})
     if r.virtual is None:
-        data = pd.read_csv(Path(ctx.scenario.path).parent / r.data)
-        fits = [({"member": "data"}, _fit(transformed(data, r), r))]
+        path = Path(ctx.scenario.path).parent / r.data
+        data = read_table(path) if path.suffix == ".nc" else pd.read_csv(path)
+        table = fit_all(data, r, [{"member": "data"}], [None])
     else:
         data = _virtual_observations(ctx, r.virtual, outcome)
         columns = variant_columns(ctx.members)
-        fits = []
-        for member in ctx.members:
-            rows = data[data["member"] == member.label]
-            fits.append(({**member_columns(member, columns), "member": member.label},
-                         _fit(transformed(rows, r), r)))
+        heads = [{**member_columns(m, columns), "member": m.label} for m in ctx.members]
+        table = fit_all(data, r, heads, [data["member"] == m.label for m in ctx.members])
         write_csv(ctx.out_dir / "observations.csv", data)
         outcome.files.append("observations.csv")
-    outcome.warnings += [f"{head['member']}: the REML fit did not converge" for head, fit in fits if not fit.converged]
-    table = regression_table(fits)
-    comparison = regression_comparison(table, list(r.predictors))
+    write_regression(ctx, table, outcome)
+    return outcome
+
+
+def regression_settings(r: RegressionSettings) -> dict[str, Any]:
+    """What the report needs to know of the fit (``summary.json``)."""
+    return {"response": r.response, "predictors": list(r.predictors), "group": r.group, "data": r.data,
+            "virtual": r.virtual is not None, "separately": r.separately}
+
+
+def fit_all(data: pd.DataFrame, r: RegressionSettings, heads: list[dict[str, Any]],
+            subsets: list[Any]) -> pd.DataFrame:
+    """Every formula of ``r`` fitted to each subset of ``data`` (None: all rows), one block of
+    rows per (head, formula) in :func:`regression_table`'s layout."""
+    data = transformed(data, r)
+    fits = []
+    for head, subset in zip(heads, subsets):
+        rows = data if subset is None else data[subset]
+        for predictors in r.formulas():
+            fit = fit_mixed(rows, r.response, list(predictors), r.group)
+            fits.append(({**head, "formula": " + ".join(predictors)}, fit))
+    return regression_table(fits)
+
+
+def write_regression(ctx: RunContext, table: pd.DataFrame, outcome: RunOutcome) -> None:
+    """``regression.csv``, ``regression.md`` and the printed comparison of predictors."""
+    r = ctx.scenario.regression
+    unconverged = table.loc[~table["converged"], ["member", "formula"]].drop_duplicates()
+    outcome.warnings += [f"{m} ({f}): the REML fit did not converge" for m, f in unconverged.itertuples(index=False)]
+    comparison = regression_comparison(table, list(r.predictors), r.separately)
     write_csv(ctx.out_dir / "regression.csv", table)
     atomic_write_text(ctx.out_dir / "regression.md", regression_markdown(table, ctx.scenario, comparison))
     outcome.files += ["regression.csv", "regression.md"]
     outcome.tables.append(comparison_markdown(comparison))
-    return outcome
 
 
 def transformed(data: pd.DataFrame, r: RegressionSettings) -> pd.DataFrame:
@@ -79,12 +102,8 @@ def transformed(data: pd.DataFrame, r: RegressionSettings) -> pd.DataFrame:
     return out
 
 
-def _fit(data: pd.DataFrame, r: RegressionSettings) -> MixedFit:
-    return fit_mixed(data, r.response, list(r.predictors), r.group)
-
-
 def regression_table(fits: list[tuple[dict[str, Any], MixedFit]]) -> pd.DataFrame:
-    """One row per member x fixed effect, with the member's variance summaries repeated."""
+    """One row per fit x fixed effect, with the fit's variance summaries repeated."""
     frames = []
     for head, fit in fits:
         frame = fit.coefficients.copy()

@@ -25,6 +25,7 @@ from .schema import (
     Context,
     DriverRange,
     ExecutorSettings,
+    GridSettings,
     LocalSettings,
     ModelSpec,
     Prior,
@@ -39,6 +40,7 @@ from .schema import (
     build_calibrate,
     build_drivers,
     build_executor,
+    build_grid,
     build_local,
     build_models,
     build_outputs,
@@ -53,7 +55,8 @@ from .schema import (
 
 __all__ = [
     "DriverRange", "LocalSettings", "ModelSpec", "Published", "Scenario", "SobolSettings", "SweepAxis",
-    "SweepSettings", "RegressionSettings", "VirtualSettings", "CalibrationSettings", "Prior", "load_scenario",
+    "SweepSettings", "RegressionSettings", "VirtualSettings", "CalibrationSettings", "Prior", "GridSettings",
+    "load_scenario",
 ]
 
 
@@ -156,7 +159,9 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     sweep = build_sweep(data.get("sweep"), ctx) if "sweep" in data else SweepSettings()
     published = build_published(data.get("published"), ctx) if "published" in data else ()
     executor = build_executor(data.get("executor"), ctx) if "executor" in data else ExecutorSettings()
-    regression = build_regression(data.get("regression"), ctx) if "regression" in data else RegressionSettings()
+    regression = build_regression(data.get("regression"), ctx, gridded=kind == "grid") \
+        if "regression" in data else RegressionSettings()
+    grid = build_grid(data.get("grid"), ctx) if "grid" in data else GridSettings()
     calibrate = build_calibrate(data.get("calibrate"), ctx) if "calibrate" in data else CalibrationSettings()
     drivers_from = _drivers_from(data.get("drivers_from"), path, ctx) if "drivers_from" in data else ""
 
@@ -165,7 +170,7 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
         models=models, baseline=baseline, drivers=drivers, sobol=sobol, outputs=outputs,
         on_failure=on_failure, cases=cases, cases_source=source, local=local, sweep=sweep,
         published=published, executor=executor, regression=regression, calibrate=calibrate,
-        drivers_from=drivers_from, sha256=hashlib.sha256(text.encode()).hexdigest(), overrides=overrides,
+        drivers_from=drivers_from, grid=grid, sha256=hashlib.sha256(text.encode()).hexdigest(), overrides=overrides,
     )
     specs = checks.check_models(models, ctx)
     checks.check_driver_names(baseline, drivers, ctx, models)
@@ -175,10 +180,12 @@ def _build(data: dict, path: Path, text: str, overrides: tuple[str, ...], ctx: C
     checks.check_sampled_ranges(members, drivers, ctx, every_model_valid=every_model_valid, corners_for=in_domain)
     if kind in ("local", "sweep"):
         checks.check_varied_drivers(scenario, in_domain, ctx, every_model_valid=every_model_valid)
-    if kind == "regression" and "regression" in data:
+    if kind in ("regression", "grid") and "regression" in data:
         checks.check_regression(scenario, members, in_domain, ctx, every_model_valid=every_model_valid)
     if kind == "calibrate" and "calibrate" in data:
         checks.check_calibration(scenario, members, ctx)
+    if kind == "grid" and "grid" in data:
+        checks.check_grid(scenario, members, ctx)
     if drivers_from:
         checks.check_drivers_from(scenario, members, ctx)
     checks.check_published(published, members, scenario, ctx)
@@ -198,12 +205,15 @@ REQUIRED_SECTION = {
                    "add `regression: {data: observations.csv, response: log10_soc, predictors: [npp], group: source}`"),
     "calibrate": ("calibrate", "a calibrate scenario needs a `calibrate` section",
                   "add `calibrate: {observations: {...}, priors: {...}}` (see docs/scenarios.md)"),
+    "grid": ("grid", "a grid scenario needs a `grid` section",
+             "add `grid: {forcing: forcing.nc, drivers: {c_input: npp}}` (see docs/scenarios.md)"),
 }
 #: sections used only by some kinds
 SECTION_KINDS = {
     "drivers": ("sobol",), "sobol": ("sobol",), "on_failure": ("sobol",), "cases": ("points",),
     "local": ("local",), "sweep": ("sweep",), "published": ("local", "sweep"),
-    "regression": ("regression",), "calibrate": ("calibrate",), "drivers_from": ("sobol",),
+    "regression": ("regression", "grid"), "calibrate": ("calibrate",), "drivers_from": ("sobol",),
+    "grid": ("grid",),
 }
 
 

@@ -17,11 +17,12 @@ from .. import designs
 from ..adapter import Status
 from ..calibration.posterior import load_posterior, split_calibrated
 from ..errors import HarnessError
+from ..grids import load_forcing, read_table
 from ..members import Member, build_member, variant_role
 from ..registry import available_adapters, get_adapter_class
 from ..vocabulary import DRIVERS, MULTIPLIER_SUFFIX, OUTPUTS, PARAM_PREFIX, POOL_PREFIX, SIGMA
 from .positions import join
-from .schema import VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean
+from .schema import GRID_COLUMNS, VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean
 
 MAX_CORNER_DRIVERS = 12  # 2**12 corner rows per member at most
 
@@ -332,6 +333,9 @@ def check_regression(scenario: Scenario, members: list[Member], in_domain: list[
                              corners_for=in_domain)
         columns = set(VIRTUAL_COLUMNS) | {d.name for d in r.virtual.drivers}
         where = "the virtual observations"
+    elif scenario.kind == "grid":
+        columns = set(GRID_COLUMNS) | {name for name, _, _ in scenario.grid.drivers}
+        where = "the gridded outputs"
     elif r.data:
         if scenario.models:
             ctx.add("models", "is used only with `regression.virtual`; a `regression.data` scenario runs no model",
@@ -356,6 +360,12 @@ def check_regression(scenario: Scenario, members: list[Member], in_domain: list[
 
 def _csv_columns(scenario: Scenario, value: str, ctx: Context) -> set[str] | None:
     path = Path(scenario.path).parent / value
+    if path.suffix == ".nc":
+        try:
+            return set(read_table(path).columns)
+        except HarnessError as exc:
+            ctx.add("regression.data", str(exc), "the path is relative to the scenario file")
+            return None
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             header = next(csv.reader(fh), [])
@@ -408,6 +418,27 @@ def read_observations(scenario: Scenario, ctx: Context) -> dict[str, np.ndarray]
     if len({r[c.id_column] for r in rows}) != len(rows):
         ctx.add(where, f"{c.file}: column {c.id_column!r} has repeated values", "use one row per observation")
     return out
+
+
+def check_grid(scenario: Scenario, members: list[Member], ctx: Context) -> None:
+    """Kind ``grid``: mapped drivers are known, readable in convertible units, represented by a
+    model and not fixed by a variant; observation layers lie on the forcing grid."""
+    g = scenario.grid
+    for name, _, where in g.drivers:
+        if name not in DRIVERS:
+            ctx.add(where, f"unknown driver {name!r}", did_you_mean(name, DRIVERS), at_key=True)
+        elif members and not any(name in m.drivers for m in members):
+            ctx.add(where, f"no model of the scenario represents {name!r}", "remove it", at_key=True)
+        for m in members:
+            if name in m.variant:
+                ctx.add(where, f"{name!r} is both read from the grid and fixed by a variant of {m.model}",
+                        "remove one of them", at_key=True)
+    if not g.forcing:
+        return
+    units = {name: DRIVERS[name][0] for name, _, _ in g.drivers if name in DRIVERS}
+    _, problems = load_forcing(Path(scenario.path).parent, g, units, OUTPUTS["soc"][0])
+    for where, exc in problems:
+        ctx.add(where, exc.message, exc.hint)
 
 
 def check_calibration(scenario: Scenario, members: list[Member], ctx: Context) -> None:

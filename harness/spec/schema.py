@@ -18,12 +18,12 @@ from ..vocabulary import SIGMA
 from .positions import Positions, join
 
 SCHEMA_VERSION = 1
-KINDS = ("sobol", "points", "local", "sweep", "regression", "calibrate")
+KINDS = ("sobol", "points", "local", "sweep", "regression", "calibrate", "grid")
 ON_FAILURE = ("error", "drop_blocks")
 TOP_KEYS = (
     "schema_version", "name", "description", "kind", "seed", "models", "baseline",
     "drivers", "sobol", "outputs", "cases", "on_failure", "local", "sweep", "published", "executor",
-    "regression", "calibrate", "drivers_from",
+    "regression", "calibrate", "drivers_from", "grid",
 )
 MODEL_KEYS = ("model", "variants", "parameters", "baseline")
 DRIVER_KEYS = ("range", "relative", "group")
@@ -35,11 +35,15 @@ SWEEP_DRIVER_KEYS = ("range", "relative", "num", "values", "relative_values")
 SWEEP_MODES = ("grid", "oat")
 PUBLISHED_KEYS = ("where", "driver", "output", "quantity", "value", "rtol", "atol", "magnitude", "source")
 QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus")
-REGRESSION_KEYS = ("data", "virtual", "response", "predictors", "group", "transform")
+REGRESSION_KEYS = ("data", "virtual", "response", "predictors", "group", "transform", "separately")
 VIRTUAL_KEYS = ("sites", "sources", "source_sd", "noise_sd", "cue_noise_sd", "drivers")
 #: columns of virtual observations besides the sampled drivers (``npp`` is the papers' name for c_input)
 VIRTUAL_COLUMNS = ("soc", "log10_soc", "cue", "npp", "source")
 TRANSFORMS = ("log10", "log", "sqrt")
+GRID_KEYS = ("forcing", "drivers", "land_fraction", "observations")
+GRID_OBSERVATION_KEYS = ("file", "variable")
+#: columns of the gridded regression table besides the mapped drivers (one row per product x cell)
+GRID_COLUMNS = ("product", "model", "lat", "lon", "soc", "log10_soc", "cue", "npp")
 EXECUTOR_KEYS = ("type", "jobs", "address", "chunk_rows")
 CALIBRATE_KEYS = ("observations", "priors", "sampler")
 OBSERVATION_KEYS = ("file", "id", "drivers", "output", "column", "units", "error")
@@ -143,12 +147,42 @@ class RegressionSettings:
     ``transform`` maps a new column to ``FUNC(column)`` with FUNC in log10, log, sqrt.
     """
 
-    data: str = ""  # CSV path relative to the scenario file; "" with virtual observations
+    data: str = ""  # CSV or netCDF path relative to the scenario file; "" with virtual or gridded data
     virtual: VirtualSettings | None = None
     response: str = "log10_soc"
     predictors: tuple[str, ...] = ()
     group: str = "source"
     transform: tuple[tuple[str, str, str], ...] = ()  # (new column, function, source column)
+    separately: bool = False  # one fit per predictor (the Reply's "SOC ~ CUE or NPP") instead of one with all
+
+    def formulas(self) -> list[tuple[str, ...]]:
+        """The predictor sets fitted: all together, or each alone when ``separately``."""
+        return [(p,) for p in self.predictors] if self.separately else [self.predictors]
+
+
+@dataclass(frozen=True)
+class GridObservation:
+    """An observed SOC layer on the forcing grid (kind ``grid``), e.g. a SOC stock product."""
+
+    name: str
+    file: str  # netCDF path relative to the scenario file
+    variable: str
+    path: str
+
+
+@dataclass(frozen=True)
+class GridSettings:
+    """Kind ``grid``: drivers read from a CF netCDF lat/lon grid, one steady state per land cell.
+
+    ``drivers`` maps a vocabulary driver to a variable of ``forcing`` (its ``units`` attribute is
+    converted to the driver's units); land cells are those where every mapped variable is valid
+    (and ``land_fraction`` > 0 when given).
+    """
+
+    forcing: str = ""
+    drivers: tuple[tuple[str, str, str], ...] = ()  # (driver, variable, path)
+    land_fraction: str = ""
+    observations: tuple[GridObservation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -271,6 +305,7 @@ class Scenario:
     regression: RegressionSettings = RegressionSettings()
     calibrate: CalibrationSettings = CalibrationSettings()
     drivers_from: str = ""  # a calibration result directory (kind sobol)
+    grid: GridSettings = GridSettings()
     sha256: str = ""
     overrides: tuple[str, ...] = field(default=())
 
@@ -284,6 +319,8 @@ class Scenario:
         if self.kind == "regression":
             virtual = self.regression.virtual
             return tuple((d.name, d.path) for d in virtual.drivers) if virtual else ()
+        if self.kind == "grid":
+            return tuple((name, path) for name, _, path in self.grid.drivers)
         return tuple((d.name, d.path) for d in self.drivers)
 
     @property
@@ -621,18 +658,23 @@ def read_choice(data: dict, key: str, choices: tuple[str, ...], default: str | N
     return value
 
 
-def build_regression(value: Any, ctx: Context) -> RegressionSettings:
+def build_regression(value: Any, ctx: Context, gridded: bool = False) -> RegressionSettings:
+    """``gridded``: the data are the outputs of a ``grid`` run, so neither ``data`` nor ``virtual``."""
     data = read_mapping(value, "regression", ctx)
     if data is None:
         return RegressionSettings()
     check_keys(data, REGRESSION_KEYS, "regression", ctx)
     sources = [k for k in ("data", "virtual") if k in data]
-    if len(sources) != 1:
-        ctx.add("regression", "needs exactly one of `data` (a CSV path) or `virtual` (observations from the models)",
-                "add e.g. `data: observations.csv`")
+    if gridded:
+        for key in sources:
+            ctx.add(f"regression.{key}", "a grid scenario fits the regression to its own gridded outputs",
+                    "remove it", at_key=True)
+    elif len(sources) != 1:
+        ctx.add("regression", "needs exactly one of `data` (a CSV or netCDF path) or `virtual` (observations "
+                "from the models)", "add e.g. `data: observations.csv`")
     path = data.get("data", "")
     if not isinstance(path, str):
-        ctx.add("regression.data", f"must be a CSV path; got {path!r}", "e.g. `data: observations.csv`")
+        ctx.add("regression.data", f"must be a CSV or netCDF path; got {path!r}", "e.g. `data: observations.csv`")
         path = ""
     virtual = _build_virtual(data["virtual"], ctx) if "virtual" in data else None
     default = RegressionSettings()
@@ -649,7 +691,45 @@ def build_regression(value: Any, ctx: Context) -> RegressionSettings:
                 "write e.g. `predictors: [cue, npp]`")
         predictors = []
     transform = _build_transform(data.get("transform", {}), ctx)
-    return RegressionSettings(path, virtual, str(names["response"]), tuple(predictors), str(names["group"]), transform)
+    separately = data.get("separately", False)
+    if not isinstance(separately, bool):
+        ctx.add("regression.separately", f"must be true or false; got {separately!r}",
+                "`separately: true` fits one model per predictor")
+        separately = False
+    return RegressionSettings(path, virtual, str(names["response"]), tuple(predictors), str(names["group"]),
+                              transform, separately)
+
+
+def build_grid(value: Any, ctx: Context) -> GridSettings:
+    data = read_mapping(value, "grid", ctx)
+    if data is None:
+        return GridSettings()
+    check_keys(data, GRID_KEYS, "grid", ctx)
+    forcing = _read_name(data, "forcing", "grid", ctx, "../data/synthetic_forcing/forcing_2deg.nc")
+    land_fraction = data.get("land_fraction", "")
+    if not isinstance(land_fraction, str):
+        ctx.add("grid.land_fraction", f"must be a variable name; got {land_fraction!r}",
+                "e.g. `land_fraction: land_fraction`, or remove it")
+        land_fraction = ""
+    drivers = []
+    mapping = read_mapping(data.get("drivers"), "grid.drivers", ctx, "a mapping of driver: netCDF variable") or {}
+    if not mapping:
+        ctx.add("grid.drivers", "needs at least one driver read from the forcing", "add e.g. `drivers: {c_input: npp}`")
+    for name, variable in mapping.items():
+        if not isinstance(variable, str) or not variable:
+            ctx.add(join("grid.drivers", name), f"must be a netCDF variable name; got {variable!r}",
+                    f"write e.g. `{name}: {name}`")
+            continue
+        drivers.append((str(name), variable, join("grid.drivers", name)))
+    observations = []
+    for name, entry in (read_mapping(data.get("observations", {}), "grid.observations", ctx) or {}).items():
+        where = join("grid.observations", name)
+        entry = read_mapping(entry, where, ctx, "a mapping with file and variable") or {}
+        check_keys(entry, GRID_OBSERVATION_KEYS, where, ctx)
+        file = _read_name(entry, "file", where, ctx, "../data/soc_stock_global_coarse/soc_stock_sanderman2017_2deg.nc")
+        variable = _read_name(entry, "variable", where, ctx, "socs_0_30cm_2010")
+        observations.append(GridObservation(str(name), file, variable, where))
+    return GridSettings(forcing, tuple(drivers), land_fraction, tuple(observations))
 
 
 def _build_virtual(value: Any, ctx: Context) -> VirtualSettings | None:

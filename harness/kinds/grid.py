@@ -1,0 +1,149 @@
+"""Kind ``grid``: every model x variant at every land cell of a CF netCDF forcing grid.
+
+Drivers come from the forcing file (converted to the vocabulary's units); drivers it does not
+map take each model's baseline. Cells are solved in chunks like any other design, so a big grid
+streams and resumes. Outputs: ``grid.nc`` (CF-1.10, one field per output with a ``member``
+dimension, the drivers, the observation layers and every cell's status), ``grid_summary.csv``
+(per product: cells solved, global stock, agreement with each observation layer) and, with a
+``regression`` section, the Reply-style mixed model on the pooled cells (one group per product).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..adapter import Status
+from ..errors import RunError
+from ..grids import Forcing, load_forcing
+from ..netcdf import write_grid
+from ..store import write_csv, write_json
+from ..vocabulary import DRIVERS, OUTPUTS
+from .common import RunContext, RunOutcome
+from .regression import fit_all, regression_settings, write_regression
+
+#: outputs every grid run writes: the regression's response and its CUE predictor
+GRID_OUTPUTS = ("soc", "cue_bulk")
+PG_PER_G = 1e-15
+
+
+def run_grid(ctx: RunContext) -> RunOutcome:
+    """Write ``grid.nc``, ``grid_summary.csv`` and (with ``regression``) the regression tables."""
+    s = ctx.scenario
+    forcing = read_forcing(s)
+    outputs = list(dict.fromkeys([*GRID_OUTPUTS, *s.outputs]))
+    outcome = RunOutcome(settings={"grid": {
+        "forcing": s.grid.forcing, "cells": forcing.n_cells, "shape": list(forcing.grid.shape),
+        "drivers": {name: variable for name, variable, _ in s.grid.drivers},
+        "observations": [o.name for o in s.grid.observations], "outputs": outputs}})
+    fields = {o: np.full((len(ctx.members), forcing.n_cells), np.nan) for o in outputs}
+    status = np.zeros((len(ctx.members), forcing.n_cells), dtype=np.int8)
+    for i, member in enumerate(ctx.members):
+        drivers = {k: v for k, v in forcing.drivers.items() if k in member.drivers}
+        start = time.perf_counter()
+        result = ctx.evaluate(member, forcing.n_cells, drivers, what="grid", keep=outputs)
+        entry = outcome.record(member, result, time.perf_counter() - start, "grid")
+        status[i] = result.status
+        for o in outputs:
+            if o in result.output_names or o[len("pool."):] in result.pool_names:
+                fields[o][i] = np.where(result.ok, result.get(o), np.nan)
+        if entry["rows"] != entry["status"]["ok"]:
+            outcome.warnings.append(_failure_note(member.label, result))
+    labels = [m.label for m in ctx.members]
+    write_grid(ctx.out_dir / "grid.nc", s, forcing, labels, fields, status, _provenance(s, forcing))
+    summary = grid_summary(forcing, labels, fields["soc"], fields["cue_bulk"])
+    write_csv(ctx.out_dir / "grid_summary.csv", summary)
+    write_json(ctx.out_dir / "grid_inputs.json", forcing.files)
+    outcome.files += ["grid.nc", "grid_summary.csv", "grid_inputs.json"]
+    outcome.tables.append(summary.to_markdown(index=False, floatfmt=".4g"))
+    if s.regression.predictors:
+        outcome.settings["regression"] = regression_settings(s.regression)
+        cells = cell_table(forcing, ctx.members, fields["soc"], fields["cue_bulk"])
+        table = fit_all(cells, s.regression, [{"member": "pooled products"}], [None])
+        write_regression(ctx, table, outcome)
+    return outcome
+
+
+def read_forcing(scenario) -> Forcing:
+    units = {name: DRIVERS[name][0] for name, _, _ in scenario.grid.drivers}
+    forcing, problems = load_forcing(Path(scenario.path).parent, scenario.grid, units, OUTPUTS["soc"][0])
+    if problems or forcing is None:  # validation read the same files; they changed since
+        raise RunError("; ".join(f"{where}: {exc.message}" for where, exc in problems))
+    return forcing
+
+
+def _failure_note(label: str, result) -> str:
+    counts = pd.Series(result.status[~result.ok]).map(lambda v: Status(v).label).value_counts()
+    first = next(m for m, ok in zip(result.message, result.ok) if not ok)
+    return (f"{label}: {int((~result.ok).sum())} of {result.status.size} land cells failed "
+            f"({', '.join(f'{n} {k}' for k, n in counts.items())}; e.g. {first}); they are NaN in grid.nc "
+            "with their status")
+
+
+def _provenance(scenario, forcing: Forcing) -> dict[str, str]:
+    forcing_info = forcing.files[scenario.grid.forcing]
+    out = {"forcing_file": scenario.grid.forcing, "forcing_sha256": forcing_info["sha256"],
+           "forcing_title": forcing_info["title"], "forcing_synthetic": forcing_info["synthetic"],
+           "history": f"python -m harness run {Path(scenario.path).name} (soilbench)"}
+    for obs in scenario.grid.observations:
+        info = forcing.files[obs.file]
+        out[f"observation_{obs.name}"] = f"{obs.file} variable {obs.variable}, sha256 {info['sha256']}"
+    return out
+
+
+def grid_summary(forcing: Forcing, labels: list[str], soc: np.ndarray, cue: np.ndarray) -> pd.DataFrame:
+    """Per product (model x variant or observation layer): cells solved, global stock over the
+    solved cells and over the cells every product has, median SOC and CUE, the share of the
+    spatial variance of log10 SOC that CUE and that NPP explain alone within the product
+    (squared Pearson correlation over its solved cells), and the spatial correlation of
+    log10 SOC with each observation layer on the common cells."""
+    products = {**dict(zip(labels, soc)), **forcing.observations}
+    cues = dict(zip(labels, cue))
+    common = np.logical_and.reduce([np.isfinite(v) & (v > 0) for v in products.values()])
+    area = forcing.land_area()
+    npp = forcing.drivers.get("c_input", np.full(forcing.n_cells, np.nan))
+    rows = []
+    for name, values in products.items():
+        solved = np.isfinite(values) & (values > 0)
+        row: dict[str, Any] = {
+            "product": name, "kind": "observed" if name in forcing.observations else "model",
+            "cells solved": int(solved.sum()), "cells": forcing.n_cells,
+            "stock, solved cells [Pg C]": float(np.sum(values[solved] * area[solved]) * PG_PER_G),
+            "stock, common cells [Pg C]": float(np.sum(values[common] * area[common]) * PG_PER_G),
+            "median SOC [g C m-2]": float(np.nanmedian(values)) if solved.any() else np.nan,
+            "median CUE [1]": float(np.nanmedian(cues[name])) if name in cues and solved.any() else np.nan,
+            "R² CUE [1]": _correlation(np.log10(values[solved]), cues[name][solved]) ** 2 if name in cues else np.nan,
+            "R² NPP [1]": _correlation(np.log10(values[solved]), npp[solved]) ** 2,
+        }
+        for obs, observed in forcing.observations.items():
+            row[f"r log10 SOC vs {obs} [1]"] = _correlation(np.log10(values[common]), np.log10(observed[common]))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.insert(4, "common cells", int(common.sum()))
+    return out
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a, b)[0, 1]) if a.size > 2 and a.std() > 0 and b.std() > 0 else np.nan
+
+
+def cell_table(forcing: Forcing, members, soc: np.ndarray, cue: np.ndarray) -> pd.DataFrame:
+    """One row per product x land cell: ``product``, ``model``, ``lat``, ``lon``, ``soc``
+    [g C m-2], ``log10_soc``, ``cue`` [1] (NaN for observation layers: no CUE is observed),
+    ``npp`` (= c_input) [g C m-2 yr-1] and every mapped driver. Unsolved cells are NaN."""
+    lat, lon = np.meshgrid(forcing.grid.lat, forcing.grid.lon, indexing="ij")
+    where = {"lat": lat[forcing.land], "lon": lon[forcing.land]}
+    rows = [(m.label, m.model, soc[i], cue[i]) for i, m in enumerate(members)]
+    rows += [(name, "observed", values, np.full(forcing.n_cells, np.nan)) for name, values in forcing.observations.items()]
+    frames = []
+    for product, model, values, cue_values in rows:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log10 = np.where(values > 0, np.log10(values), np.nan)
+        frame = pd.DataFrame({"product": product, "model": model, **where, "soc": values, "log10_soc": log10,
+                              "cue": cue_values, "npp": forcing.drivers.get("c_input", np.nan), **forcing.drivers})
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
