@@ -28,9 +28,11 @@ from .errors import HarnessError
 from .store import atomic_write_text, write_json
 
 MOVED_EXIT_CODE = 3
-VALUE_FILES = {"points": ("points.csv", ["member", "case_id"]), "sweep": ("sweep.csv", ["member", "swept"]),
-               "local": ("elasticities.csv", ["member", "output", "driver"]),
-               "regression": ("regression.csv", ["member", "formula", "term"])}
+REGRESSION_FILE = ("regression.csv", ["member", "formula", "term"])
+#: per kind: the value tables compared row by row, with their key columns
+VALUE_FILES = {"points": [("points.csv", ["member", "case_id"])], "sweep": [("sweep.csv", ["member", "swept"])],
+               "local": [("elasticities.csv", ["member", "output", "driver"])], "regression": [REGRESSION_FILE],
+               "grid": [("grid_summary.csv", ["product"]), REGRESSION_FILE]}
 
 
 @dataclass
@@ -79,9 +81,14 @@ def _compare_run(name: str, base: Path, new: Path, result: Comparison, rtol: flo
         _compare_indices(name, base, new, result)
         _compare_verdicts(name, base, new, result)
     elif kind in VALUE_FILES:
-        filename, keys = VALUE_FILES[kind]
-        _compare_values(name, base / filename, new / filename, keys, result, rtol, atol)
+        for filename, keys in VALUE_FILES[kind]:
+            present = ((base / filename).exists(), (new / filename).exists())
+            if all(present):
+                _compare_values(name, base / filename, new / filename, keys, result, rtol, atol)
+            elif any(present):
+                result.add("values missing", run=name, file=filename, side="new" if present[0] else "baseline")
         if kind == "local":
+            filename = VALUE_FILES[kind][0][0]
             _compare_rankings(name, pd.read_csv(base / filename), pd.read_csv(new / filename),
                               ["member", "output"], "elasticity", result, magnitude=True)
     if (new / "published.csv").exists() and (base / "published.csv").exists():

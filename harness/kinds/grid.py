@@ -111,8 +111,8 @@ def grid_summary(forcing: Forcing, labels: list[str], soc: np.ndarray, cue: np.n
         solved = np.isfinite(values) & (values > 0)
         row: dict[str, Any] = {
             "product": name, "kind": "observed" if name in forcing.observations else "model",
-            "cells solved": int(solved.sum()), "cells": forcing.n_cells,
-            "stock, solved cells [Pg C]": float(np.sum(values[solved] * area[solved]) * PG_PER_G),
+            "cells with SOC > 0": int(solved.sum()), "cells": forcing.n_cells,
+            "stock over them [Pg C]": float(np.sum(values[solved] * area[solved]) * PG_PER_G),
             "stock, common cells [Pg C]": float(np.sum(values[common] * area[common]) * PG_PER_G),
             "median SOC [g C m-2]": float(np.nanmedian(values)) if solved.any() else np.nan,
             "median CUE [1]": float(np.nanmedian(cues[name])) if name in cues and solved.any() else np.nan,

@@ -88,17 +88,21 @@ def write_regression(ctx: RunContext, table: pd.DataFrame, outcome: RunOutcome) 
 
 
 def transformed(data: pd.DataFrame, r: RegressionSettings) -> pd.DataFrame:
-    """``data`` with the ``transform`` columns added; a value outside the function's domain
-    (e.g. log10 of 0) raises ``RunError`` naming column and row."""
+    """``data`` with the ``transform`` columns added. Missing values stay missing (the fit drops
+    their rows and reports how many it used); a present value outside the function's domain
+    (e.g. log10 of 0, or text) raises ``RunError`` naming column and row."""
     out = data.copy()
     for name, func, source in r.transform:
         values = pd.to_numeric(out[source], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(values) | (values < 0 if func == "sqrt" else values <= 0)
+        present = out[source].notna().to_numpy()
+        with np.errstate(invalid="ignore"):
+            bad = present & (~np.isfinite(values) | (values < 0 if func == "sqrt" else values <= 0))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise RunError(f"regression.transform.{name}: {func}({source}) is undefined at row {row + 2} "
                            f"({source} = {out[source].iloc[row]!r}); {int(bad.sum())} such rows")
-        out[name] = FUNCTIONS[func](values)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[name] = np.where(present, FUNCTIONS[func](np.where(present, values, 1.0)), np.nan)
     return out
 
 
