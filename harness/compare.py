@@ -31,7 +31,8 @@ MOVED_EXIT_CODE = 3
 REGRESSION_FILE = ("regression.csv", ["member", "formula", "term"])
 #: per kind: the value tables compared row by row, with their key columns
 VALUE_FILES = {"points": [("points.csv", ["member", "case_id"])], "sweep": [("sweep.csv", ["member", "swept"])],
-               "local": [("elasticities.csv", ["member", "output", "driver"])], "regression": [REGRESSION_FILE],
+               "local": [("elasticities.csv", ["member", "output", "driver"])],
+               "regression": [REGRESSION_FILE, ("sobol_ranking.csv", ["member", "driver"])],
                "grid": [("grid_summary.csv", ["product"]), REGRESSION_FILE]}
 
 

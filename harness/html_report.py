@@ -22,8 +22,18 @@ from . import plots
 from .calibration.posterior import load_posterior
 from .calibration.priors import scipy_prior
 from .errors import HarnessError
-from .report import VERDICT_HEADERS, by_rank, pm, regression_comparison, regression_rows, verdict_note, verdict_sections
+from .report import (
+    VERDICT_HEADERS,
+    by_rank,
+    pm,
+    regression_comparison,
+    regression_rows,
+    verdict_note,
+    verdict_sections,
+    with_sobol_ranking,
+)
 from .store import atomic_write_text
+from .vocabulary import PREDICTOR_DRIVERS
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;
@@ -205,6 +215,11 @@ def _regression(report: Report, out_dir: Path, summary: dict) -> None:
                 "predictors z-scored; 95 % Wald CI, two-sided Wald p (not Satterthwaite); R² after Nakagawa & "
                 "Schielzeth (2013). Full tables: regression.md.", "muted")
     comparison = regression_comparison(table, settings["predictors"], settings.get("separately", False))
+    sobol = _read(out_dir, "sobol_ranking.csv")
+    if sobol is not None:
+        comparison = with_sobol_ranking(comparison, sobol, settings["predictors"], PREDICTOR_DRIVERS)
+        report.text("Each model's own Sobol total indices of log10 SOC over the same box (the truth the regression "
+                    "is set beside): sobol_ranking.csv.", "muted")
     report.table(comparison)
     for (member, formula), block in table.groupby(["member", "formula"], sort=False):
         report.heading(f"{member}: {settings['response']} ~ {formula}", 3)

@@ -217,6 +217,33 @@ def regression_comparison(table: pd.DataFrame, predictors: list[str], separately
     return pd.DataFrame(rows)
 
 
+def with_sobol_ranking(comparison: pd.DataFrame, sobol: pd.DataFrame, predictors: list[str],
+                       drivers: dict[str, str]) -> pd.DataFrame:
+    """``comparison`` with each member's own Sobol ranking of the drivers behind the predictors
+    (``drivers``: predictor -> driver, e.g. cue -> cue_scale): their total indices, the one
+    ranked first, whether the regression ranked the same predictor first, and the driver with
+    the largest total index of all sampled (a predictor may stand in for it)."""
+    out = comparison.copy()
+    behind = {p: drivers.get(p, p) for p in predictors}
+    table = sobol.set_index(["member", "driver"])
+    firsts, agree, tops = [], [], []
+    for i, row in out.iterrows():
+        st = {p: table["ST"].get((row["member"], d), math.nan) for p, d in behind.items()}
+        for p, d in behind.items():
+            conf = table["ST_conf"].get((row["member"], d), math.nan)
+            out.loc[i, f"Sobol ST {d}"] = pm(st[p], conf) if st[p] == st[p] else "–"
+        known = {p: v for p, v in st.items() if v == v}
+        first = max(known, key=known.get) if known else ""
+        firsts.append(first)
+        agree.append("yes" if first and first == row["ranked first"] else "NO")
+        mine = sobol[(sobol["member"] == row["member"]) & (sobol["rank"] == 1)]
+        tops.append(f"{mine['driver'].iloc[0]} ({mine['ST'].iloc[0]:.3f})" if len(mine) else "")
+    out["Sobol ranks first"] = firsts
+    out["same first"] = agree
+    out["Sobol top driver (ST)"] = tops
+    return out
+
+
 def comparison_markdown(comparison: pd.DataFrame) -> str:
     """The comparison table of :func:`regression_comparison` in GitHub Markdown."""
     return tabulate(comparison, headers="keys", tablefmt="github", showindex=False, floatfmt=".3f")

@@ -62,14 +62,17 @@ def sobol_designs(scenario: Scenario) -> list[Design]:
 
 
 def _design(scenario: Scenario, level: str) -> Design:
-    drivers = scenario.drivers
+    seed = child_seed(scenario.seed, "drivers" if level == "driver" else "groups")
+    return unit_design(scenario.drivers, scenario.sobol.n, seed, level, scenario.sobol.second_order)
+
+
+def unit_design(drivers: tuple[DriverRange, ...], n: int, seed: int, level: str = "driver",
+                second_order: bool = False) -> Design:
+    """A scrambled Saltelli design of ``n`` base samples over ``drivers`` (or their groups)."""
     factors = tuple(dict.fromkeys((d.group or d.name) if level == "group" else d.name for d in drivers))
-    design = Design(level, drivers, factors, np.empty((0, len(drivers))), scenario.sobol.second_order)
-    unit = sobol_sample.sample(
-        design.problem, scenario.sobol.n, calc_second_order=scenario.sobol.second_order,
-        scramble=True, seed=child_seed(scenario.seed, "drivers" if level == "driver" else "groups"),
-    )
-    return Design(level, drivers, factors, np.ascontiguousarray(unit), design.second_order)
+    design = Design(level, drivers, factors, np.empty((0, len(drivers))), second_order)
+    unit = sobol_sample.sample(design.problem, n, calc_second_order=second_order, scramble=True, seed=seed)
+    return Design(level, drivers, factors, np.ascontiguousarray(unit), second_order)
 
 
 def member_values(member: Member, design: Design) -> dict[str, np.ndarray]:

@@ -50,6 +50,9 @@ KIND_OUTPUTS = ("litter", "mic", "maom", "pom")
 #: Fluxes every adapter's ``tendencies`` returns [g C m-2 yr-1].
 REQUIRED_FLUXES = ("uptake", "growth", "respiration", "leaching")
 
+#: virtual "measurements" (kind regression) -> the driver whose Sobol index they are set beside
+PREDICTOR_DRIVERS = MappingProxyType({"cue": "cue_scale", "npp": "c_input"})
+
 POOL_PREFIX = "pool."
 PARAM_PREFIX = "param."
 #: calibration: a prior on ``<driver>_multiplier`` scales a driver read from the observation table

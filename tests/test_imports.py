@@ -48,7 +48,8 @@ NOT_IN_STYLE: dict[str, set[str]] = {
     "plots": set(),  # matplotlib figures as PNG bytes
     "compare": {"errors", "store"},  # did anything move between two result directories
     "suite": {"errors"},  # a list of scenario runs (nightly comparison, stored baseline)
-    "html_report": {"errors", "plots", "report", "store", "calibration"},  # report.html from stored result files  # deterministic rows of the local and sweep kinds
+    # report.html from stored result files
+    "html_report": {"errors", "plots", "report", "store", "calibration", "vocabulary"},
     "netcdf": {"adapter", "members", "units", "vocabulary"},  # results.nc, tables and CF grids
     "units": set(),  # unit strings of data files onto the vocabulary's units
     "grids": {"errors", "units"},  # reading CF lat/lon netCDF grids and netCDF tables

@@ -98,7 +98,20 @@ def test_virtual_meta_analysis_runs_and_writes_the_tables(tmp_path, capsys):
     assert observations.groupby("member")["source"].nunique().eq(15).all()
     text = (out / "regression.md").read_text()
     assert "## Which predictor the regression ranks first" in text and "τ00 source" in text
-    assert "ranked first" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "ranked first" in printed.out and "Sobol ranks first" in printed.out and "same first" in printed.out
+    sobol = pd.read_csv(out / "sobol_ranking.csv")
+    assert len(sobol) == 4 * 3 and set(sobol["driver"]) == {"c_input", "cue_scale", "temperature"}
+    assert all(sorted(block["rank"]) == [1, 2, 3] for _, block in sobol.groupby("member"))
+    # a model with failed rows: blocks dropped, counted and warned about
+    dropped = sobol.set_index("member")["blocks_dropped"]
+    assert dropped["millennial[beta=1.0, beta_rescale=reference]"].iloc[0] > 0
+    assert "Sobol blocks had a failed steady state" in printed.err
+    # the comparison's Sobol column follows the indices
+    for member, block in sobol.groupby("member"):
+        st = block.set_index("driver")["ST"]
+        first = "cue" if st["cue_scale"] > st["c_input"] else "npp"
+        assert f"| {first}" in next(line for line in text.splitlines() if line.startswith(f"| {member}"))
 
 
 def test_virtual_observations_are_reproducible(tmp_path):
@@ -111,6 +124,8 @@ def test_virtual_observations_are_reproducible(tmp_path):
 @pytest.mark.parametrize("body, message", [
     ("regression: {data: obs.csv, predictors: [npp, mat]}",
      "s.yaml:5:47: regression.predictors[1]: column 'mat' is not in 'obs.csv'. Hint: known: cue, log10_soc"),
+    ("models: [mimics]\nregression: {virtual: {sobol_n: 100, drivers: {c_input: {relative: [0.5, 1.5]}}},"
+     " predictors: [cue]}", "regression.virtual.sobol_n: must be a power of 2 (Sobol sequence); got 100. Hint: use 128"),
     ("regression: {data: missing.csv, predictors: [npp]}",
      "s.yaml:5:20: regression.data: cannot read 'missing.csv': No such file or directory"),
     ("regression: {data: obs.csv, predictors: []}",

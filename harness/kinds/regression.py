@@ -24,13 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analysis import guard_failures, rank_by_total, sobol_indices
 from ..errors import RunError
 from ..grids import read_table
 from ..members import Member
 from ..mixed import MixedFit, fit_mixed
-from ..report import comparison_markdown, regression_comparison, regression_markdown
+from ..report import comparison_markdown, regression_comparison, regression_markdown, with_sobol_ranking
+from ..sampling import child_seed, member_values, unit_design
 from ..spec import RegressionSettings, VirtualSettings
 from ..store import atomic_write_text, write_csv
+from ..vocabulary import PREDICTOR_DRIVERS
 from .common import RunContext, RunOutcome, member_columns, variant_columns
 
 FUNCTIONS = {"log10": np.log10, "log": np.log, "sqrt": np.sqrt}
@@ -51,6 +54,9 @@ def run_regression(ctx: RunContext) -> RunOutcome:
         table = fit_all(data, r, heads, [data["member"] == m.label for m in ctx.members])
         write_csv(ctx.out_dir / "observations.csv", data)
         outcome.files.append("observations.csv")
+        if r.virtual.sobol_n:
+            write_csv(ctx.out_dir / "sobol_ranking.csv", sobol_ranking(ctx, r.virtual, outcome))
+            outcome.files.append("sobol_ranking.csv")
     write_regression(ctx, table, outcome)
     return outcome
 
@@ -81,6 +87,9 @@ def write_regression(ctx: RunContext, table: pd.DataFrame, outcome: RunOutcome) 
     unconverged = table.loc[~table["converged"], ["member", "formula"]].drop_duplicates()
     outcome.warnings += [f"{m} ({f}): the REML fit did not converge" for m, f in unconverged.itertuples(index=False)]
     comparison = regression_comparison(table, list(r.predictors), r.separately)
+    if (ctx.out_dir / "sobol_ranking.csv").exists():
+        comparison = with_sobol_ranking(comparison, pd.read_csv(ctx.out_dir / "sobol_ranking.csv"),
+                                        list(r.predictors), PREDICTOR_DRIVERS)
     write_csv(ctx.out_dir / "regression.csv", table)
     atomic_write_text(ctx.out_dir / "regression.md", regression_markdown(table, ctx.scenario, comparison))
     outcome.files += ["regression.csv", "regression.md"]
@@ -151,6 +160,36 @@ def _virtual_observations(ctx: RunContext, v: VirtualSettings, outcome: RunOutco
         frame["status"] = result.columns()["status"]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def sobol_ranking(ctx: RunContext, v: VirtualSettings, outcome: RunOutcome) -> pd.DataFrame:
+    """Each member's own Sobol indices of log10 SOC over the virtual drivers' box, the truth the
+    regression's ranking is set beside. Blocks with a failed row are dropped and counted
+    (``blocks_dropped``), as a regression drops failed sites."""
+    design = unit_design(v.drivers, v.sobol_n, child_seed(ctx.scenario.seed, "drivers"))
+    rows = []
+    for member in ctx.members:
+        start = time.perf_counter()
+        result = ctx.evaluate(member, design.unit.shape[0], member_values(member, design), what="virtual sobol",
+                              keep=["soc"])
+        outcome.record(member, result, time.perf_counter() - start, "virtual sobol")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = np.log10(np.where(result.ok, result.get("soc"), np.nan))
+        guarded = guard_failures(y, result.ok, design.block_size, "drop_blocks")
+        if guarded.blocks_dropped:
+            outcome.warnings.append(f"{member.label}: {guarded.blocks_dropped} of {guarded.blocks_total} Sobol blocks "
+                                    "had a failed steady state and were dropped; its Sobol ranking describes the "
+                                    "part of the box where it has one (see sobol_ranking.csv)")
+        idx = sobol_indices(design.problem, guarded.y, False, 200, 0.95,
+                            child_seed(ctx.scenario.seed, "bootstrap_drivers"))
+        moving = np.array([d.name in member.drivers and d.name not in member.variant for d in design.drivers])
+        st = np.where(moving, idx["ST"], np.nan)
+        for j, (name, rank) in enumerate(zip(design.factors, rank_by_total(st))):
+            rows.append({"member": member.label, "driver": name, "ST": st[j], "ST_conf": idx["ST_conf"][j],
+                         "S1": idx["S1"][j], "S1_conf": idx["S1_conf"][j], "rank": int(rank),
+                         "n_base": guarded.blocks_total - guarded.blocks_dropped,
+                         "blocks_dropped": guarded.blocks_dropped})
+    return pd.DataFrame(rows)
 
 
 def virtual_draws(v: VirtualSettings, seed: int) -> dict[str, np.ndarray]:

@@ -36,9 +36,10 @@ SWEEP_MODES = ("grid", "oat")
 PUBLISHED_KEYS = ("where", "driver", "output", "quantity", "value", "rtol", "atol", "magnitude", "source")
 QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus")
 REGRESSION_KEYS = ("data", "virtual", "response", "predictors", "group", "transform", "separately")
-VIRTUAL_KEYS = ("sites", "sources", "source_sd", "noise_sd", "cue_noise_sd", "drivers")
+VIRTUAL_KEYS = ("sites", "sources", "source_sd", "noise_sd", "cue_noise_sd", "drivers", "sobol_n")
 #: columns of virtual observations besides the sampled drivers (``npp`` is the papers' name for c_input)
 VIRTUAL_COLUMNS = ("soc", "log10_soc", "cue", "npp", "source")
+
 TRANSFORMS = ("log10", "log", "sqrt")
 GRID_KEYS = ("forcing", "drivers", "land_fraction", "observations")
 GRID_OBSERVATION_KEYS = ("file", "variable")
@@ -138,6 +139,7 @@ class VirtualSettings:
     noise_sd: float = 0.05  # [log10(g C m-2)]
     cue_noise_sd: float = 0.02  # [1]
     drivers: tuple[DriverRange, ...] = ()
+    sobol_n: int = 512  # base samples of each member's own Sobol analysis of log10 SOC over the box; 0: none
 
 
 @dataclass(frozen=True)
@@ -749,6 +751,11 @@ def _build_virtual(value: Any, ctx: Context) -> VirtualSettings | None:
         if sds[key] is not None and sds[key] < 0:
             ctx.add(f"regression.virtual.{key}", f"must be >= 0 (a standard deviation); got {sds[key]:g}",
                     "use e.g. 0.05")
+    sobol_n = read_int(data.get("sobol_n", default.sobol_n), "regression.virtual.sobol_n", ctx, 0,
+                       "use e.g. 512 (a power of 2), or 0 for no Sobol comparison")
+    if sobol_n and (sobol_n < 2 or sobol_n & (sobol_n - 1)):
+        ctx.add("regression.virtual.sobol_n", f"must be a power of 2 (Sobol sequence); got {sobol_n}",
+                f"use {max(2, 1 << sobol_n.bit_length())}")
     if not data.get("drivers"):
         ctx.add("regression.virtual.drivers", "needs at least one sampled driver",
                 "add `drivers: {c_input: {relative: [0.5, 1.5]}}`")
@@ -756,7 +763,8 @@ def _build_virtual(value: Any, ctx: Context) -> VirtualSettings | None:
     else:
         drivers = build_drivers(data["drivers"], ctx, "regression.virtual.drivers")
     return VirtualSettings(sites or default.sites, sources or default.sources, sds["source_sd"] or 0.0,
-                           sds["noise_sd"] or 0.0, sds["cue_noise_sd"] or 0.0, drivers)
+                           sds["noise_sd"] or 0.0, sds["cue_noise_sd"] or 0.0, drivers,
+                           default.sobol_n if sobol_n is None else sobol_n)
 
 
 def _build_transform(value: Any, ctx: Context) -> tuple[tuple[str, str, str], ...]:
