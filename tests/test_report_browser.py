@@ -57,3 +57,13 @@ def test_sweep_report_has_heatmaps(tmp_path):
     dom = _dump_dom(out / "report.html", tmp_path)
     heatmap = re.search(r'<img id="fig-heatmap_soc"[^>]*>', dom)
     assert heatmap and 'data-visible="yes"' in heatmap.group(0)
+
+
+def test_grid_report_maps_are_visible(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", "scenarios/global_grid.yaml", "--out", str(out)]) == 0
+    dom = _dump_dom(out / "report.html", tmp_path)
+    for name in ("maps_soc", "maps_cue"):
+        image = re.search(rf'<img id="fig-{name}"[^>]*>', dom)
+        assert image and 'data-visible="yes"' in image.group(0), name
+    assert "Mixed-effects regression" in dom and "SYNTHETIC" in dom
