@@ -191,7 +191,7 @@ def _grid(report: Report, out_dir: Path, summary: dict) -> None:
     report.table(_blank(table))
     with netCDF4.Dataset(out_dir / "grid.nc") as ds:
         lat, lon = ds["lat"][:].filled(), ds["lon"][:].filled()
-        members = list(ds["member"][:])
+        members = list(ds["member_label"][:])
         soc = {m: ds["soc"][i].filled(np.nan) for i, m in enumerate(members)}
         soc |= {v[4:]: ds[v][:].filled(np.nan) for v in ds.variables if v.startswith("obs_")}
         cue = {m: ds["cue_bulk"][i].filled(np.nan) for i, m in enumerate(members)}

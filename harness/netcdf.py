@@ -157,7 +157,8 @@ def write_grid(path: Path, scenario: Any, forcing: Any, labels: list[str], field
         ds.createDimension("lat", grid.lat.size)
         ds.createDimension("lon", grid.lon.size)
         ds.createDimension("nv", 2)
-        _strings(ds, "member", "member", labels, "model x structural variant")
+        # CF coordinate variables are numeric; labels are auxiliary coordinates (CF 6.1)
+        _strings(ds, "member_label", "member", labels, "model x structural variant")
         for name, centres, bounds, units, axis in (("lat", grid.lat, grid.lat_bounds, "degrees_north", "Y"),
                                                    ("lon", grid.lon, grid.lon_bounds, "degrees_east", "X")):
             var = ds.createVariable(name, "f8", (name,))
@@ -181,6 +182,7 @@ def write_grid(path: Path, scenario: Any, forcing: Any, labels: list[str], field
             meaning = f"native pool {output[len(POOL_PREFIX):]}" if output.startswith(POOL_PREFIX) else OUTPUTS[output][1]
             _field(ds, _nc_name(output), ("member", "lat", "lon"), cube, units, STANDARD_NAMES.get(output, ""),
                    f"steady-state {output}: {meaning} (carbon)" if units != "1" else f"steady-state {output}: {meaning}")
+            ds[_nc_name(output)].coordinates = "member_label"
         flags = ds.createVariable("status", "i1", ("member", "lat", "lon"), fill_value=np.int8(-1), zlib=True)
         cube = np.full((len(labels), *grid.shape), -1, dtype=np.int8)
         cube[:, forcing.land] = status
@@ -188,7 +190,7 @@ def write_grid(path: Path, scenario: Any, forcing: Any, labels: list[str], field
         flags.flag_values = np.array([s.value for s in Status], dtype="i1")
         flags.flag_meanings = " ".join(s.name.lower() for s in Status)
         flags.long_name = "steady-state status of each land cell (fill: not land)"
-        flags.coordinates = "member lat lon"
+        flags.coordinates = "member_label"
     tmp.replace(path)
 
 

@@ -178,7 +178,8 @@ def test_grid_nc_is_cf_and_readable_by_xarray(global_grid):
     assert status.encoding["_FillValue"] == -1 and np.isnan(status.values[:, ~land]).all()
     assert status.attrs["flag_meanings"].split()[:2] == ["ok", "not_converged"]
     assert np.isfinite(status.values[:, land]).all()
-    assert ds.sizes["member"] == 7
+    assert ds.sizes["member"] == 7 and ds["member_label"].values[0].startswith("mimics[")
+    assert "member_label" in ds["soc"].coords  # a CF label (auxiliary coordinate), as xarray reads it
 
 
 def test_grid_cells_equal_direct_adapter_calls_and_balance_mass(global_grid):
@@ -191,7 +192,7 @@ def test_grid_cells_equal_direct_adapter_calls_and_balance_mass(global_grid):
                "moisture": raw["mrsos"], "clay": raw["clay"], "sand": raw["sand"], "silt": raw["silt"],
                "lignin_n": raw["lignin_n"], "cue_scale": raw["cue_scale"]}
     with netCDF4.Dataset(global_grid / "grid.nc") as ds:
-        members = list(ds["member"][:])
+        members = list(ds["member_label"][:])
         soc = {m: ds["soc"][i].filled(np.nan)[land] for i, m in enumerate(members)}
         respiration = {m: ds["respiration"][i].filled(np.nan)[land] for i, m in enumerate(members)}
         c_input = ds["c_input"][:].filled(np.nan)[land]
@@ -232,7 +233,7 @@ def test_reply_style_regression_on_the_grid(global_grid):
 
 def test_regression_on_grid_nc_reproduces_the_grid_kinds_cue_fit(global_grid, tmp_path):
     """The ``regression`` kind reads grid.nc as a table; only model cells have CUE, so its fit of
-    log10 SOC ~ cue_bulk + (1 | member) is the grid run's CUE fit."""
+    log10 SOC ~ cue_bulk + (1 | member_label) is the grid run's CUE fit."""
     shutil.copy(global_grid / "grid.nc", tmp_path / "grid.nc")
     path = tmp_path / "s.yaml"
     path.write_text(textwrap.dedent("""
@@ -244,11 +245,11 @@ def test_regression_on_grid_nc_reproduces_the_grid_kinds_cue_fit(global_grid, tm
           data: grid.nc
           response: log10_soc
           predictors: [cue_bulk]
-          group: member
+          group: member_label
           transform: {log10_soc: log10(soc)}
         """))
     table = read_table(tmp_path / "grid.nc")
-    assert {"member", "lat", "lon", "soc", "cue_bulk", "c_input", "obs_sanderman2017_0_30cm"} <= set(table)
+    assert {"member_label", "lat", "lon", "soc", "cue_bulk", "c_input", "obs_sanderman2017_0_30cm"} <= set(table)
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
     ours = pd.read_csv(tmp_path / "out" / "regression.csv").set_index("term")
     grid = pd.read_csv(global_grid / "regression.csv")
