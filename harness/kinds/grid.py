@@ -23,7 +23,7 @@ from ..grids import Forcing, load_forcing
 from ..netcdf import write_grid
 from ..store import write_csv, write_json
 from ..vocabulary import DRIVERS, OUTPUTS
-from .common import RunContext, RunOutcome
+from .common import RunContext, RunOutcome, represents
 from .regression import fit_all, regression_settings, write_regression
 
 #: outputs every grid run writes: the regression's response and its CUE predictor
@@ -49,7 +49,7 @@ def run_grid(ctx: RunContext) -> RunOutcome:
         entry = outcome.record(member, result, time.perf_counter() - start, "grid")
         status[i] = result.status
         for o in outputs:
-            if o in result.output_names or o[len("pool."):] in result.pool_names:
+            if represents(member, o):
                 fields[o][i] = np.where(result.ok, result.get(o), np.nan)
         if entry["rows"] != entry["status"]["ok"]:
             outcome.warnings.append(_failure_note(member.label, result))
