@@ -18,6 +18,7 @@ import pandas as pd
 
 from .errors import HarnessError
 from .units import conversion
+from .vocabulary import DRIVERS, OUTPUTS
 
 EARTH_RADIUS = 6.371e6  # [m], the sphere of CF's cell_area convention and of the SOC product
 _TOLERANCE = 1e-6  # [degrees] coordinates that differ less are the same cell
@@ -78,8 +79,13 @@ def open_dataset(path: Path) -> netCDF4.Dataset:
 def read_grid(ds: netCDF4.Dataset) -> Grid:
     """The latitude and longitude coordinates of ``ds`` (found by ``standard_name``, ``units``
     or name, as CF allows)."""
+    return _axes(ds)[0]
+
+
+def _axes(ds: netCDF4.Dataset) -> tuple[Grid, tuple[str, str]]:
+    """The grid of ``ds`` and the names of its latitude and longitude dimensions."""
     lat, lon = (_coordinate(ds, axis) for axis in ("latitude", "longitude"))
-    return Grid(lat[0], lon[0], lat[1], lon[1])
+    return Grid(lat[0], lon[0], lat[1], lon[1]), (lat[2], lon[2])
 
 
 def read_field(ds: netCDF4.Dataset, variable: str, units: str, grid: Grid) -> np.ndarray:
@@ -93,7 +99,7 @@ def read_field(ds: netCDF4.Dataset, variable: str, units: str, grid: Grid) -> np
         raise GridError(f"{_name(ds)} has no variable {variable!r}",
                         f"2-D variables in the file: {', '.join(names) or 'none'}")
     var = ds.variables[variable]
-    lat_dim, lon_dim = (_coordinate(ds, axis)[2] for axis in ("latitude", "longitude"))
+    own, (lat_dim, lon_dim) = _axes(ds)
     if set(var.dimensions) != {lat_dim, lon_dim}:
         raise GridError(f"{_name(ds)}: variable {variable!r} has dimensions {var.dimensions}; "
                         f"expected ({lat_dim}, {lon_dim})", "select a single 2-D field (e.g. with `ncks -d time,0`)")
@@ -109,7 +115,7 @@ def read_field(ds: netCDF4.Dataset, variable: str, units: str, grid: Grid) -> np
     if var.dimensions != (lat_dim, lon_dim):
         values = values.T
     scale, offset = scale_offset
-    return _onto(values * scale + offset, read_grid(ds), grid, f"{_name(ds)}: {variable!r}")
+    return _onto(values * scale + offset, own, grid, f"{_name(ds)}: {variable!r}")
 
 
 def _onto(values: np.ndarray, own: Grid, target: Grid, what: str) -> np.ndarray:
@@ -207,9 +213,10 @@ class Forcing:
         return field
 
 
-def load_forcing(base: Path, settings, driver_units: dict[str, str],
-                 soc_units: str) -> tuple[Forcing | None, list[tuple[str, GridError]]]:
-    """Read the ``grid`` section of a scenario (paths relative to ``base``).
+def load_forcing(base: Path, settings) -> tuple[Forcing | None, list[tuple[str, GridError]]]:
+    """Read the ``grid`` section of a scenario (paths relative to ``base``): drivers in the
+    vocabulary's units (unknown driver names are skipped; the scenario checks name them),
+    observation layers in the units of ``soc``.
 
     Returns the forcing (None if the forcing file itself is unusable) and every problem found
     as (scenario path, error), so a scenario check can report them all at once.
@@ -226,9 +233,9 @@ def load_forcing(base: Path, settings, driver_units: dict[str, str],
             return None, [("grid.forcing", exc)]
         fields, files = {}, {settings.forcing: _describe(ds, base / settings.forcing)}
         for name, variable, where in settings.drivers:
-            if name in driver_units:
+            if name in DRIVERS:
                 try:
-                    fields[name] = read_field(ds, variable, driver_units[name], grid)
+                    fields[name] = read_field(ds, variable, DRIVERS[name][0], grid)
                 except GridError as exc:
                     problems.append((where, exc))
         fraction = np.ones(grid.shape)
@@ -245,7 +252,7 @@ def load_forcing(base: Path, settings, driver_units: dict[str, str],
     for obs in settings.observations:
         try:
             with open_dataset(base / obs.file) as ods:
-                observations[obs.name] = read_field(ods, obs.variable, soc_units, grid)[land]
+                observations[obs.name] = read_field(ods, obs.variable, OUTPUTS["soc"][0], grid)[land]
                 files[obs.file] = _describe(ods, base / obs.file)
         except GridError as exc:
             problems.append((obs.path, exc))

@@ -159,12 +159,12 @@ def write_grid(path: Path, scenario: Any, forcing: Any, labels: list[str], field
         ds.createDimension("nv", 2)
         # CF coordinate variables are numeric; labels are auxiliary coordinates (CF 6.1)
         _strings(ds, "member_label", "member", labels, "model x structural variant")
-        for name, centres, bounds, units, axis in (("lat", grid.lat, grid.lat_bounds, "degrees_north", "Y"),
-                                                   ("lon", grid.lon, grid.lon_bounds, "degrees_east", "X")):
+        for name, centres, bounds, units, standard, axis in (
+                ("lat", grid.lat, grid.lat_bounds, "degrees_north", "latitude", "Y"),
+                ("lon", grid.lon, grid.lon_bounds, "degrees_east", "longitude", "X")):
             var = ds.createVariable(name, "f8", (name,))
             var[:] = centres
-            var.units, var.standard_name, var.axis, var.bounds = units, ("latitude", "longitude")[axis == "X"], axis, \
-                f"{name}_bnds"
+            var.units, var.standard_name, var.axis, var.bounds = units, standard, axis, f"{name}_bnds"
             ds.createVariable(f"{name}_bnds", "f8", (name, "nv"))[:] = bounds
         _field(ds, "cell_area", ("lat", "lon"), grid.cell_area(), "m2", "cell_area", "area of the grid cell (sphere)",
                measures=False)

@@ -52,7 +52,7 @@ NOT_IN_STYLE: dict[str, set[str]] = {
     "html_report": {"errors", "plots", "report", "store", "calibration", "vocabulary"},
     "netcdf": {"adapter", "members", "units", "vocabulary"},  # results.nc, tables and CF grids
     "units": set(),  # unit strings of data files onto the vocabulary's units
-    "grids": {"errors", "units"},  # reading CF lat/lon netCDF grids and netCDF tables
+    "grids": {"errors", "units", "vocabulary"},  # reading CF lat/lon netCDF grids and netCDF tables
     "kinds": {"adapter", "analysis", "designs", "errors", "members", "mixed", "netcdf", "report", "runner",
               "sampling", "spec", "store", "vocabulary", "calibration", "grids"},
     "mixed": set(),  # random-intercept mixed models (statsmodels MixedLM), R² and ICC: pure statistics  # one orchestrator per scenario kind, below cli

@@ -22,7 +22,6 @@ from ..errors import RunError
 from ..grids import Forcing, load_forcing
 from ..netcdf import write_grid
 from ..store import write_csv, write_json
-from ..vocabulary import DRIVERS, OUTPUTS
 from .common import RunContext, RunOutcome, represents
 from .regression import fit_all, regression_settings, write_regression
 
@@ -69,8 +68,7 @@ def run_grid(ctx: RunContext) -> RunOutcome:
 
 
 def read_forcing(scenario) -> Forcing:
-    units = {name: DRIVERS[name][0] for name, _, _ in scenario.grid.drivers}
-    forcing, problems = load_forcing(Path(scenario.path).parent, scenario.grid, units, OUTPUTS["soc"][0])
+    forcing, problems = load_forcing(Path(scenario.path).parent, scenario.grid)
     if problems or forcing is None:  # validation read the same files; they changed since
         raise RunError("; ".join(f"{where}: {exc.message}" for where, exc in problems))
     return forcing

@@ -35,6 +35,7 @@ from ..spec import RegressionSettings, VirtualSettings
 from ..store import atomic_write_text, write_csv
 from ..vocabulary import PREDICTOR_DRIVERS
 from .common import RunContext, RunOutcome, member_columns, variant_columns
+from .sobol import represented_factors
 
 FUNCTIONS = {"log10": np.log10, "log": np.log, "sqrt": np.sqrt}
 
@@ -182,8 +183,7 @@ def sobol_ranking(ctx: RunContext, v: VirtualSettings, outcome: RunOutcome) -> p
                                     "part of the box where it has one (see sobol_ranking.csv)")
         idx = sobol_indices(design.problem, guarded.y, False, 200, 0.95,
                             child_seed(ctx.scenario.seed, "bootstrap_drivers"))
-        moving = np.array([d.name in member.drivers and d.name not in member.variant for d in design.drivers])
-        st = np.where(moving, idx["ST"], np.nan)
+        st = np.where(represented_factors(member, design), idx["ST"], np.nan)
         for j, (name, rank) in enumerate(zip(design.factors, rank_by_total(st))):
             rows.append({"member": member.label, "driver": name, "ST": st[j], "ST_conf": idx["ST_conf"][j],
                          "S1": idx["S1"][j], "S1_conf": idx["S1_conf"][j], "rank": int(rank),

@@ -128,7 +128,7 @@ def _index_rows(ctx: RunContext, member: Member, design: Design, result: SteadyS
     except AnalysisError as exc:
         outcome.problems.append(f"{member.label}, output {output}, {design.level}s: {exc}")
         return [{**head, "driver": f, **blank, "note": f"no indices: {exc}"} for f in factors]
-    sampled = _represented_factors(member, design)
+    sampled = represented_factors(member, design)
     for key in ("S1", "S1_conf", "ST", "ST_conf"):
         idx[key] = np.where(sampled, idx[key], np.nan)
     ranks = rank_by_total(idx["ST"])
@@ -141,7 +141,7 @@ def _index_rows(ctx: RunContext, member: Member, design: Design, result: SteadyS
     ]
 
 
-def _represented_factors(member: Member, design: Design) -> np.ndarray:
+def represented_factors(member: Member, design: Design) -> np.ndarray:
     """Whether each factor (driver or group) moves any input of the member."""
     moving = {d.name for d in design.drivers if d.name in member.drivers and d.name not in member.variant}
     owners = [(d.group or d.name) if design.level == "group" else d.name for d in design.drivers]

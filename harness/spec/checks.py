@@ -435,8 +435,7 @@ def check_grid(scenario: Scenario, members: list[Member], ctx: Context) -> None:
                         "remove one of them", at_key=True)
     if not g.forcing:
         return
-    units = {name: DRIVERS[name][0] for name, _, _ in g.drivers if name in DRIVERS}
-    _, problems = load_forcing(Path(scenario.path).parent, g, units, OUTPUTS["soc"][0])
+    _, problems = load_forcing(Path(scenario.path).parent, g)
     for where, exc in problems:
         ctx.add(where, exc.message, exc.hint)
 
