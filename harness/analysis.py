@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from SALib.analyze import sobol as sobol_analyze
 
-from .errors import AnalysisError
+from .errors import AnalysisError, TruncatedDesign
+from .replicated import Estimates, replicate_estimates, t_interval
 
 #: policies for failed rows in a Sobol sample (scenario key ``on_failure``)
 ON_FAILURE_POLICIES = {
@@ -30,6 +31,30 @@ class Guarded:
     blocks_dropped: int
 
 
+def screen_rows(outputs: dict[str, np.ndarray], ok: np.ndarray, bounds: dict[str, float],
+                log: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Which solved rows an analysis may use, and why each other solved row may not.
+
+    ``outputs`` are the analysed outputs by name; a solved (``ok``) row is screened out when one
+    of them is not finite, exceeds its plausibility bound in ``bounds`` [output units], or, on
+    the log scale, is not positive. Returns the usable mask and a reason per row ("" if usable
+    or already failed).
+    """
+    usable = ok.copy()
+    reason = np.full(ok.size, "", dtype=object)
+    for name, y in outputs.items():
+        tests = [(~np.isfinite(y), f"{name} is not finite")]
+        if name in bounds:
+            tests.append((y > bounds[name], f"{name} above its plausibility bound {bounds[name]:g}"))
+        if log:
+            tests.append((y <= 0, f"{name} <= 0 has no logarithm"))
+        for bad, why in tests:
+            hit = usable & bad
+            reason[hit] = why
+            usable &= ~bad
+    return usable, reason
+
+
 def guard_failures(y: np.ndarray, ok: np.ndarray, block_size: int, policy: str) -> Guarded:
     """Apply the ``on_failure`` policy to output ``y`` with row mask ``ok``."""
     if y.size % block_size:
@@ -45,7 +70,7 @@ def guard_failures(y: np.ndarray, ok: np.ndarray, block_size: int, policy: str) 
             "complete blocks, or narrow the sampled ranges"
         )
     if good.sum() < 2:
-        raise AnalysisError(f"only {int(good.sum())} of {blocks} Saltelli blocks are complete")
+        raise TruncatedDesign(f"only {int(good.sum())} of {blocks} Saltelli blocks are complete")
     kept = y.reshape(blocks, block_size)[good].ravel()
     return Guarded(kept, blocks, dropped)
 
@@ -71,6 +96,70 @@ def sobol_indices(
     return {key: np.asarray(res[key], dtype=float) for key in ("S1", "S1_conf", "ST", "ST_conf")}
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """Sobol indices of one output over one design, on the analysis scale.
+
+    Point values are the means of the replicates' estimates, ``*_conf`` the half-widths of their
+    t-intervals (with one scramble and bootstrap intervals: SALib's bootstrap half-widths, and a
+    normal-theory interval for the slope). ``slope`` is the joint least-squares change of the
+    output over each driver's box [output scale per box width]; NaN for groups.
+    """
+
+    S1: np.ndarray
+    S1_conf: np.ndarray
+    ST: np.ndarray
+    ST_conf: np.ndarray
+    slope: np.ndarray
+    slope_conf: np.ndarray
+    estimates: Estimates
+    paired: bool  # independent replicates: differences carry paired t-intervals
+
+    @property
+    def blocks_dropped(self) -> int:
+        return self.estimates.dropped
+
+    @property
+    def blocks_total(self) -> int:
+        return self.estimates.total
+
+
+def analyse(design, y: np.ndarray, usable: np.ndarray, policy: str, settings, seed: int,
+            replicates: int | None = None) -> Analysis:
+    """Indices of ``y`` (already on its analysis scale) over ``design`` (see ``sampling.Design``),
+    from the first ``replicates`` replicates (all by default). ``usable`` marks rows that may
+    enter; ``policy`` is the scenario's ``on_failure``; ``settings`` its ``sobol`` section."""
+    replicates = replicates or design.replicates
+    rows = y.size * replicates // design.replicates
+    y, usable, unit = y[:rows], usable[:rows], design.unit[:rows]
+    guarded = guard_failures(y, usable, design.block_size, policy)
+    k = len(design.factors)
+    with np.errstate(invalid="ignore"):
+        est = replicate_estimates(np.where(usable, y, 0.0), usable, unit, design.block_size, k, replicates,
+                                  slopes=design.level == "driver")
+    if replicates > 1:
+        intervals = [t_interval(getattr(est, name), settings.confidence) for name in ("S1", "ST", "slope")]
+        (s1, s1c), (st, stc), (slope, slope_c) = intervals
+        return Analysis(s1, s1c, st, stc, slope, slope_c, est, paired=True)
+    boot = sobol_indices(design.problem, guarded.y, design.second_order, settings.bootstrap, settings.confidence, seed)
+    slope_c = _slope_halfwidth(design, y, usable, settings.confidence)
+    return Analysis(est.S1[0], boot["S1_conf"], est.ST[0], boot["ST_conf"], est.slope[0], slope_c, est, paired=False)
+
+
+def _slope_halfwidth(design, y: np.ndarray, usable: np.ndarray, confidence: float) -> np.ndarray:
+    """Normal-theory half-width of each joint least-squares slope over the kept A and B rows."""
+    from scipy.special import ndtri
+
+    b = design.block_size
+    keep = usable.reshape(-1, b).all(axis=1)
+    x = np.concatenate([design.unit[0::b][keep], design.unit[b - 1::b][keep]])
+    x = np.column_stack([np.ones(x.shape[0]), x])
+    ys = np.concatenate([y[0::b][keep], y[b - 1::b][keep]])
+    coef, *_ = np.linalg.lstsq(x, ys, rcond=None)
+    sigma2 = np.sum((ys - x @ coef) ** 2) / max(ys.size - x.shape[1], 1)
+    return ndtri(0.5 + confidence / 2) * np.sqrt(sigma2 * np.diag(np.linalg.inv(x.T @ x))[1:])
+
+
 def rank_by_total(st: np.ndarray) -> np.ndarray:
     """Rank 1 = largest total index; NaN (not represented) gets rank 0."""
     order = np.argsort(-np.nan_to_num(st, nan=-np.inf), kind="stable")
@@ -85,15 +174,6 @@ def top_ranking_stable(st_half: np.ndarray, st_full: np.ndarray, top: int = 3) -
     k = min(top, int(np.isfinite(st_full).sum()))
     order = lambda st: list(np.argsort(-np.nan_to_num(st, nan=-np.inf), kind="stable")[:k])  # noqa: E731
     return order(st_half) == order(st_full)
-
-
-def compare_two(st_a: float, conf_a: float, st_b: float, conf_b: float) -> tuple[int, bool]:
-    """Which of two factors has the larger total index (+1: a, -1: b, 0: undefined) and
-    whether that is resolved: their confidence intervals do not overlap."""
-    if not all(np.isfinite([st_a, conf_a, st_b, conf_b])):
-        return 0, False
-    sign = 1 if st_a > st_b else -1 if st_b > st_a else 0
-    return sign, bool(abs(st_a - st_b) > conf_a + conf_b)
 
 
 def variance_reduction(y_free: np.ndarray, y_fixed: np.ndarray) -> float:

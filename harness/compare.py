@@ -5,7 +5,9 @@ directories (matched by name). Per kind:
 
 * sobol: an index (S1 or ST) *moved* when the two confidence intervals do not overlap,
   ``|new - base| > conf_new + conf_base``; a *ranking changed* when the drivers' order by ST
-  differs; a *verdict changed* when ``verdict.csv`` says otherwise.
+  differs; a *verdict*, *vote* or *crossover* changed when ``verdict.csv`` (its ``answer``),
+  ``votes.csv`` or ``crossover.csv`` (its ``state``) says otherwise, and a crossover ratio
+  *moved* when the two intervals on it do not overlap.
 * local, points, sweep: a value *drifted* when ``|new - base| > atol + rtol |base|``; a published
   comparison that held and no longer holds (or the reverse) is a changed conclusion.
 
@@ -130,15 +132,32 @@ def _compare_rankings(name: str, b: pd.DataFrame, n: pd.DataFrame, group: list[s
                        baseline=" > ".join(before[key]), new=" > ".join(after[key]))
 
 
+#: the conclusions of a sobol run: file, key columns, the column compared, the category reported
+CONCLUSIONS = (("verdict.csv", ["member", "output"], "answer", "verdicts changed"),
+               ("votes.csv", ["model", "output"], "vote", "votes changed"),
+               ("crossover.csv", ["member", "output", "h_cue"], "state", "crossovers changed"))
+
+
 def _compare_verdicts(name: str, base: Path, new: Path, result: Comparison) -> None:
-    if not (base / "verdict.csv").exists() or not (new / "verdict.csv").exists():
-        return
-    keys = ["member", "output"]
-    b, n = pd.read_csv(base / "verdict.csv"), pd.read_csv(new / "verdict.csv")
-    merged = b.merge(n, on=keys, suffixes=("_base", "_new"))
-    for _, row in merged[merged["verdict_base"] != merged["verdict_new"]].iterrows():
-        result.add("verdicts changed", run=name, member=row["member"], output=row["output"],
-                   baseline=row["verdict_base"], new=row["verdict_new"])
+    """Verdicts, votes and crossover states that changed, and crossover ratios whose intervals no
+    longer overlap."""
+    for filename, keys, column, category in CONCLUSIONS:
+        if not (base / filename).exists() or not (new / filename).exists():
+            continue
+        b, n = pd.read_csv(base / filename), pd.read_csv(new / filename)
+        if column not in b or column not in n:
+            result.add("values missing", run=name, file=filename, column=column)
+            continue
+        merged = b.merge(n, on=keys, suffixes=("_base", "_new"))
+        for _, row in merged[merged[f"{column}_base"] != merged[f"{column}_new"]].iterrows():
+            result.add(category, run=name, **{k: row[k] for k in keys}, baseline=row[f"{column}_base"],
+                       new=row[f"{column}_new"])
+        if filename == "crossover.csv":
+            apart = (merged["k_low_new"] > merged["k_high_base"]) | (merged["k_high_new"] < merged["k_low_base"])
+            for _, row in merged[apart].iterrows():
+                result.add("crossovers moved", run=name, **{k: row[k] for k in keys},
+                           baseline=f"{row['k_base']:.3f} [{row['k_low_base']:.3f}, {row['k_high_base']:.3f}]",
+                           new=f"{row['k_new']:.3f} [{row['k_low_new']:.3f}, {row['k_high_new']:.3f}]")
 
 
 def _compare_values(name: str, base: Path, new: Path, keys: list[str], result: Comparison,

@@ -45,6 +45,11 @@ class AnalysisError(HarnessError, RuntimeError):
     exit_code = 1
 
 
+class TruncatedDesign(AnalysisError):
+    """So many Saltelli blocks were dropped that too few remain to estimate anything (with
+    ``on_failure: drop_blocks`` the member is then *not estimable*, not a failed run)."""
+
+
 @dataclass(frozen=True)
 class SpecIssue:
     """One problem in a scenario file.

@@ -22,17 +22,9 @@ from . import plots
 from .calibration.posterior import load_posterior
 from .calibration.priors import scipy_prior
 from .errors import HarnessError
-from .report import (
-    VERDICT_HEADERS,
-    by_rank,
-    pm,
-    regression_comparison,
-    regression_rows,
-    verdict_note,
-    verdict_sections,
-    with_sobol_ranking,
-)
+from .report import by_rank, pm, regression_comparison, regression_rows, with_sobol_ranking
 from .store import atomic_write_text
+from .verdict_report import settings_text, verdict_sections
 from .vocabulary import PREDICTOR_DRIVERS
 
 STYLE = """
@@ -69,9 +61,13 @@ class Report:
         self.blocks.append(f"<h{level}>{html.escape(text)}</h{level}>")
 
     def text(self, markdownish: str, cls: str = "") -> None:
-        body = html.escape(markdownish)
+        """A paragraph (a list item when it starts with "- "); **bold** and *emphasis* rendered."""
+        item = markdownish.startswith("- ")
+        body = html.escape(markdownish[2:] if item else markdownish)
         body = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", body)
-        self.blocks.append(f'<p class="{cls}">{body}</p>' if cls else f"<p>{body}</p>")
+        body = re.sub(r"\*(\S.*?)\*", r"<em>\1</em>", body)
+        tag = "li" if item else "p"
+        self.blocks.append(f'<{tag} class="{cls}">{body}</{tag}>' if cls else f"<{tag}>{body}</{tag}>")
 
     def table(self, rows: list[tuple] | pd.DataFrame, headers: list[str] | str = "keys") -> None:
         self.blocks.append(tabulate(rows, headers=headers, tablefmt="html", showindex=False,
@@ -127,18 +123,22 @@ def _read(out_dir: Path, name: str) -> pd.DataFrame | None:
 
 def _verdict(report: Report, out_dir: Path, summary: dict) -> None:
     verdict = _read(out_dir, "verdict.csv")
-    if verdict is None:
+    settings = summary.get("settings", {})
+    if verdict is None or "sobol" not in settings:
         return
-    effects = _read(out_dir, "beta_effects.csv")
+    frames = [_read(out_dir, name) for name in ("votes.csv", "beta_effects.csv", "crossover.csv")]
+    votes, effects, crossovers = (f if f is not None else pd.DataFrame() for f in frames)
     report.heading("Verdict: CUE or carbon input?")
-    for output, body, sentences in verdict_sections(verdict, effects if effects is not None else pd.DataFrame()):
+    report.text(settings_text(settings["sobol"], settings["box"], settings["on_failure"]), "muted")
+    for output, sections in verdict_sections(verdict, votes, effects, crossovers, settings["sobol"], settings["box"]):
         report.heading(f"{output}", 3)
-        report.table(body, VERDICT_HEADERS)
-        for sentence in sentences:
-            report.text(sentence, "verdict")
-    sobol = summary.get("settings", {}).get("sobol", {})
-    if sobol:
-        report.text(verdict_note(sobol["n"], sobol["confidence"]), "muted")
+        for section in sections:
+            report.heading(section.title, 4)
+            for block in section.blocks:
+                if block[0] == "table":
+                    report.table(block[2], block[1])
+                else:
+                    report.text(block[1], "verdict")
 
 
 def _calibration(report: Report, out_dir: Path, summary: dict) -> None:
@@ -237,10 +237,15 @@ def _sobol_members(report: Report, out_dir: Path, summary: dict) -> None:
         report.heading(member, 3)
         drivers = block[block["level"] == "driver"]
         for output, table in drivers.groupby("output", sort=False):
+            gate = table["gate"].iloc[0] if "gate" in table else ""
+            if isinstance(gate, str) and gate:
+                report.text(f"**{output}: not estimable, not ranked.** {gate}.", "verdict")
+            scale = f"ln({output})" if table["scale"].iloc[0] == "ln" else output
             ranked = by_rank(table)
             report.table([(r["rank"] or "", r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]),
+                           pm(r["slope"], r["slope_conf"], signed=True), _number(r["elasticity"]),
                            r["note"] if isinstance(r["note"], str) else "") for _, r in ranked.iterrows()],
-                         [f"rank ({output})", "driver", "ST", "S1", "note"])
+                         [f"rank ({scale})", "driver", "ST", "S1", "slope over box", "elasticity at baseline", "note"])
         groups = block[block["level"] == "group"]
         if not groups.empty:
             report.table([(r["output"], r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]))
@@ -264,6 +269,10 @@ def _sobol_members(report: Report, out_dir: Path, summary: dict) -> None:
                              ["attribution", "output", "factor", "value", "units"])
 
 
+def _number(value: float) -> str:
+    return "–" if value != value else f"{value:+.3g}"
+
+
 def _sweep(report: Report, out_dir: Path, summary: dict) -> None:
     table = _read(out_dir, "sweep.csv")
     settings = summary.get("settings", {}).get("sweep")
@@ -278,6 +287,18 @@ def _sweep(report: Report, out_dir: Path, summary: dict) -> None:
                 report.figure(f"heatmap_{output}".replace(".", "_"),
                               plots.heatmaps(table, axes[0], axes[1], value, f"{value} over {axes[0]} x {axes[1]}"),
                               f"{value} per model x variant over {axes[0]} x {axes[1]}")
+    shares = _read(out_dir, "sweep_shares.csv")
+    if shares is not None:
+        report.heading("Variance shares over the grid", 3)
+        report.text(f"Each panel's variance of the output over the full {axes[0]} x {axes[1]} grid, split exactly "
+                    f"into the main effect of {axes[0]} (variance of its row means), that of {axes[1]} and their "
+                    f"interaction (the rest), as shares of 1 (raw: also those of the z-scores); the ratio "
+                    f"{axes[0]}/{axes[1]} does not depend on how the shares are normalised, so it is what says "
+                    f"whether {axes[0]} gains weight relative to {axes[1]}.")
+        report.table(_blank(shares[["member", "output", "scale", "share_axis_1", "share_axis_2", "share_interaction",
+                                    "ratio", "note"]]),
+                     ["model x variant", "output", "scale", f"share {axes[0]}", f"share {axes[1]}", "interaction",
+                      f"{axes[0]}/{axes[1]}", "note"])
     report.text(f"{len(table)} points; every point with its status is in sweep.csv and sweep.nc.", "muted")
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from .adapter import BaseAdapter
 from .errors import HarnessError
 from .registry import get_adapter, get_adapter_class
+from .vocabulary import BetaRescale
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,13 @@ class Member:
     parameters: dict[str, float]  # overrides of parameter defaults
     #: posterior draws of sampled drivers (a posterior-informed Sobol run), instead of their box
     posterior: Mapping[str, np.ndarray] | None = None
+    name: str = ""  # the entry's ``label:`` (default: the model's name)
 
     @property
     def label(self) -> str:
         inner = ", ".join(f"{k}={v}" for k, v in self.variant.items())
-        base = f"{self.model}[{inner}]" if inner else self.model
+        name = self.name or self.model
+        base = f"{name}[{inner}]" if inner else name
         return f"{base} | posterior" if self.posterior else base
 
     def from_unit(self, driver: Any, unit: np.ndarray) -> np.ndarray:
@@ -80,7 +83,7 @@ def resolve_variant(adapter_cls: type[BaseAdapter], variant: Mapping[str, Any]) 
     Options are applied first: the other keys are resolved against the adapter they build.
     """
     option_names = {o.name for o in adapter_cls.options}
-    probe = adapter_cls(**{k: v for k, v in variant.items() if k in option_names})
+    probe = adapter_cls(**unanchored_options({k: v for k, v in variant.items() if k in option_names}))
     split: dict[str | None, dict] = {"option": {}, "driver": {}, "parameter": {}}
     problems = []
     for key, value in variant.items():
@@ -99,12 +102,13 @@ def build_member(
     variant: Mapping[str, Any],
     baseline: Mapping[str, float],
     parameters: Mapping[str, float],
+    label: str = "",
 ) -> Member:
     """Build one member; raises ``HarnessError`` on the first problem (validation found all)."""
     options, fixed_drivers, fixed_params, problems = resolve_variant(get_adapter_class(model), variant)
     if problems:
         raise HarnessError(f"{model}: {problems[0]}")
-    adapter = get_adapter(model, **options)
+    adapter = get_adapter(model, **unanchored_options(options))
     drivers = {}
     for drv in adapter.drivers:
         if drv.name in fixed_drivers:
@@ -115,14 +119,41 @@ def build_member(
             drivers[drv.name] = float(drv.default)
         else:
             raise HarnessError(f"{model} needs driver {drv.name!r} [{drv.units}]: set baseline.{drv.name}")
-    return Member(model, dict(variant), adapter, drivers, {**parameters, **fixed_params})
+    adapter = _anchored(model, options, adapter, drivers)
+    return Member(model, dict(variant), adapter, drivers, {**parameters, **fixed_params}, name=label)
+
+
+#: drivers that are structure, not site: the anchor solve sets them to their reference values
+_NOT_ANCHOR = ("beta", "beta_enz")
+
+
+def _site_rescaled(options: Mapping[str, Any]) -> bool:
+    """Whether ``options`` ask for ``beta_rescale: site`` without an explicit ``anchor``."""
+    return options.get("beta_rescale") == BetaRescale.SITE and not options.get("anchor")
+
+
+def unanchored_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Options to build a probe adapter before a member's drivers are known (metadata, roles of
+    variant keys): ``beta_rescale: site`` needs an anchor, so it is replaced by ``none``, on which
+    no driver, parameter or pool depends."""
+    return {**options, "beta_rescale": BetaRescale.NONE.value} if _site_rescaled(options) else dict(options)
+
+
+def _anchored(model: str, options: Mapping[str, Any], adapter: BaseAdapter,
+              drivers: Mapping[str, float]) -> BaseAdapter:
+    """The member's adapter: with ``beta_rescale: site``, rebuilt anchored at the member's drivers
+    (beta and beta_enz excluded), so every beta variant shares the pools of its baseline row."""
+    if not _site_rescaled(options):
+        return adapter
+    anchor = {k: v for k, v in drivers.items() if k not in _NOT_ANCHOR}
+    return get_adapter(model, **options, anchor=anchor)
 
 
 def scenario_members(scenario: Any) -> list[Member]:
     """Every model x variant of a validated scenario, in file order."""
     baseline = dict(scenario.baseline)
     return [
-        build_member(spec.model, variant, {**baseline, **spec.baseline}, spec.parameters)
+        build_member(spec.model, variant, {**baseline, **spec.baseline}, spec.parameters, spec.label)
         for spec in scenario.models
         for variant in spec.variant_list()
     ]

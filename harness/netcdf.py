@@ -23,6 +23,9 @@ def write_sobol_results(path: Path, scenario: Any, designs: list, members: list[
         _global_attributes(ds, f"soilbench Sobol analysis: {scenario.name}", scenario)
         ds.seed = np.int64(scenario.seed)
         ds.sobol_n = np.int64(scenario.sobol.n)
+        ds.replicates = np.int64(scenario.sobol.replicates)
+        ds.intervals = scenario.sobol.intervals
+        ds.scale = "ln of each output" if scenario.sobol.scale == "log" else "raw output"
         ds.confidence = scenario.sobol.confidence
         for design in designs:
             _write_design(ds.createGroup(design.level), design, members, results, indices, scenario.outputs)
@@ -55,8 +58,10 @@ def _write_design(grp, design, members, results, indices, outputs) -> None:
     _strings(grp, "driver", "driver", [d.name for d in design.drivers], "sampled driver")
     unit = grp.createVariable("unit_sample", "f8", ("sample", "driver"))
     unit[:] = design.unit
-    unit.long_name = "Sobol design in the unit box (mapped onto each member's ranges)"
+    unit.long_name = ("Sobol design in the unit box (mapped onto each member's ranges): the replicates' "
+                      "Saltelli samples, stacked")
     unit.units = "1"
+    unit.replicates = np.int64(design.replicates)
     table = indices[indices["level"] == design.level].set_index(["member", "output", "driver"])
     for key in ("S1", "S1_conf", "ST", "ST_conf"):
         var = grp.createVariable(key, "f8", ("member", "output", "factor"), fill_value=np.nan)

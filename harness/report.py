@@ -14,22 +14,29 @@ CAVEATS = (
 )
 
 
-def pm(value: float, conf: float) -> str:
-    """``value ± conf`` to 3 decimals, or a dash for NaN (not represented)."""
+def pm(value: float, conf: float, signed: bool = False) -> str:
+    """``value ± conf`` to 3 decimals (``+value`` when ``signed``), or a dash for NaN (not represented)."""
     if math.isnan(value):
         return "–"
-    return f"{value:.3f} ± {conf:.3f}"
+    text = f"{value:+.3f}" if signed else f"{value:.3f}"
+    return f"{text} ± {conf:.3f}" if not math.isnan(conf) else text
 
 
 def ranking_markdown(indices: pd.DataFrame, scenario, ranges: dict[str, list[tuple]]) -> str:
-    """One ranked table per member x output x level, drivers ordered by total index."""
+    """One ranked table per member x output x level, drivers ordered by total index; a member
+    that fails an integrity gate is listed unranked, with the reason."""
     s = scenario.sobol
+    intervals = (f"{s.replicates} independent scrambles of {s.n // s.replicates}, ± = {s.confidence:.0%} Student-t "
+                 "half-width over the replicates" if s.intervals == "replicates" else
+                 f"one scramble, ± = {s.confidence:.0%} bootstrap half-width ({s.bootstrap} resamples)")
+    scale = "ln of the output" if s.scale == "log" else "the raw output"
     lines = [
         f"# Sobol ranking: {scenario.name}",
         "",
         *([scenario.description.strip(), ""] if scenario.description.strip() else []),
-        f"N = {s.n} base samples, {s.bootstrap} bootstrap resamples, ± = {s.confidence:.0%} "
-        f"confidence half-width, seed {scenario.seed}, on_failure = {scenario.on_failure}.",
+        f"Indices of {scale}. N = {s.n} base samples ({intervals}), seed {scenario.seed}, "
+        f"on_failure = {scenario.on_failure}. slope: least-squares change of the analysed output over the driver's "
+        "box (its sign is the sign of the main effect); elasticity: d ln output / d ln driver at the baseline.",
         "",
         f"> {CAVEATS}",
         "",
@@ -41,26 +48,32 @@ def ranking_markdown(indices: pd.DataFrame, scenario, ranges: dict[str, list[tup
         lines.append("")
         for (output, level), table in block.groupby(["output", "level"], sort=False):
             units = table["units"].iloc[0]
-            lines += [f"### {output}" + (f" [{units}]" if units else "") + f", by {level}", ""]
+            analysed = f"ln({output})" if table["scale"].iloc[0] == "ln" else output
+            lines += [f"### {analysed}" + (f", {output} in [{units}]" if units else "") + f", by {level}", ""]
+            gate = table["gate"].iloc[0]
+            if isinstance(gate, str) and gate:
+                lines += [f"**Not estimable, not ranked:** {gate}.", ""]
             lines += _ranked_table(table)
     return "\n".join(lines).rstrip() + "\n"
 
 
 def by_rank(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows by rank (1 first), unranked rows (rank 0: not represented) last, ties by driver."""
+    """Rows by rank (1 first), unranked rows (rank 0) last, ties by driver."""
     return table.assign(_r=table["rank"].where(table["rank"] > 0, 10**6)).sort_values(["_r", "driver"])
 
 
 def _ranked_table(table: pd.DataFrame) -> list[str]:
     notes = set(table["note"].dropna()) - {""}
-    if table["rank"].eq(0).all() and notes:
+    if table["ST"].isna().all() and notes:
         return [f"_{'; '.join(sorted(notes))}_", ""]
     ordered = by_rank(table)
     body = [
-        (r["rank"] or "", r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]), r["note"] or "")
+        (r["rank"] or "", r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]),
+         pm(r["slope"], r["slope_conf"], signed=True), _num(r["elasticity"]), r["note"] or "")
         for _, r in ordered.iterrows()
     ]
-    return [tabulate(body, headers=["rank", "driver", "ST", "S1", "note"], tablefmt="github"), ""]
+    return [tabulate(body, headers=["rank", "driver", "ST", "S1", "slope over box", "elasticity", "note"],
+                     tablefmt="github"), ""]
 
 
 def published_table(comparison: pd.DataFrame) -> str:
@@ -97,96 +110,6 @@ def local_markdown(table: pd.DataFrame, scenario, comparison: pd.DataFrame | Non
 
 def _num(value: float) -> str:
     return "–" if value != value else f"{value:.4g}"
-
-
-VERDICT_HEADERS = ["model x variant", "ST(cue_scale)", "ST(c_input)", "larger", "resolved", "verdict",
-                   "top-3 stable N/2→N", "top drivers"]
-
-
-def verdict_sections(verdict: pd.DataFrame, effects: pd.DataFrame) -> list[tuple[str, list[tuple], list[str]]]:
-    """Per output: the verdict table rows and the sentences that sum it up (markdown emphasis)."""
-    sections = []
-    for output, table in verdict.groupby("output", sort=False):
-        counts = table["verdict"].value_counts()
-        n_cue, n_input = int(counts.get("CUE", 0)), int(counts.get("input", 0))
-        n_open = int(counts.get("inconclusive", 0))
-        body = [(r["member"], pm(r["ST_cue"], r["ST_cue_conf"]), pm(r["ST_input"], r["ST_input_conf"]),
-                 r["dominant"] or "–", "yes" if r["resolved"] else "no", r["verdict"],
-                 "yes" if r["top_stable"] else "no", r["top_drivers"]) for _, r in table.iterrows()]
-        sentences = [f"**Across structures:** CUE dominates in {n_cue}, carbon input in {n_input}, "
-                     f"inconclusive in {n_open} of {len(table)} model x variant combinations. "
-                     + _answer(n_cue, n_input, n_open)]
-        sentences += _conditioned_sentences(table)
-        mine = effects[effects["output"] == output] if not effects.empty else effects
-        if not mine.empty:
-            sentences.append("**He et al. (2024): does moving β from 1 to > 1 raise the importance of c_input?**")
-            known = {"model", "output", "beta", "ST_input_beta1", "ST_input_beta1_conf", "ST_input", "ST_input_conf",
-                     "rise", "rises", "resolved", "verdict_beta1", "verdict", "beta_rescale", "parameter_set"}
-            others = [c for c in mine.columns if c not in known]
-            for model, block in mine.groupby("model", sort=False):
-                parts = [f"β = {r['beta']:g}{_with(r, others)}: ST(c_input) {r['ST_input_beta1']:.3f} → "
-                         f"{r['ST_input']:.3f} "
-                         f"({'rises' if r['rises'] else 'does not rise'}"
-                         f"{', resolved' if r['resolved'] else ', not resolved'})" for _, r in block.iterrows()]
-                holds = block["rises"].all() and block["resolved"].all()
-                sentences.append(f"- {model}: {'holds' if holds else 'does not hold everywhere'} — "
-                                 + "; ".join(parts))
-        sections.append((output, body, sentences))
-    return sections
-
-
-def _conditioned_sentences(table: pd.DataFrame) -> list[str]:
-    """Posterior-informed rows beside their prior-box rows (``inputs`` column of the verdict)."""
-    if "inputs" not in table or not (table["inputs"] == "posterior").any():
-        return []
-    out = ["**Conditioned on data:** rows marked '| posterior' sample the calibrated drivers from the "
-           "posterior, not the box; their verdict is about the models as constrained by the observations."]
-    by_label = table.set_index("member")
-    for _, r in table[table["inputs"] == "posterior"].iterrows():
-        base = r["member"].removesuffix(" | posterior")
-        before = by_label.at[base, "verdict"] if base in by_label.index else "–"
-        out.append(f"- {base}: prior box → {before}; posterior → {r['verdict']} ({r['conditioned_on']}).")
-    return out
-
-
-def _with(row, keys: list[str]) -> str:
-    shown = [f"{k}={row[k]:g}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in keys
-             if row[k] == row[k] and row[k] != ""]
-    return f" ({', '.join(shown)})" if shown else ""
-
-
-def verdict_note(n: int, confidence: float) -> str:
-    return (f"Sobol total indices at N = {n} (± {confidence:.0%} bootstrap half-width); 'resolved' means the "
-            "two confidence intervals do not overlap; 'top-3 stable' compares the order of the three largest "
-            "total indices at N/2 and N. These are statements about the models under the sampled ranges (a "
-            "prior box), not about the world.")
-
-
-def verdict_markdown(verdict: pd.DataFrame, effects: pd.DataFrame, scenario, brief: bool = False) -> str:
-    """The cross-structure verdict: CUE or carbon input, per model x variant and overall, and the
-    beta effect on the importance of c_input (``effects``, see ``kinds.verdict.beta_effects``)."""
-    lines = [] if brief else [f"# Verdict: {scenario.name}", ""]
-    for output, body, sentences in verdict_sections(verdict, effects):
-        lines += [f"## {output}: CUE (cue_scale) or carbon input (c_input)?", ""]
-        lines += [tabulate(body, headers=VERDICT_HEADERS, tablefmt="github"), ""]
-        lines += [sentences[0], ""] + sentences[1:] + ([""] if len(sentences) > 1 else [])
-    if not brief:
-        lines += [verdict_note(scenario.sobol.n, scenario.sobol.confidence), ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _answer(n_cue: int, n_input: int, n_open: int) -> str:
-    if n_cue and n_input:
-        return "The answer depends on model structure: neither driver dominates across structures."
-    if n_cue and not n_open:
-        return "CUE dominates in every structure."
-    if n_input and not n_open:
-        return "Carbon input dominates in every structure."
-    if n_cue:
-        return "Where the comparison is resolved, CUE dominates; the rest is inconclusive."
-    if n_input:
-        return "Where the comparison is resolved, carbon input dominates; the rest is inconclusive."
-    return "No structure resolves the comparison at this sample size."
 
 
 def _p_value(p: float) -> str:

@@ -32,8 +32,9 @@ class Design:
     level: str  # "driver" or "group"
     drivers: tuple[DriverRange, ...]
     factors: tuple[str, ...]  # the names indices are reported for (drivers or groups)
-    unit: np.ndarray  # (n_rows, n_drivers) in [0, 1]
+    unit: np.ndarray  # (n_rows, n_drivers) in [0, 1]: the replicates' Saltelli samples, stacked
     second_order: bool
+    replicates: int = 1  # independent scrambles, each a whole Saltelli design of n / replicates base samples
 
     @property
     def problem(self) -> dict:
@@ -52,6 +53,11 @@ class Design:
         k = len(self.factors)
         return 2 * k + 2 if self.second_order else k + 2
 
+    @property
+    def blocks(self) -> int:
+        """Base samples in all replicates."""
+        return self.unit.shape[0] // self.block_size
+
 
 def sobol_designs(scenario: Scenario) -> list[Design]:
     """The driver-level design, plus a group-level one when the scenario declares groups."""
@@ -63,16 +69,21 @@ def sobol_designs(scenario: Scenario) -> list[Design]:
 
 def _design(scenario: Scenario, level: str) -> Design:
     seed = child_seed(scenario.seed, "drivers" if level == "driver" else "groups")
-    return unit_design(scenario.drivers, scenario.sobol.n, seed, level, scenario.sobol.second_order)
+    s = scenario.sobol
+    return unit_design(scenario.drivers, s.n, seed, level, s.second_order, s.replicates)
 
 
 def unit_design(drivers: tuple[DriverRange, ...], n: int, seed: int, level: str = "driver",
-                second_order: bool = False) -> Design:
-    """A scrambled Saltelli design of ``n`` base samples over ``drivers`` (or their groups)."""
+                second_order: bool = False, replicates: int = 1) -> Design:
+    """A Saltelli design of ``n`` base samples over ``drivers`` (or their groups): one scramble
+    of the Sobol sequence, or ``replicates`` independent scrambles of ``n / replicates`` each."""
     factors = tuple(dict.fromkeys((d.group or d.name) if level == "group" else d.name for d in drivers))
-    design = Design(level, drivers, factors, np.empty((0, len(drivers))), second_order)
-    unit = sobol_sample.sample(design.problem, n, calc_second_order=second_order, scramble=True, seed=seed)
-    return Design(level, drivers, factors, np.ascontiguousarray(unit), second_order)
+    design = Design(level, drivers, factors, np.empty((0, len(drivers))), second_order, replicates)
+    seeds = [seed] if replicates == 1 else [
+        int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(replicates)]
+    unit = np.vstack([sobol_sample.sample(design.problem, n // replicates, calc_second_order=second_order,
+                                          scramble=True, seed=s) for s in seeds])
+    return Design(level, drivers, factors, np.ascontiguousarray(unit), second_order, replicates)
 
 
 def member_values(member: Member, design: Design) -> dict[str, np.ndarray]:

@@ -16,9 +16,9 @@ import yaml
 from .errors import HarnessError
 
 #: what a stored baseline keeps of each run: small tables, no samples, figures or netCDF
-KEEP = ("summary.json", "indices.csv", "verdict.csv", "verdict.md", "convergence.csv", "elasticities.csv",
-        "published.csv", "points.csv", "sweep.csv", "regression.csv", "grid_summary.csv",
-        "sobol_ranking.csv")
+KEEP = ("summary.json", "indices.csv", "verdict.csv", "verdict.md", "votes.csv", "crossover.csv", "beta_effects.csv",
+        "convergence.csv", "elasticities.csv", "published.csv", "points.csv", "sweep.csv", "sweep_shares.csv",
+        "regression.csv", "grid_summary.csv", "sobol_ranking.csv")
 
 
 def read_suite(path: Path) -> list[dict[str, Any]]:

@@ -65,8 +65,14 @@ class BetaRescale(StrEnum):
     """The shared ``beta_rescale`` option: how turnover constants follow the exponent beta.
 
     ``none``: constants as published (their units change with beta); ``reference``:
-    k' = k * MIC_ref**(beta0 - beta), so the model's reference case keeps its pools at every beta.
+    k' = k * MIC_ref**(beta0 - beta), MIC_ref being the steady state of the same parameter row at
+    beta0 at the model's own, fixed reference site (a different site for each model), so that site
+    keeps its pools at every beta; ``site``: the same formula with MIC_site, the steady state at
+    beta0 at an anchor site given to the adapter (option ``anchor``: the scenario's baseline
+    drivers), so every beta variant has the pools of beta0 at that one shared operating point.
+    Where a model has ``beta_enz``, its constant is rescaled alike (reference value 1).
     """
 
     NONE = "none"
     REFERENCE = "reference"
+    SITE = "site"

@@ -2,9 +2,9 @@
 
 Runs in-process through ``harness.cli.main`` (fast, capsys), except one subprocess test that
 proves the real exit code and that a bad scenario prints no traceback. Sobol runs use
-n = 8 base samples (``--set sobol.n=8``) and 20 bootstrap resamples: enough to exercise every
-file, far too few for meaningful indices, so no index value is asserted here (see
-``test_analysis.py`` for accuracy).
+n = 8 base samples (``--set sobol.n=8``) in 4 replicates, with the half-width gate relaxed:
+enough to exercise every file, far too few for meaningful indices, so no index value is asserted
+here (see ``test_replicated.py`` and ``test_analysis.py`` for accuracy).
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ SOBOL = textwrap.dedent("""\
       moisture: {range: [0.2, 0.4], group: environment}
     sobol:
       n: 1024
-      bootstrap: 20
+      replicates: 4
+      gates: {halfwidth: 5.0}
     outputs: [soc, pool.s3]
     """)
 
@@ -96,9 +97,9 @@ def test_run_sobol_succeeds_and_lists_files(sobol_run):
     _, out, code, stdout, stderr = sobol_run
     assert code == 0, stderr
     assert "error" not in stderr
-    assert "wrote indices.csv, convergence.csv, verdict.csv, beta_effects.csv, verdict.md, attribution.csv, ranking.md, results.nc, report.html, figures/, scenario.yaml, chunks/, summary.json, provenance.json" in stdout
+    assert "wrote indices.csv, convergence.csv, verdict.csv, votes.csv, beta_effects.csv, verdict.md, attribution.csv, ranking.md, results.nc, report.html, figures/, scenario.yaml, chunks/, summary.json, provenance.json" in stdout
     assert sorted(p.name for p in out.iterdir()) == sorted([
-        "indices.csv", "convergence.csv", "verdict.csv", "beta_effects.csv", "verdict.md", "attribution.csv",
+        "indices.csv", "convergence.csv", "verdict.csv", "votes.csv", "beta_effects.csv", "verdict.md", "attribution.csv",
         "provenance.json", "ranking.md", "results.nc", "summary.json", "report.html", "figures", "scenario.yaml", "chunks"])
 
 
@@ -125,9 +126,10 @@ def test_indices_csv(sobol_run):
 def test_ranking_md(sobol_run):
     text = (sobol_run[1] / "ranking.md").read_text(encoding="utf-8")
     assert text.startswith("# Sobol ranking: tiny\n")
-    assert "N = 8 base samples, 20 bootstrap resamples" in text
+    assert "Indices of ln of the output. N = 8 base samples (4 independent scrambles of 2" in text
     assert "seed 42" in text
-    for heading in ("## clm5_firstorder", "### soc [g C m-2], by driver", "### pool.s3 [g C m-2], by group"):
+    for heading in ("## clm5_firstorder", "### ln(soc), soc in [g C m-2], by driver",
+                    "### ln(pool.s3), pool.s3 in [g C m-2], by group"):
         assert heading in text
     # relative range made absolute around the baseline 500
     assert re.search(r"\| c_input +\| +250 +\| +750 +\| g C m-2 yr-1 +\|", text)
@@ -169,7 +171,7 @@ def test_summary_json(sobol_run):
     assert summary["problems"] == [] and summary["warnings"] == []
     assert [(m["member"], m["design"], m["rows"], m["status"]) for m in summary["members"]] == [
         ("clm5_firstorder", "driver", 40, {"ok": 40}), ("clm5_firstorder", "group", 32, {"ok": 32})]
-    assert summary["files"] == ["indices.csv", "convergence.csv", "verdict.csv", "beta_effects.csv", "verdict.md", "attribution.csv", "ranking.md", "results.nc", "report.html", "figures/", "scenario.yaml", "chunks/", "summary.json", "provenance.json"]
+    assert summary["files"] == ["indices.csv", "convergence.csv", "verdict.csv", "votes.csv", "beta_effects.csv", "verdict.md", "attribution.csv", "ranking.md", "results.nc", "report.html", "figures/", "scenario.yaml", "chunks/", "summary.json", "provenance.json"]
 
 
 def test_provenance_json(sobol_run):
@@ -230,7 +232,7 @@ FAILING = textwrap.dedent("""\
     drivers:
       c_input: {relative: [0.5, 1.5]}
       temperature: {range: [5.0, 25.0]}
-    sobol: {n: 8, bootstrap: 20}
+    sobol: {n: 16, replicates: 4}
     on_failure: {policy}
     """)
 
@@ -257,14 +259,17 @@ def test_failed_rows_under_on_failure_error_exit_1(tmp_path, capsys, hottest_row
     out = tmp_path / "out"
     code, _, stderr = _run(capsys, "run", scenario, "--out", out)
     assert code == 1
-    assert ("error: clm5_firstorder, output soc, drivers: 1 rows failed (in 1 of 8 Saltelli blocks); "
+    assert ("error: clm5_firstorder, output soc, drivers: 1 rows failed (in 1 of 16 Saltelli blocks); "
             "Sobol indices need every row.") in stderr
     assert "Traceback" not in stderr
     failures = pd.read_csv(out / "failures.csv")
     assert list(failures[["member", "design", "status", "message"]].itertuples(index=False, name=None)) == [
         ("clm5_firstorder", "driver", "not converged", "patched: did not converge")]
     indices = pd.read_csv(out / "indices.csv")
-    assert indices["S1"].isna().all() and indices["note"].str.startswith("no indices:").all()
+    assert indices["S1"].isna().all() and indices["note"].str.startswith("failed:").all()
+    verdict = pd.read_csv(out / "verdict.csv")
+    assert list(verdict["answer"]) == ["failed"]  # shown as failed, with the reason, never counted
+    assert verdict["reason"].iloc[0].startswith("1 rows failed (in 1 of 16 Saltelli blocks)")
 
 
 def test_failed_rows_under_on_failure_drop_blocks(tmp_path, capsys, hottest_row_fails):
@@ -273,8 +278,8 @@ def test_failed_rows_under_on_failure_drop_blocks(tmp_path, capsys, hottest_row_
     code, _, stderr = _run(capsys, "run", scenario, "--out", out)
     assert code == 0, stderr
     indices = pd.read_csv(out / "indices.csv")
-    assert (indices["n_base"] == 7).all()
-    assert (indices["note"] == "1 of 8 blocks dropped").all()
+    assert (indices["n_base"] == 15).all()
+    assert (indices["note"] == "1 of 16 blocks dropped").all()
     assert np.isfinite(indices["ST"]).all()
     assert (out / "failures.csv").is_file()
 

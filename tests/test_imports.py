@@ -49,12 +49,14 @@ NOT_IN_STYLE: dict[str, set[str]] = {
     "compare": {"errors", "store"},  # did anything move between two result directories
     "suite": {"errors"},  # a list of scenario runs (nightly comparison, stored baseline)
     # report.html from stored result files
-    "html_report": {"errors", "plots", "report", "store", "calibration", "vocabulary"},
+    "html_report": {"errors", "plots", "report", "store", "calibration", "vocabulary", "verdict_report"},
+    "replicated": {"errors"},  # Sobol estimates per independent scramble, t-intervals: pure statistics
+    "verdict_report": {"report"},  # the verdict's tables and sentences, for verdict.md and report.html
     "netcdf": {"adapter", "members", "units", "vocabulary"},  # results.nc, tables and CF grids
     "units": set(),  # unit strings of data files onto the vocabulary's units
     "grids": {"errors", "units", "vocabulary"},  # reading CF lat/lon netCDF grids and netCDF tables
     "kinds": {"adapter", "analysis", "designs", "errors", "members", "mixed", "netcdf", "report", "runner",
-              "sampling", "spec", "store", "vocabulary", "calibration", "grids"},
+              "sampling", "spec", "store", "vocabulary", "calibration", "grids", "replicated", "verdict_report"},
     "mixed": set(),  # random-intercept mixed models (statsmodels MixedLM), R² and ICC: pure statistics  # one orchestrator per scenario kind, below cli
 }
 
@@ -65,6 +67,7 @@ EXTRA_GRANTS: dict[str, set[str]] = {
     "sampling": {"members"},  # maps the unit design onto each member's ranges
     "runner": {"members"},  # evaluates a member's rows
     "executors": {"errors"},  # a clear error when the optional dask extra is missing
+    "analysis": {"replicated"},  # the replicated estimator behind every Sobol analysis
     # the likelihood solves a member's steady states; a clear error when PyMC is missing; names
     "calibration": {"errors", "members", "vocabulary"},
 }
@@ -196,7 +199,7 @@ def test_the_checker_catches_violations():
     """The checker can fail: forbidden imports in made-up sources are reported."""
     analysis = ROOT / "harness" / "analysis.py"
     assert harness_violations(analysis, "from .registry import get_adapter\nimport models.clm5_firstorder\n") == [
-        "line 1: harness.registry (analysis may import only ['errors'])",
+        "line 1: harness.registry (analysis may import only ['errors', 'replicated'])",
         "line 2: models.clm5_firstorder (harness never imports models; the registry holds strings)",
     ]
     runner = ROOT / "harness" / "runner.py"

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from ..analysis import screen_rows
 from ..members import Member
 from ..runner import CHUNK_ROWS, ChunkStore, evaluate_member, status_counts
 from ..spec import Scenario
@@ -79,6 +81,30 @@ def represents(member: Member, output: str) -> bool:
     if output.startswith("pool."):
         return output[5:] in member.adapter.pool_names
     return output in member.adapter.outputs
+
+
+def on_scale(y: np.ndarray, scale: str) -> np.ndarray:
+    """An output on the analysis scale ``log`` (ln; NaN where undefined, such rows are screened
+    out) or ``raw``."""
+    if scale == "raw":
+        return y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(y > 0, np.log(np.where(y > 0, y, 1.0)), np.nan)
+
+
+def kept_outputs(scenario: Scenario, member: Member) -> list[str]:
+    """Outputs a Sobol evaluation keeps: the analysed ones and those with a plausibility bound."""
+    bounded = [name for name, _ in scenario.sobol.plausible if represents(member, name)]
+    return list(dict.fromkeys([*scenario.outputs, *bounded, "soc"]))
+
+
+def screen(scenario: Scenario, member: Member, result: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``result`` usable by every analysed output of the member, and why the others are
+    not (implausible, not finite, or not positive on the log scale); see ``analysis.screen_rows``."""
+    s = scenario.sobol
+    bounds = {name: b for name, b in s.plausible if represents(member, name)}
+    analysed = {o for o in scenario.outputs if represents(member, o)} | set(bounds)
+    return screen_rows({o: result.get(o) for o in sorted(analysed)}, result.ok, bounds, s.scale == "log")
 
 
 def output_units(member: Member, output: str) -> str:

@@ -1,9 +1,13 @@
 """Kind ``sobol``: Sobol first-order and total indices per model x variant x output.
 
-Besides the indices at the scenario's N, every run repeats the driver-level analysis on the
-first N/2 base samples (a balanced Sobol design in its own right: SALib's rows come in blocks,
-one per point of the Sobol sequence) to show whether the ranking has converged, attributes SOC
-variance to driver groups (``attribution``) and rolls everything up into the verdict.
+Indices are computed on the declared scale (ln of the output by default: stocks are positive
+and heavy-tailed near the edges of a model's existence domain) from R independent scrambles of
+the design, with Student-t intervals. Beside every index stand the signed effects (the slope of
+the output over the driver's box and the elasticity at the baseline), and every member passes
+integrity gates before it is ranked (``gates``). Every run also repeats the driver-level
+analysis on the first half of the replicates (N/2) to show whether the ranking has converged,
+sweeps the ranges of c_input and cue_scale (``crossover``), attributes SOC variance to driver
+groups (``attribution``) and rolls everything up into the verdict (``verdict``).
 """
 
 from __future__ import annotations
@@ -17,25 +21,44 @@ import numpy as np
 import pandas as pd
 
 from ..adapter import SteadyStateResult
-from ..analysis import guard_failures, rank_by_total, sobol_indices
+from ..analysis import Analysis, analyse, rank_by_total
 from ..calibration.posterior import largest_correlation, load_posterior, split_calibrated
-from ..errors import AnalysisError
+from ..designs import local_design, local_forcing
+from ..errors import AnalysisError, TruncatedDesign
 from ..members import Member
 from ..netcdf import write_sobol_results
-from ..report import ranking_markdown, verdict_markdown
+from ..report import ranking_markdown
+from ..verdict_report import verdict_markdown
+from ..vocabulary import DRIVERS
 from ..sampling import Design, child_seed, member_values, sobol_designs
 from ..store import atomic_write_text, write_csv
 from .attribution import attribute
-from .common import RunContext, RunOutcome, member_columns, output_units, represents, variant_columns
-from .verdict import beta_effects, convergence_table, verdict_table
+from .common import (
+    RunContext,
+    RunOutcome,
+    kept_outputs,
+    member_columns,
+    on_scale,
+    output_units,
+    represents,
+    screen,
+    variant_columns,
+)
+from .crossover import crossover_rows, crossover_table
+from .gates import Fit, gate_reasons
+from .verdict import beta_effects, convergence_table, model_votes, verdict_table
 
 NOT_REPRESENTED = "not represented"
+#: relative step of the baseline elasticities d ln output / d ln driver [1]
+ELASTICITY_STEP = 0.01
 
 
 def run_sobol(ctx: RunContext) -> RunOutcome:
-    """Write ``indices.csv``, ``ranking.md``, ``results.nc`` (and ``failures.csv`` if needed)."""
+    """Write ``indices.csv``, ``verdict.*``, ``crossover.csv``, ``ranking.md``, ``results.nc`` (and
+    ``failures.csv`` if rows failed or were screened out)."""
     scenario = ctx.scenario
-    outcome = RunOutcome(settings={"sobol": asdict(scenario.sobol), "on_failure": scenario.on_failure})
+    outcome = RunOutcome(settings={"sobol": asdict(scenario.sobol), "on_failure": scenario.on_failure,
+                                   "box": box_text(scenario)})
     designs = sobol_designs(scenario)
     conditioned: dict[str, str] = {}
     if scenario.drivers_from:
@@ -44,39 +67,58 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     rows: list[dict[str, Any]] = []
     half: list[dict[str, Any]] = []
     attribution: list[dict[str, Any]] = []
+    cross: list[dict[str, Any]] = []
     failures: list[pd.DataFrame] = []
+    fits: dict[tuple[str, str], Fit] = {}
     results: dict[tuple[str, str], SteadyStateResult] = {}
     for member in ctx.members:
+        elasticity = baseline_elasticities(ctx, member, designs[0])
         for design in designs:
             values = member_values(member, design)
             start = time.perf_counter()
             result = ctx.evaluate(member, design.unit.shape[0], values, what=f"({design.level}s)",
-                                  keep=list(dict.fromkeys([*scenario.outputs, "soc"])))
-            entry = outcome.record(member, result, time.perf_counter() - start, design.level)
+                                  keep=kept_outputs(ctx.scenario, member))
+            outcome.record(member, result, time.perf_counter() - start, design.level)
             results[(member.label, design.level)] = result
-            if entry["rows"] != entry["status"]["ok"]:
-                failures.append(_failure_table(member, design, values, result))
+            usable, reason = screen(ctx.scenario, member, result)
+            if not usable.all():
+                failures.append(_failure_table(member, design, values, result, reason))
             for output in scenario.outputs:
-                rows += _index_rows(ctx, member, design, result, output, columns, outcome)
+                fit, index_rows = _index_rows(ctx, member, design, result, usable, output, columns, outcome,
+                                              elasticity.get(output, {}))
+                rows += index_rows
                 if design.level == "driver":
-                    half += _index_rows(ctx, member, design, result, output, columns, RunOutcome(),
-                                        n_blocks=scenario.sobol.n // 2)
+                    fits[(member.label, output)] = fit
+                    if design.replicates > 1 or design.blocks > 2:
+                        half += _index_rows(ctx, member, design, result, usable, output, columns, RunOutcome(),
+                                            {}, halve=True)[1]
         attribution += attribute(ctx, member, designs[0], results[(member.label, "driver")], outcome)
+        if scenario.sobol.crossover and not member.posterior:
+            cross += crossover_rows(ctx, member, designs[0], columns)
     indices = pd.DataFrame(rows)
     convergence = convergence_table(indices, pd.DataFrame(half))
-    verdict = verdict_table(indices, convergence, ctx.members, conditioned)
-    effects = beta_effects(verdict)
+    verdict = verdict_table(indices, convergence, ctx.members, fits, scenario.sobol, conditioned)
+    votes = model_votes(verdict)
+    effects = beta_effects(verdict, fits, scenario.sobol.confidence)
+    crossover = pd.DataFrame(cross)
+    crossovers = crossover_table(crossover, scenario.sobol) if not crossover.empty else pd.DataFrame()
     write_csv(ctx.out_dir / "indices.csv", indices)
     write_csv(ctx.out_dir / "convergence.csv", convergence)
     write_csv(ctx.out_dir / "verdict.csv", verdict)
+    write_csv(ctx.out_dir / "votes.csv", votes)
     write_csv(ctx.out_dir / "attribution.csv", pd.DataFrame(attribution))
     write_csv(ctx.out_dir / "beta_effects.csv", effects)
-    atomic_write_text(ctx.out_dir / "verdict.md", verdict_markdown(verdict, effects, scenario))
+    outcome.files += ["indices.csv", "convergence.csv", "verdict.csv", "votes.csv", "beta_effects.csv"]
+    if not crossover.empty:
+        write_csv(ctx.out_dir / "crossover_cells.csv", crossover)
+        write_csv(ctx.out_dir / "crossover.csv", crossovers)
+        outcome.files += ["crossover.csv", "crossover_cells.csv"]
+    texts = (verdict, votes, effects, crossovers, outcome.settings["sobol"], outcome.settings["box"], scenario.on_failure)
+    atomic_write_text(ctx.out_dir / "verdict.md", verdict_markdown(*texts, title=scenario.name))
     atomic_write_text(ctx.out_dir / "ranking.md", ranking_markdown(indices, scenario, _ranges(ctx)))
     write_sobol_results(ctx.out_dir / "results.nc", scenario, designs, ctx.members, results, indices)
-    outcome.files += ["indices.csv", "convergence.csv", "verdict.csv", "beta_effects.csv", "verdict.md", "attribution.csv",
-                      "ranking.md", "results.nc"]
-    outcome.tables.append(verdict_markdown(verdict, effects, scenario, brief=True))
+    outcome.files += ["verdict.md", "attribution.csv", "ranking.md", "results.nc"]
+    outcome.tables.append(verdict_markdown(*texts, brief=True))
     if failures:
         write_csv(ctx.out_dir / "failures.csv", pd.concat(failures, ignore_index=True))
         outcome.files.append("failures.csv")
@@ -107,38 +149,85 @@ def with_posterior_twins(ctx: RunContext) -> tuple[list[Member], dict[str, str]]
     return members, conditioned
 
 
-def _index_rows(ctx: RunContext, member: Member, design: Design, result: SteadyStateResult,
-                output: str, columns: list[str], outcome: RunOutcome,
-                n_blocks: int | None = None) -> list[dict[str, Any]]:
-    """Index rows of one member x output x design level, from the first ``n_blocks`` blocks."""
-    scenario = ctx.scenario
-    if n_blocks is not None:
-        result = result.take(slice(0, n_blocks * design.block_size))
-    head = {**member_columns(member, columns), "member": member.label, "output": output,
-            "level": design.level}
+def _index_rows(ctx: RunContext, member: Member, design: Design, result: SteadyStateResult, usable: np.ndarray,
+                output: str, columns: list[str], outcome: RunOutcome, elasticity: dict[str, float],
+                halve: bool = False) -> tuple[Fit, list[dict[str, Any]]]:
+    """The analysis of one member x output x design level (its first half with ``halve``) and its
+    index rows, gated."""
+    scenario, s = ctx.scenario, ctx.scenario.sobol
+    head = {**member_columns(member, columns), "member": member.label, "output": output, "level": design.level,
+            "scale": "ln" if s.scale == "log" else "raw"}
     factors = design.factors
-    blank = {"S1": np.nan, "S1_conf": np.nan, "ST": np.nan, "ST_conf": np.nan, "rank": 0, "n_base": 0}
+    blank = {"S1": np.nan, "S1_conf": np.nan, "ST": np.nan, "ST_conf": np.nan, "slope": np.nan, "slope_conf": np.nan,
+             "elasticity": np.nan, "rank": 0, "n_base": 0, "blocks_total": design.blocks,
+             "replicates": design.replicates, "estimable": False, "gate": ""}
     if not represents(member, output):
-        return [{**head, "units": "", "driver": f, **blank, "note": f"output {NOT_REPRESENTED}"} for f in factors]
+        return Fit(factors, None), [{**head, "units": "", "driver": f, **blank, "note": f"output {NOT_REPRESENTED}"}
+                                    for f in factors]
     head["units"] = output_units(member, output)
+    replicates = max(design.replicates // 2, 1) if halve else None
+    y = on_scale(result.get(output), s.scale)
+    if halve and design.replicates == 1:
+        keep = design.blocks // 2 * design.block_size
+        y, usable, design = y[:keep], usable[:keep], replace(design, unit=design.unit[:keep])
     try:
-        guarded = guard_failures(result.get(output), result.ok, design.block_size, scenario.on_failure)
-        idx = sobol_indices(design.problem, guarded.y, design.second_order, scenario.sobol.bootstrap,
-                            scenario.sobol.confidence, child_seed(scenario.seed, f"bootstrap_{design.level}s"))
+        analysis = analyse(design, y, usable, scenario.on_failure, s,
+                           child_seed(scenario.seed, f"bootstrap_{design.level}s"), replicates)
+    except TruncatedDesign as exc:  # drop_blocks left too little: not estimable, the run goes on
+        outcome.warnings.append(f"{member.label}, output {output}, {design.level}s: not estimable: {exc}")
+        return Fit(factors, None, reasons=(str(exc),)), [
+            {**head, "driver": f, **blank, "gate": str(exc), "note": f"not estimable: {exc}"} for f in factors]
     except AnalysisError as exc:
         outcome.problems.append(f"{member.label}, output {output}, {design.level}s: {exc}")
-        return [{**head, "driver": f, **blank, "note": f"no indices: {exc}"} for f in factors]
+        return Fit(factors, None, error=str(exc)), [{**head, "driver": f, **blank, "note": f"failed: {exc}"}
+                                                    for f in factors]
     sampled = represented_factors(member, design)
-    for key in ("S1", "S1_conf", "ST", "ST_conf"):
-        idx[key] = np.where(sampled, idx[key], np.nan)
-    ranks = rank_by_total(idx["ST"])
-    note = f"{guarded.blocks_dropped} of {guarded.blocks_total} blocks dropped" if guarded.blocks_dropped else ""
-    return [
-        {**head, "driver": f, **{k: idx[k][j] for k in ("S1", "S1_conf", "ST", "ST_conf")},
-         "rank": int(ranks[j]), "n_base": guarded.blocks_total - guarded.blocks_dropped,
+    analysis = _only_sampled(analysis, sampled)
+    screened = int((result.ok & ~usable).sum())
+    reasons = gate_reasons(analysis, factors, s.gates, screened)
+    fit = Fit(factors, analysis, reasons=reasons)
+    ranks = rank_by_total(analysis.ST) if fit.estimable else np.zeros(len(factors), dtype=int)
+    dropped = analysis.blocks_dropped
+    note = f"{dropped} of {analysis.blocks_total} blocks dropped" if dropped else ""
+    gate = "; ".join(reasons)
+    return fit, [
+        {**head, "driver": f, **{k: getattr(analysis, k)[j] for k in ("S1", "S1_conf", "ST", "ST_conf", "slope",
+                                                                     "slope_conf")},
+         "elasticity": elasticity.get(f, np.nan), "rank": int(ranks[j]),
+         "n_base": analysis.blocks_total - dropped, "blocks_total": analysis.blocks_total,
+         "replicates": analysis.estimates.replicates, "estimable": fit.estimable, "gate": gate,
          "note": note if sampled[j] else NOT_REPRESENTED}
         for j, f in enumerate(factors)
     ]
+
+
+def _only_sampled(analysis: Analysis, sampled: np.ndarray) -> Analysis:
+    """NaN for factors that move no input of the member (they are 'not represented', not 0)."""
+    blank = {k: np.where(sampled, getattr(analysis, k), np.nan)
+             for k in ("S1", "S1_conf", "ST", "ST_conf", "slope", "slope_conf")}
+    est = analysis.estimates
+    est = replace(est, S1=np.where(sampled, est.S1, np.nan), ST=np.where(sampled, est.ST, np.nan),
+                  slope=np.where(sampled, est.slope, np.nan))
+    return replace(analysis, **blank, estimates=est)
+
+
+def baseline_elasticities(ctx: RunContext, member: Member, design: Design) -> dict[str, dict[str, float]]:
+    """d ln output / d ln driver at the member's baseline, per output and sampled driver [1]
+    (central difference of ln output over ln(1 +- h), h = ``ELASTICITY_STEP``)."""
+    drivers = tuple(d.name for d in design.drivers)
+    rows = local_design(member, drivers, ELASTICITY_STEP, "central")
+    result = ctx.evaluate(member, len(rows), local_forcing(member, rows), what="(baseline elasticities)",
+                          keep=list(ctx.scenario.outputs))
+    span = np.log1p(ELASTICITY_STEP) - np.log1p(-ELASTICITY_STEP)
+    out: dict[str, dict[str, float]] = {}
+    for output in ctx.scenario.outputs:
+        if not represents(member, output):
+            continue
+        y = on_scale(np.where(result.ok, result.get(output), np.nan), "log")
+        side = {(name, s): y[i] for i, (name, s, _) in enumerate(rows)}
+        out[output] = {name: float((side[(name, "plus")] - side[(name, "minus")]) / span)
+                       for name, s, _ in rows[1::2] if member.drivers[name] != 0}
+    return out
 
 
 def represented_factors(member: Member, design: Design) -> np.ndarray:
@@ -149,15 +238,25 @@ def represented_factors(member: Member, design: Design) -> np.ndarray:
                      for f in design.factors])
 
 
-def _failure_table(member: Member, design: Design, values: dict[str, np.ndarray],
-                   result: SteadyStateResult) -> pd.DataFrame:
-    bad = np.flatnonzero(~result.ok)
+def _failure_table(member: Member, design: Design, values: dict[str, np.ndarray], result: SteadyStateResult,
+                   reason: np.ndarray) -> pd.DataFrame:
+    """Failed rows with their status, and solved rows screened out (status ``screened``) with why."""
+    bad = np.flatnonzero(~result.ok | (reason != ""))
     table = pd.DataFrame({"member": member.label, "design": design.level, "row": bad})
     for name, col in values.items():
         table[name] = col[bad]
-    table["status"] = result.columns()["status"][bad]
-    table["message"] = result.message[bad]
+    status = result.columns()["status"][bad]
+    screened = reason[bad] != ""
+    table["status"] = np.where(screened, "screened", status)
+    table["message"] = np.where(screened, reason[bad], result.message[bad])
     return table
+
+
+def box_text(scenario) -> str:
+    """The sampled box in words, e.g. ``c_input ×[0.5, 1.5] of the baseline, temperature [10, 20] degC``."""
+    parts = [f"{d.name} ×[{d.lower:g}, {d.upper:g}]" if d.mode == "relative"
+             else f"{d.name} [{d.lower:g}, {d.upper:g}] {DRIVERS[d.name][0]}" for d in scenario.drivers]
+    return ", ".join(parts) + " (× = multiplier on each model's baseline)"
 
 
 def _ranges(ctx: RunContext) -> dict[str, list[tuple[str, float, float, str]]]:

@@ -3,6 +3,10 @@
 With ``zscore: true`` each output is also z-scored per panel (one model x variant x output,
 and one swept driver in ``oat`` mode), as in He et al. (2024) Fig. 1: z = (y - mean) / sd over
 the panel's converged rows (population sd).
+
+In ``grid`` mode with two axes, ``sweep_shares.csv`` splits each panel's variance of the output
+(raw and ln) into the two main effects and their interaction, exactly, over the full factorial.
+z-scoring is an affine map, so the raw shares are also those of the z-scores.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import pandas as pd
 
 from ..designs import sweep_design
 from ..netcdf import write_table
+from ..members import Member
 from ..store import write_csv
-from .common import RunContext, RunOutcome, member_columns, represents, variant_columns
+from .common import RunContext, RunOutcome, member_columns, on_scale, represents, variant_columns
 
 
 def run_sweep(ctx: RunContext) -> RunOutcome:
@@ -50,7 +55,68 @@ def run_sweep(ctx: RunContext) -> RunOutcome:
     write_csv(ctx.out_dir / "sweep.csv", table)
     write_table(ctx.out_dir / "sweep.nc", table, ctx.scenario, "soilbench sweep")
     outcome.files += ["sweep.csv", "sweep.nc"]
+    if s.mode == "grid" and len(s.axes) == 2:
+        shares = _shares_table(ctx, table, columns)
+        write_csv(ctx.out_dir / "sweep_shares.csv", shares)
+        outcome.files.append("sweep_shares.csv")
+        outcome.tables.append(_shares_markdown(shares))
     return outcome
+
+
+def grid_shares(y: np.ndarray) -> tuple[float, float, float]:
+    """Two-way decomposition of the variance of a full factorial grid ``y[i, j]`` [any units]
+    (i: levels of the first axis, j: of the second).
+
+    Returns the shares [1] of the first axis' main effect (population variance of the row means
+    over the total population variance), of the second axis' main effect (of the column means)
+    and of their interaction (the rest); they sum to 1. All NaN if any point is not finite or the
+    grid is constant.
+    """
+    if not np.isfinite(y).all() or np.var(y) == 0:
+        return np.nan, np.nan, np.nan
+    total = np.var(y)
+    first, second = np.var(y.mean(axis=1)) / total, np.var(y.mean(axis=0)) / total
+    return first, second, 1.0 - first - second
+
+
+def _shares_table(ctx: RunContext, table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``sweep_shares.csv``: one record per swept member x output x scale (raw, then ln)."""
+    swept = set(table["member"])
+    return pd.DataFrame([_panel_shares(table, member, output, scale, ctx.scenario.sweep.axes, columns)
+                         for member in ctx.members if member.label in swept
+                         for output in ctx.scenario.outputs for scale in ("raw", "ln")])
+
+
+def _panel_shares(table: pd.DataFrame, member: Member, output: str, scale: str, axes: tuple,
+                  columns: list[str]) -> dict:
+    """One ``sweep_shares.csv`` record: the grid shares [1] of one member x output on ``scale``
+    (``raw`` or ``ln``), and ``ratio`` = share_axis_1 / share_axis_2 [1]; NaN with a note where a
+    point failed, the output is missing or not positive (ln), or an axis is not swept."""
+    first, second = (a.name for a in axes)
+    panel = table[table["member"] == member.label]
+    failed = int((panel["status"] != "ok").sum())
+    record = {**member_columns(member, columns), "member": member.label, "output": output, "scale": scale,
+              "axis_1": first, "axis_2": second, "units": "1", "points": len(panel), "failed": failed}
+    y = on_scale(panel[output].to_numpy(), "log" if scale == "ln" else "raw")
+    note = ("output not represented" if not represents(member, output)
+            else f"{first} or {second} not swept" if panel[[first, second]].isna().to_numpy().any()
+            else f"{failed} of {len(panel)} points failed" if failed
+            else "output not positive" if not np.isfinite(y).all() else "")
+    shares = (np.nan,) * 3 if note else grid_shares(
+        panel.assign(y=y).pivot(index=first, columns=second, values="y").to_numpy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.float64(shares[0]) / shares[1]
+    return {**record, "share_axis_1": shares[0], "share_axis_2": shares[1], "share_interaction": shares[2],
+            "ratio": ratio, "note": note}
+
+
+def _shares_markdown(shares: pd.DataFrame) -> str:
+    """The printed table: shares [1] per member x output x scale, headed by the axis names."""
+    first, second = shares["axis_1"].iloc[0], shares["axis_2"].iloc[0]
+    shown = shares[["member", "output", "scale", "share_axis_1", "share_axis_2", "share_interaction", "ratio", "note"]]
+    return shown.rename(columns={"share_axis_1": f"share {first}", "share_axis_2": f"share {second}",
+                                 "share_interaction": "interaction", "ratio": f"{first}/{second}"}
+                        ).to_markdown(index=False, floatfmt=".4g")
 
 
 def _zscore(values: pd.Series) -> pd.Series:

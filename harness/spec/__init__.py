@@ -15,7 +15,7 @@ import yaml
 
 from ..errors import ScenarioError, SpecIssue
 from . import checks
-from .positions import parse_yaml
+from .positions import YamlLoader, parse_yaml
 from .schema import (
     KINDS,
     ON_FAILURE,
@@ -114,8 +114,9 @@ def _apply_overrides(data: dict, overrides: tuple[str, ...] | list[str], ctx: Co
 
 
 def _yaml_value(raw: str) -> Any:
+    """A ``--set`` value read as the scenario file is (``1e5`` is a number)."""
     try:
-        return yaml.safe_load(raw)
+        return yaml.load(raw, Loader=YamlLoader)
     except yaml.YAMLError:
         return raw
 

@@ -18,7 +18,7 @@ from ..adapter import Status
 from ..calibration.posterior import load_posterior, split_calibrated
 from ..errors import HarnessError
 from ..grids import load_forcing, read_table
-from ..members import Member, build_member, variant_role
+from ..members import Member, build_member, unanchored_options, variant_role
 from ..registry import available_adapters, get_adapter_class
 from ..vocabulary import DRIVERS, MULTIPLIER_SUFFIX, OUTPUTS, PARAM_PREFIX, POOL_PREFIX, SIGMA
 from .positions import join
@@ -58,7 +58,7 @@ def _option_probes(spec: ModelSpec, cls: Any, ctx: Context) -> list[tuple[dict, 
     for key, values in options.items():
         for i, value in enumerate(values):
             try:
-                cls(**{key: value})
+                cls(**unanchored_options({key: value}))
             except HarnessError as exc:
                 path = join(join(join(spec.path, "variants"), key), i)
                 ctx.add(path, str(exc), f"run `python -m harness describe {spec.model}`")
@@ -69,7 +69,7 @@ def _option_probes(spec: ModelSpec, cls: Any, ctx: Context) -> list[tuple[dict, 
     for combo in itertools.product(*options.values()):
         chosen = dict(zip(options, combo))
         try:
-            probes.append((chosen, cls(**chosen)))
+            probes.append((chosen, cls(**unanchored_options(chosen))))
         except HarnessError as exc:
             ctx.add(join(spec.path, "variants"), f"options {chosen} cannot be combined: {exc}")
             ok = False
@@ -153,13 +153,20 @@ def build_members(scenario: Scenario, specs: list[ModelSpec], ctx: Context) -> l
     """Members of the valid model specs; a missing required baseline driver is an issue."""
     members = []
     baseline = {k: v for k, v in scenario.baseline.items() if k in DRIVERS}
+    owner: dict[str, str] = {}
     for spec in specs:
         for variant in spec.variant_list():
             try:
-                members.append(build_member(spec.model, variant, {**baseline, **spec.baseline}, spec.parameters))
+                member = build_member(spec.model, variant, {**baseline, **spec.baseline}, spec.parameters, spec.label)
             except HarnessError as exc:
                 ctx.add(spec.path, str(exc), "add the driver under `baseline:`")
                 break
+            if member.label in owner:
+                ctx.add(spec.path, f"gives the member {member.label!r} that {owner[member.label]} already gives; "
+                        "results are keyed by that label", "add e.g. `label: " + spec.model + "_2` to this entry")
+                break
+            owner[member.label] = spec.path
+            members.append(member)
     return members
 
 

@@ -7,6 +7,7 @@ unknown key can be pointed at precisely.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -23,10 +24,19 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+class YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading exponent floats as YAML 1.2 does: ``1e5``, ``1.0e5`` and
+    ``2e-3`` are numbers (YAML 1.1 wants a dot and a signed exponent, else they are strings)."""
+
+
+YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float",
+                              re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+
+
 def parse_yaml(text: str) -> tuple[Any, Positions, list[SpecIssue]]:
     """Data, positions and issues (malformed YAML, duplicate or non-string keys)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=YamlLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)

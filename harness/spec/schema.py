@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecIssue
-from ..vocabulary import SIGMA
+from ..vocabulary import OUTPUTS, POOL_PREFIX, SIGMA
 from .positions import Positions, join
 
 SCHEMA_VERSION = 1
@@ -25,9 +26,14 @@ TOP_KEYS = (
     "drivers", "sobol", "outputs", "cases", "on_failure", "local", "sweep", "published", "executor",
     "regression", "calibrate", "drivers_from", "grid",
 )
-MODEL_KEYS = ("model", "variants", "parameters", "baseline")
+MODEL_KEYS = ("model", "label", "variants", "parameters", "baseline")
 DRIVER_KEYS = ("range", "relative", "group")
-SOBOL_KEYS = ("n", "second_order", "bootstrap", "confidence")
+SOBOL_KEYS = ("n", "replicates", "intervals", "second_order", "bootstrap", "confidence", "scale", "gates",
+              "plausible", "crossover", "equivalence")
+INTERVALS = ("replicates", "bootstrap")
+SCALES = ("log", "raw")
+GATE_KEYS = ("dropped", "halfwidth")
+CROSSOVER_KEYS = ("c_input", "cue_scale", "n")
 LOCAL_KEYS = ("drivers", "h", "definition")
 DEFINITIONS = ("central", "plus", "minus")
 SWEEP_KEYS = ("drivers", "mode", "zscore")
@@ -75,6 +81,7 @@ class ModelSpec:
     parameters: dict[str, float]
     path: str  # e.g. "models[0]"
     baseline: dict[str, float] = field(default_factory=dict)  # overrides the shared baseline
+    label: str = ""  # names the entry's members instead of the model (two entries of one model)
 
     def variant_list(self) -> list[dict[str, Any]]:
         keys = list(self.variants)
@@ -276,11 +283,36 @@ class CalibrationSettings:
 
 
 @dataclass(frozen=True)
+class Gates:
+    """When a member's indices are *not estimable* (never ranked, never counted)."""
+
+    dropped: float = 0.10  # largest share of Saltelli blocks dropped for failed or implausible rows [1]
+    halfwidth: float = 0.20  # largest confidence half-width of any total index [1]
+
+
+@dataclass(frozen=True)
+class CrossoverSettings:
+    """The range-aware verdict: relative half-widths of c_input and cue_scale swept as a grid."""
+
+    c_input: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5)  # relative half-widths [1]
+    cue_scale: tuple[float, ...] = (0.1, 0.2, 0.3)  # relative half-widths [1]
+    n: int = 512  # base samples per grid cell (a prefix of each replicate of the main design)
+
+
+@dataclass(frozen=True)
 class SobolSettings:
-    n: int = 1024
+    n: int = 1024  # base samples in all (the cost budget), split over the replicates
     second_order: bool = False
-    bootstrap: int = 1000
+    bootstrap: int = 1000  # resamples, with intervals: bootstrap
     confidence: float = 0.95
+    replicates: int = 8  # independent scrambles; 1 with intervals: bootstrap
+    intervals: str = "replicates"
+    scale: str = "log"  # indices of ln(output) or of the raw output
+    gates: Gates = Gates()
+    #: declared upper plausibility bounds per output [output units]; a row above one is screened, never OK
+    plausible: tuple[tuple[str, float], ...] = ()
+    crossover: CrossoverSettings | None = CrossoverSettings()
+    equivalence: float = 0.02  # largest |difference| of any total index for two variants to be equivalent [1]
 
 
 @dataclass(frozen=True)
@@ -434,7 +466,12 @@ def build_models(value: Any, ctx: Context) -> tuple[ModelSpec, ...]:
         variants = _build_variants(entry.get("variants", {}), join(path, "variants"), ctx)
         params = _build_numbers(entry.get("parameters", {}), join(path, "parameters"), ctx)
         baseline = _build_numbers(entry.get("baseline", {}), join(path, "baseline"), ctx)
-        specs.append(ModelSpec(name, variants, params, path, baseline))
+        label = entry.get("label", "")
+        if not isinstance(label, str) or (label and not re.fullmatch(r"[A-Za-z0-9_.\-]+", label)):
+            ctx.add(join(path, "label"), f"must be a name of letters, digits, '_', '-' or '.'; got {label!r}",
+                    "write e.g. `label: mimics_fast`")
+            label = ""
+        specs.append(ModelSpec(name, variants, params, path, baseline, label))
     return tuple(specs)
 
 
@@ -494,10 +531,9 @@ def build_sobol(value: Any, ctx: Context) -> SobolSettings:
         return SobolSettings()
     check_keys(data, SOBOL_KEYS, "sobol", ctx)
     default = SobolSettings()
-    n = read_int(data.get("n", default.n), "sobol.n", ctx, 2, "use a power of 2, e.g. 1024")
-    if n is not None and n & (n - 1):
-        ctx.add("sobol.n", f"must be a power of 2 (Sobol sequence balance); got {n}",
-                f"use {1 << (n - 1).bit_length()} or {1 << (n.bit_length() - 1)}")
+    n = _power_of_two(data.get("n", default.n), "sobol.n", ctx, 2) or default.n
+    intervals = _choice(data.get("intervals", default.intervals), INTERVALS, "sobol.intervals", ctx) or default.intervals
+    replicates = _replicates(data, intervals, n, ctx)
     boot = read_int(data.get("bootstrap", default.bootstrap), "sobol.bootstrap", ctx, 10, "use e.g. 1000")
     second = data.get("second_order", default.second_order)
     if not isinstance(second, bool):
@@ -505,7 +541,111 @@ def build_sobol(value: Any, ctx: Context) -> SobolSettings:
     conf = read_number(data.get("confidence", default.confidence), "sobol.confidence", ctx)
     if conf is not None and not 0 < conf < 1:
         ctx.add("sobol.confidence", f"must lie in (0, 1); got {conf:g}", "use e.g. 0.95")
-    return SobolSettings(n or default.n, bool(second), boot or default.bootstrap, conf or default.confidence)
+    scale = _choice(data.get("scale", default.scale), SCALES, "sobol.scale", ctx) or default.scale
+    equivalence = _fraction(data.get("equivalence", default.equivalence), "sobol.equivalence", ctx, "use e.g. 0.02")
+    return SobolSettings(
+        n, bool(second), boot or default.bootstrap, conf or default.confidence, replicates, intervals, scale,
+        _gates(data.get("gates"), ctx), _plausible(data.get("plausible", dict(default.plausible)), ctx),
+        _crossover(data.get("crossover", {}), n, replicates, ctx),
+        default.equivalence if equivalence is None else equivalence,
+    )
+
+
+def _power_of_two(value: Any, path: str, ctx: Context, minimum: int) -> int | None:
+    number = read_int(value, path, ctx, minimum, f"use a power of 2, e.g. {max(minimum, 1024)}")
+    if number is not None and number & (number - 1):
+        ctx.add(path, f"must be a power of 2 (Sobol sequence balance); got {number}",
+                f"use {1 << (number - 1).bit_length()} or {1 << (number.bit_length() - 1)}")
+        return None
+    return number
+
+
+def _choice(value: Any, choices: tuple[str, ...], path: str, ctx: Context) -> str | None:
+    if value not in choices:
+        ctx.add(path, f"must be one of {', '.join(choices)}; got {value!r}", did_you_mean(value, choices))
+        return None
+    return value
+
+
+def _fraction(value: Any, path: str, ctx: Context, hint: str, upper: float = 1.0) -> float | None:
+    """A number in [0, upper) (or None after reporting)."""
+    number = read_number(value, path, ctx)
+    if number is not None and not 0 <= number < upper:
+        ctx.add(path, f"must lie in [0, {upper:g}); got {number:g}", hint)
+        return None
+    return number
+
+
+def _replicates(data: dict, intervals: str, n: int, ctx: Context) -> int:
+    """Independent scrambles: 1 with bootstrap intervals, else a power of 2 >= 4 leaving >= 2 base samples each."""
+    if intervals == "bootstrap":
+        if "replicates" in data:
+            ctx.add("sobol.replicates", "is used only with `intervals: replicates`", "remove it", at_key=True)
+        return 1
+    replicates = _power_of_two(data.get("replicates", SobolSettings.replicates), "sobol.replicates", ctx, 4)
+    if replicates is None:
+        return SobolSettings.replicates
+    if n // replicates < 2:
+        ctx.add("sobol.replicates", f"{replicates} replicates of sobol.n = {n} leave {n // replicates} base samples "
+                "each; at least 2 are needed", f"raise sobol.n to {2 * replicates} or lower the replicates")
+    return replicates
+
+
+def _gates(value: Any, ctx: Context) -> Gates:
+    data = read_mapping(value, "sobol.gates", ctx) if value is not None else {}
+    if not data:
+        return Gates()
+    check_keys(data, GATE_KEYS, "sobol.gates", ctx)
+    dropped = _fraction(data.get("dropped", Gates.dropped), "sobol.gates.dropped", ctx, "use e.g. 0.10 for 10 %")
+    half = read_number(data.get("halfwidth", Gates.halfwidth), "sobol.gates.halfwidth", ctx)
+    if half is not None and not half > 0:
+        ctx.add("sobol.gates.halfwidth", f"must be > 0; got {half:g}", "use e.g. 0.20")
+        half = None
+    return Gates(Gates.dropped if dropped is None else dropped, half or Gates.halfwidth)
+
+
+def _plausible(value: Any, ctx: Context) -> tuple[tuple[str, float], ...]:
+    """Upper bounds per output; ``{}`` switches them off."""
+    data = read_mapping(value, "sobol.plausible", ctx, "a mapping of output name to upper bound") if value else {}
+    bounds = []
+    for name, bound in (data or {}).items():
+        path = join("sobol.plausible", name)
+        if not (name in OUTPUTS or str(name).startswith(POOL_PREFIX)):
+            ctx.add(path, f"unknown output {name!r}", did_you_mean(name, OUTPUTS), at_key=True)
+        number = read_number(bound, path, ctx)
+        if number is not None and not number > 0:
+            ctx.add(path, f"must be a positive upper bound [output units]; got {number:g}", "write e.g. 1.0e5")
+        elif number is not None:
+            bounds.append((str(name), number))
+    return tuple(bounds)
+
+
+def _crossover(value: Any, n: int, replicates: int, ctx: Context) -> CrossoverSettings | None:
+    """The crossover grid; ``false`` switches it off."""
+    if value is False:
+        return None
+    data = read_mapping(value, "sobol.crossover", ctx, "a mapping (or false)") if value is not None else {}
+    if data is None:
+        return None
+    check_keys(data, CROSSOVER_KEYS, "sobol.crossover", ctx)
+    default = CrossoverSettings()
+    widths = {}
+    for key in ("c_input", "cue_scale"):
+        path = join("sobol.crossover", key)
+        raw = data.get(key, list(getattr(default, key)))
+        if not isinstance(raw, list) or len(raw) < 2:
+            ctx.add(path, f"must be a list of at least two relative half-widths; got {raw!r}", "write e.g. [0.1, 0.3, 0.5]")
+            continue
+        values = [_fraction(v, join(path, i), ctx, "a relative half-width lies in (0, 1), e.g. 0.2") for i, v in enumerate(raw)]
+        if all(v is not None and v > 0 for v in values) and values == sorted(set(values)):
+            widths[key] = tuple(values)
+        elif all(v is not None for v in values):
+            ctx.add(path, f"must be distinct, increasing and > 0; got {raw!r}", "write e.g. [0.1, 0.2, 0.3]")
+    cells = _power_of_two(data.get("n", min(default.n, n)), "sobol.crossover.n", ctx, 2) or min(default.n, n)
+    if n // replicates >= 2 and (not replicates <= cells <= n or cells // replicates < 2):  # else reported
+        ctx.add("sobol.crossover.n", f"must lie between {2 * replicates} (2 base samples per replicate) and sobol.n "
+                f"= {n}; got {cells}", f"use e.g. {min(n, max(2 * replicates, 512))}")
+    return CrossoverSettings(widths.get("c_input", default.c_input), widths.get("cue_scale", default.cue_scale), cells)
 
 
 def build_local(value: Any, ctx: Context) -> LocalSettings:

@@ -6,12 +6,25 @@ declares the metadata. Spec: ``docs/models/awb.md``.
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from functools import reduce
+from numbers import Real
+from typing import Any
 
 import numpy as np
 
-from harness.adapter import BaseAdapter, BetaRescale, Driver, Option, Parameter, Pool, Status, violation
+from harness.adapter import (
+    BaseAdapter,
+    BetaRescale,
+    Driver,
+    Option,
+    Parameter,
+    ParameterError,
+    Pool,
+    Status,
+    violation,
+)
 
 from . import equations as eq
 from .parameters import DEFAULT_C_INPUT, FAILING_CASE, PARAMETER_SETS, REFERENCE_CASES, T_REFERENCE
@@ -51,10 +64,18 @@ class AwbAdapter(BaseAdapter):
     parameter_set : {"awb2010", "li2014", "he2024_fit"}, default "awb2010"
         Allison et al. (2010) with temperature functions; Li et al. (2014) constants; the spec's
         fit to He et al. (2024). Only ``awb2010`` represents ``temperature``.
-    beta_rescale : {"none", "reference"}, default "none"
+    beta_rescale : {"none", "reference", "site"}, default "none"
         ``none``: k* = k in native units. ``reference``: ``k_d* = k_d M_ref^(1-beta)``,
         ``k_e* = k_e M_ref^(1-beta_enz)`` with M_ref the beta = 1 MIC* at the reference scenario
         (the set's default c_input and temperature, cue_scale 1, mic_turnover_scale 1), per row.
+        ``site``: the same with M_site, the beta = beta_enz = 1 MIC* at the ``anchor`` site (its
+        c_input, temperature, cue_scale and mic_turnover_scale), whose pools then do not depend
+        on beta, beta_enz.
+    anchor : dict of str to float, default {}
+        The anchor site of ``beta_rescale = 'site'``: driver name -> value [shared units], e.g. a
+        scenario's baseline (``build_member`` passes the member's drivers); missing drivers take
+        their defaults, and beta = beta_enz = 1 there whatever is given. Required with ``site``,
+        ignored otherwise.
 
     References
     ----------
@@ -76,12 +97,22 @@ class AwbAdapter(BaseAdapter):
         Option("parameter_set", ParameterSet.AWB2010.value, "published parameter set (spec (d), (h))",
                tuple(s.value for s in ParameterSet)),
         Option("beta_rescale", BetaRescale.NONE.value, "k_d*, k_e* as given (none) or equal to k_d, k_e at "
-               "the reference MIC* (reference)", tuple(s.value for s in BetaRescale)),
+               "the reference MIC* (reference) or at the anchor site's MIC* (site)",
+               tuple(s.value for s in BetaRescale)),
+        Option("anchor", {}, "beta_rescale 'site': driver name -> value [shared units] of the anchor site "
+               "(a scenario's baseline); missing drivers take their defaults, beta = beta_enz = 1 there"),
     )
     pools = tuple(Pool(n, "g C m-2", *_POOL_TEXT[n]) for n in eq.POOL_NAMES)
     outputs = ("soc", "soc_total", "litter", "mic", "respiration", "cue_bulk")
     reference_cases = REFERENCE_CASES
     failing_case = FAILING_CASE
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self._options["anchor"] = _checked_anchor(self)
+
+    def get_options(self) -> dict[str, Any]:
+        return {**super().get_options(), "anchor": dict(self._options["anchor"])}
 
     # -- metadata that depends on the parameter set -------------------------------------------
     @property
@@ -138,6 +169,19 @@ class AwbAdapter(BaseAdapter):
             return p["cue"]
         return eq.linear_in_temperature(p["cue0"], p["cue_slope"], T_REFERENCE)
 
+    def _anchor_forcing(self, n_sets: int) -> np.ndarray:
+        """Forcing (n_sets rows) of the anchor site of ``site``, with beta = beta_enz = 1."""
+        return self.make_forcing(n_sets, **{**self._options["anchor"], "beta": 1.0, "beta_enz": 1.0})
+
+    def _anchor_biomass(self, p, factor) -> np.ndarray:
+        """M_site: MIC* at beta = beta_enz = 1 at the anchor site, per parameter row [native pool];
+        NaN where it is not positive (the rows then fail in ``_steady_state``)."""
+        d = dict(zip(self.driver_names, self._anchor_forcing(factor.shape[0]).T))
+        cue = self._rates(p, d)[4] * d["cue_scale"]
+        total_input = d["c_input"] / (factor * eq.HOURS_PER_YEAR)
+        m_site = eq.reference_biomass(total_input, cue, p["k_death"] * d["mic_turnover_scale"], p["k_enzprod"])
+        return np.where(m_site > 0.0, m_site, np.nan)
+
     def _kinetics(self, theta, forcing) -> tuple[eq.Kinetics, np.ndarray]:
         """The batch's ``Kinetics`` and its g C m-2 per native unit factor."""
         p, d = self._columns(theta, forcing)
@@ -149,6 +193,9 @@ class AwbAdapter(BaseAdapter):
             input_ref = DEFAULT_C_INPUT[self._set] / (factor * eq.HOURS_PER_YEAR)
             m_ref = eq.reference_biomass(input_ref, self._reference_cue(p), p["k_death"], p["k_enzprod"])
             k_d, k_e = eq.rescaled_rate(k_d, m_ref, d["beta"]), eq.rescaled_rate(k_e, m_ref, d["beta_enz"])
+        elif self._options["beta_rescale"] == BetaRescale.SITE:
+            m_site = self._anchor_biomass(p, factor)
+            k_d, k_e = eq.rescaled_rate(k_d, m_site, d["beta"]), eq.rescaled_rate(k_e, m_site, d["beta_enz"])
         kin = eq.Kinetics(i_soc, i_doc, cue * d["cue_scale"], vmax, vup, km, kup, k_d, k_e, p["k_enzloss"],
                           p["mic_to_soc"], d["beta"], d["beta_enz"])
         return kin, factor
@@ -158,6 +205,9 @@ class AwbAdapter(BaseAdapter):
         state = eq.steady_state(kin)
         status = np.where(state.exists, Status.OK, Status.SOLVER_FAILED).astype(np.int8)
         status[~state.converged] = Status.NOT_CONVERGED
+        no_anchor = ~(np.isfinite(kin.k_d) & np.isfinite(kin.k_e) & (kin.k_d > 0.0) & (kin.k_e > 0.0))
+        if self._options["beta_rescale"] == BetaRescale.SITE and no_anchor.any():
+            status[no_anchor] = Status.SOLVER_FAILED
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             dpools, _ = eq.tendencies(state.pools, kin)
             residual = reduce(np.maximum, np.abs(dpools).T) / (kin.i_soc + kin.i_doc)  # max over pools
@@ -170,6 +220,9 @@ class AwbAdapter(BaseAdapter):
         units = "mg C g-1 h-1" if self._set == ParameterSet.LI2014 else "mg C cm-3 h-1"
         for i in np.flatnonzero(status != Status.OK):
             message[i] = self._failure_text(state, kin, i, units, residual[i], hurwitz[i])
+        if self._options["beta_rescale"] == BetaRescale.SITE:
+            message[no_anchor] = ("beta_rescale 'site': MIC* at beta = beta_enz = 1 at the anchor site is not "
+                                  "positive and finite, so k_d*, k_e* cannot be rescaled")
         return state.pools * factor[:, None], status, message
 
     @staticmethod
@@ -203,6 +256,20 @@ class AwbAdapter(BaseAdapter):
         return dnative * per_year[:, None], fluxes
 
     def _domain_violations(self, theta, forcing):
+        found = self._row_violations(theta, forcing)
+        if self._options["beta_rescale"] == BetaRescale.REFERENCE:
+            ref = self._reference_cue(dict(zip(self.parameter_names, theta.T)))
+            where = "20 degC, cue_scale 1" if self._set == ParameterSet.AWB2010 else "cue_scale 1"
+            found.append(violation(~((ref > 0.0) & (ref < 1.0)), "beta_rescale 'reference' needs CUE in (0, 1) "
+                                   f"at the reference scenario ({where}); got {{c:.6g}}", c=ref))
+        elif self._options["beta_rescale"] == BetaRescale.SITE:
+            d = dict(zip(self.driver_names, forcing.T))
+            found += _anchor_violations(self, self._row_violations, theta, self._anchor_forcing(theta.shape[0]),
+                                        (d["beta"] != 1.0) | (d["beta_enz"] != 1.0))
+        return found
+
+    def _row_violations(self, theta, forcing):
+        """Cross-constraints of the rows' own drivers: CUE in (0, 1), K_m > 0 and K_up > 0."""
         p, d = self._columns(theta, forcing)
         _, _, km, kup, cue = self._rates(p, d)
         scale = d["cue_scale"]
@@ -216,9 +283,40 @@ class AwbAdapter(BaseAdapter):
                                    "{t:g} degC; it must be > 0", k=km, t=t))
             found.append(violation(~(kup > 0.0), "K_up = kup0 + kup_slope T = {k:.6g} mg C cm-3 at temperature "
                                    "{t:g} degC; it must be > 0", k=kup, t=t))
-        if self._options["beta_rescale"] == BetaRescale.REFERENCE:
-            ref = self._reference_cue(p)
-            where = "20 degC, cue_scale 1" if self._set == ParameterSet.AWB2010 else "cue_scale 1"
-            found.append(violation(~((ref > 0.0) & (ref < 1.0)), "beta_rescale 'reference' needs CUE in (0, 1) "
-                                   f"at the reference scenario ({where}); got {{c:.6g}}", c=ref))
         return found
+
+
+def _checked_anchor(model: BaseAdapter) -> dict[str, float]:
+    """The option ``anchor`` as floats in driver order [shared units].
+
+    Raises ``ParameterError`` for a name that is not a driver of ``model``, a value that is not a
+    finite real number (NaN is accepted for an optional driver: absent), or an empty anchor under
+    ``beta_rescale = 'site'``.
+    """
+    anchor, drivers = model._options["anchor"], {d.name: d for d in model.drivers}
+    for name, value in anchor.items():
+        if name not in drivers:
+            raise ParameterError(f"option 'anchor': {name!r} is not a driver of {model.name}; "
+                                 f"its drivers are {', '.join(drivers)}")
+        real = isinstance(value, Real) and not isinstance(value, bool)
+        if not (real and (math.isfinite(value) or (math.isnan(value) and drivers[name].optional))):
+            raise ParameterError(f"option 'anchor': {name}={value!r} must be a finite number "
+                                 f"[{drivers[name].units}]")
+    if model._options["beta_rescale"] == BetaRescale.SITE and not anchor:
+        raise ParameterError(f"{model.name}: beta_rescale 'site' needs an anchor site: pass anchor={{driver: "
+                             "value} (harness.members.build_member passes the scenario's baseline drivers), or use "
+                             "'reference'")
+    return {name: float(anchor[name]) for name in drivers if name in anchor}
+
+
+def _anchor_violations(model: BaseAdapter, checks, theta: np.ndarray, anchor: np.ndarray,
+                       rescaled: np.ndarray) -> list[tuple[np.ndarray, dict[int, str]]]:
+    """Domain violations of the ``rescaled`` rows at the anchor forcing ``anchor`` (beta_rescale
+    'site'): its driver ranges, then ``checks(theta, anchor)``, the model's cross-constraints."""
+    prefix = "beta_rescale 'site': at the anchor site, "
+    found = [violation(rescaled, f"{prefix}driver {d.name}={float(value)!r} [{d.units}] is outside {d.interval}")
+             for d, value in zip(model.drivers, anchor[0]) if not d.contains(np.array([value]))[0]]
+    if found or not rescaled.any():
+        return found
+    return [(mask & rescaled, {i: prefix + text for i, text in texts.items() if rescaled[i]})
+            for mask, texts in checks(theta, anchor)]

@@ -7,12 +7,24 @@ Spec: ``docs/models/millennial.md``.
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
-from harness.adapter import BaseAdapter, BetaRescale, Driver, Option, Parameter, Pool, Status, violation
+from harness.adapter import (
+    BaseAdapter,
+    BetaRescale,
+    Driver,
+    Option,
+    Parameter,
+    ParameterError,
+    Pool,
+    Status,
+    violation,
+)
 
 from . import equations as eq
 from .parameters import FAILING_CASE, PARAMETERS, REFERENCE_CASES, REFERENCE_SITE
@@ -36,6 +48,9 @@ _POOL_TEXT = {
 }
 #: format keys of the pools in messages, in pool order
 _KEYS = ("p", "lmwc", "a", "mic", "m")
+#: how a failed MIC_ref is named in messages, by beta_rescale
+_UNDEFINED_AT = {BetaRescale.REFERENCE.value: " at the reference site",
+                 BetaRescale.SITE.value: " (here MIC_site) at the anchor site"}
 #: spec section 7, step 4
 _RESIDUAL_RTOL = 1e-10  # max|dX/dt| / I
 _BALANCE_RTOL = 1e-9  # |respiration + leaching - c_input| / c_input
@@ -55,11 +70,17 @@ class MillennialAdapter(BaseAdapter):
     ----------
     parameter_set : {"fit", "default"}, default "fit"
         The calibrated (``fit``) or pre-calibration (``default``) parameter file of the published code.
-    beta_rescale : {"none", "reference"}, default "none"
+    beta_rescale : {"none", "reference", "site"}, default "none"
         ``none`` keeps rate_bd for every beta (as the published tutorial does); ``reference``
         multiplies it by ``MIC_ref**(2 - beta)``, MIC_ref being the steady-state MIC of the same
         parameter row at the reference site with beta = 2, so that steady state is the same for
-        every beta.
+        every beta. ``site``: the same with MIC_site, the steady-state MIC at beta = 2 at the
+        ``anchor`` site, whose steady state is then the same for every beta.
+    anchor : dict of str to float, default {}
+        The anchor site of ``beta_rescale = 'site'``: driver name -> value [shared units], e.g. a
+        scenario's baseline (``build_member`` passes the member's drivers); missing drivers take
+        their defaults, and beta is 2 there whatever is given. Required with ``site``, ignored
+        otherwise.
 
     References
     ----------
@@ -82,8 +103,10 @@ class MillennialAdapter(BaseAdapter):
         Option("parameter_set", ParameterSet.FIT.value, "published parameter file: 'fit' (calibrated) or "
                "'default' (pre-calibration)", choices=tuple(s.value for s in ParameterSet)),
         Option("beta_rescale", BetaRescale.NONE.value, "'none': rate_bd for every beta; 'reference': rate_bd "
-               "MIC_ref**(2 - beta), same reference steady state for every beta",
-               choices=tuple(s.value for s in BetaRescale)),
+               "MIC_ref**(2 - beta), same reference steady state for every beta; 'site': the same at the "
+               "anchor site", choices=tuple(s.value for s in BetaRescale)),
+        Option("anchor", {}, "beta_rescale 'site': driver name -> value [shared units] of the anchor site "
+               "(a scenario's baseline); missing drivers take their defaults, beta is 2 there"),
     )
     drivers = (
         Driver("c_input", "g C m-2 yr-1", "I = c_input/365; p_i to POM, the rest to LMWC", (0.0, _INF),
@@ -109,6 +132,13 @@ class MillennialAdapter(BaseAdapter):
     reference_cases = REFERENCE_CASES
     failing_case = FAILING_CASE
     residual_rtol = _RESIDUAL_RTOL
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self._options["anchor"] = _checked_anchor(self)
+
+    def get_options(self) -> dict[str, Any]:
+        return {**super().get_options(), "anchor": dict(self._options["anchor"])}
 
     @property
     def parameters(self) -> tuple[Parameter, ...]:  # type: ignore[override]
@@ -143,9 +173,16 @@ class MillennialAdapter(BaseAdapter):
         r_beta[rows] = eq.beta_rescaling(mic_ref, beta[rows])
         return r_beta
 
+    def _rescaling_site(self, n_sets: int) -> np.ndarray:
+        """Forcing (n_sets rows) of the site MIC_ref is solved at: the reference site or, with
+        ``site``, the anchor; beta = 2 at both."""
+        site = REFERENCE_SITE if self._options["beta_rescale"] == BetaRescale.REFERENCE else self._options["anchor"]
+        return self.make_forcing(n_sets, **{**site, "beta": eq.BETA_PUBLISHED})
+
     def _reference_mic(self, theta: np.ndarray) -> np.ndarray:
-        """Steady-state MIC of each parameter row at the reference site with beta = 2 [g C m-2]."""
-        rates = self._rates(theta, self.make_forcing(theta.shape[0], **REFERENCE_SITE), r_beta=1.0)
+        """Steady-state MIC of each parameter row at beta = 2 at the reference site (MIC_ref) or,
+        with ``site``, at the anchor site (MIC_site) [g C m-2]; NaN where it failed."""
+        rates = self._rates(theta, self._rescaling_site(theta.shape[0]), r_beta=1.0)
         _, mic, converged, _, _ = eq.lmwc_mic(rates)
         return np.where(converged & (mic > 0), mic, np.nan)
 
@@ -175,7 +212,8 @@ class MillennialAdapter(BaseAdapter):
             checks = [
                 (~((r.k_b > 0) & (r.k_b < _INF)), Status.SOLVER_FAILED, "turnover coefficient k_b = rate_bd "
                  "x mic_turnover_scale x R_beta = {k:g} must be positive and finite (R_beta = MIC_ref^(2 - "
-                 "beta) under- or overflows at beta={b:g}, or MIC_ref is undefined)", {"k": r.k_b, "b": r.beta}),
+                 "beta) under- or overflows at beta={b:g}, or MIC_ref is undefined"
+                 + _UNDEFINED_AT.get(self._options["beta_rescale"], "") + ")", {"k": r.k_b, "b": r.beta}),
                 (linear & ~(s.uptake_margin > 0), Status.SOLVER_FAILED, "beta = 1 has no positive steady "
                  "state: CUE V_lb w_b = {g:.6g} d-1 must exceed k_b = {k:.6g} d-1",
                  {"g": r.cue * r.v_up, "k": r.k_b}),
@@ -207,11 +245,22 @@ class MillennialAdapter(BaseAdapter):
         return status, message
 
     def _domain_violations(self, theta, forcing):
+        found = self._row_violations(theta, forcing)
+        rescaled = forcing[:, self.driver_names.index("beta")] != eq.BETA_PUBLISHED
+        if self._options["beta_rescale"] == BetaRescale.SITE:
+            found += _anchor_violations(self, self._row_violations, theta, self._rescaling_site(theta.shape[0]),
+                                        rescaled)
+        elif self._options["beta_rescale"] == BetaRescale.REFERENCE:
+            found += self._reference_violations(theta, forcing, rescaled)
+        return found
+
+    def _row_violations(self, theta, forcing):
+        """Cross-constraints of the rows' own drivers: moisture below porosity, clay + silt, CUE."""
         p, d = self._columns(theta, forcing)
         cue0 = eq.carbon_use_efficiency(d["temperature"], p["cue_ref"], p["cue_t"], p["tae_ref"])
         cue = d["cue_scale"] * cue0
         clay_silt = d["clay"] + d["silt"]
-        found = [
+        return [
             violation(~(d["moisture"] < p["porosity"]), "moisture={m:g} m3 m-3 must lie in (0, porosity) = "
                       "(0, {p:g}): w_b is undefined at moisture >= porosity", m=d["moisture"], p=p["porosity"]),
             violation(~((clay_silt > 0) & (clay_silt <= 100)), "clay + silt = {s:g} % (clay={c:g}, silt={t:g}) "
@@ -219,19 +268,55 @@ class MillennialAdapter(BaseAdapter):
             violation(~((cue > 0) & (cue < 1)), "CUE = cue_scale={s:g} x CUE(temperature={t:g} degC)={c0:.6g} "
                       "= {c:.6g}; it must lie in (0, 1)", s=d["cue_scale"], t=d["temperature"], c0=cue0, c=cue),
         ]
-        if self._options["beta_rescale"] == BetaRescale.REFERENCE:
-            site = REFERENCE_SITE
-            cue_ref = eq.carbon_use_efficiency(site["temperature"], p["cue_ref"], p["cue_t"], p["tae_ref"])
-            rescaled = d["beta"] != eq.BETA_PUBLISHED
-            found += [
-                violation(rescaled & ~((cue_ref > 0) & (cue_ref < 1)), "beta_rescale 'reference' with beta={b:g} "
-                          "needs CUE at the reference site (temperature={t:g} degC) in (0, 1); got {c:.6g}",
-                          b=d["beta"], t=np.full_like(cue_ref, site["temperature"]), c=cue_ref),
-                violation(rescaled & ~(site["moisture"] < p["porosity"]), "beta_rescale 'reference' with "
-                          "beta={b:g} needs porosity={p:g} above the reference moisture {m:g} m3 m-3",
-                          b=d["beta"], p=p["porosity"], m=np.full_like(cue_ref, site["moisture"])),
-            ]
+
+    def _reference_violations(self, theta, forcing, rescaled):
+        """beta_rescale 'reference': CUE and moisture at the reference site, for the rescaled rows."""
+        (p, d), site = self._columns(theta, forcing), REFERENCE_SITE
+        cue_ref = eq.carbon_use_efficiency(site["temperature"], p["cue_ref"], p["cue_t"], p["tae_ref"])
+        return [
+            violation(rescaled & ~((cue_ref > 0) & (cue_ref < 1)), "beta_rescale 'reference' with beta={b:g} "
+                      "needs CUE at the reference site (temperature={t:g} degC) in (0, 1); got {c:.6g}",
+                      b=d["beta"], t=np.full_like(cue_ref, site["temperature"]), c=cue_ref),
+            violation(rescaled & ~(site["moisture"] < p["porosity"]), "beta_rescale 'reference' with "
+                      "beta={b:g} needs porosity={p:g} above the reference moisture {m:g} m3 m-3",
+                      b=d["beta"], p=p["porosity"], m=np.full_like(cue_ref, site["moisture"])),
+        ]
+
+
+def _checked_anchor(model: BaseAdapter) -> dict[str, float]:
+    """The option ``anchor`` as floats in driver order [shared units].
+
+    Raises ``ParameterError`` for a name that is not a driver of ``model``, a value that is not a
+    finite real number (NaN is accepted for an optional driver: absent), or an empty anchor under
+    ``beta_rescale = 'site'``.
+    """
+    anchor, drivers = model._options["anchor"], {d.name: d for d in model.drivers}
+    for name, value in anchor.items():
+        if name not in drivers:
+            raise ParameterError(f"option 'anchor': {name!r} is not a driver of {model.name}; "
+                                 f"its drivers are {', '.join(drivers)}")
+        real = isinstance(value, Real) and not isinstance(value, bool)
+        if not (real and (math.isfinite(value) or (math.isnan(value) and drivers[name].optional))):
+            raise ParameterError(f"option 'anchor': {name}={value!r} must be a finite number "
+                                 f"[{drivers[name].units}]")
+    if model._options["beta_rescale"] == BetaRescale.SITE and not anchor:
+        raise ParameterError(f"{model.name}: beta_rescale 'site' needs an anchor site: pass anchor={{driver: "
+                             "value} (harness.members.build_member passes the scenario's baseline drivers), or use "
+                             "'reference'")
+    return {name: float(anchor[name]) for name in drivers if name in anchor}
+
+
+def _anchor_violations(model: BaseAdapter, checks, theta: np.ndarray, anchor: np.ndarray,
+                       rescaled: np.ndarray) -> list[tuple[np.ndarray, dict[int, str]]]:
+    """Domain violations of the ``rescaled`` rows at the anchor forcing ``anchor`` (beta_rescale
+    'site'): its driver ranges, then ``checks(theta, anchor)``, the model's cross-constraints."""
+    prefix = "beta_rescale 'site': at the anchor site, "
+    found = [violation(rescaled, f"{prefix}driver {d.name}={float(value)!r} [{d.units}] is outside {d.interval}")
+             for d, value in zip(model.drivers, anchor[0]) if not d.contains(np.array([value]))[0]]
+    if found or not rescaled.any():
         return found
+    return [(mask & rescaled, {i: prefix + text for i, text in texts.items() if rescaled[i]})
+            for mask, texts in checks(theta, anchor)]
 
 
 def _unique_rows(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -118,6 +118,10 @@ REFERENCE_CASES: tuple[ReferenceCase, ...] = (
     # spec section 5: with beta_rescale 'reference' the reference steady state is the same for every beta
     ReferenceCase("N1 at beta 1.5, beta_rescale reference", {**REFERENCE_SITE, "beta": 1.5}, _N1,
                   f"{_S8}; {SPEC} section 5", rtol=1e-6, options={"beta_rescale": "reference"}),
+    # beta_rescale 'site' (a harness extension of section 5): anchored at N2, N2 is the same for every beta
+    ReferenceCase("N2 at beta 1.5, beta_rescale site anchored at N2", {**REFERENCE_SITE, "c_input": 365.0, "beta": 1.5},
+                  _N2, f"{_S8}; harness beta_rescale 'site' (harness/vocabulary.py)", rtol=1e-6,
+                  options={"beta_rescale": "site", "anchor": {**REFERENCE_SITE, "c_input": 365.0}}),
 )
 
 #: in every column's bounds, but with beta = 1 a 2000-fold turnover exceeds the largest growth

@@ -7,9 +7,13 @@ depth). Spec: ``docs/models/mimics.md``.
 
 from __future__ import annotations
 
+import math
+from numbers import Real
+from typing import Any
+
 import numpy as np
 
-from harness.adapter import BaseAdapter, BetaRescale, Driver, Option, Pool, violation
+from harness.adapter import BaseAdapter, BetaRescale, Driver, Option, ParameterError, Pool, violation
 
 from . import equations as eq
 from . import solver
@@ -54,6 +58,13 @@ def _drivers(beta_default: float) -> tuple[Driver, ...]:
 
 
 _DRIVERS = {name: _drivers(v.beta_default) for name, v in VARIANTS.items()}
+#: message of rows whose MICx_ref (MICx_site) failed, by beta_rescale
+_NO_RESCALING = {
+    BetaRescale.REFERENCE.value: "beta_rescale='reference': the reference-site steady state of this parameter row "
+                                 "(beta = 1) failed, so tau cannot be rescaled",
+    BetaRescale.SITE.value: "beta_rescale='site': the steady state of this parameter row at the anchor site "
+                            "(beta = 1) failed, so tau cannot be rescaled",
+}
 #: the parameters behind fMET, fPHYS and fCHEM
 _SHARE_PARAMETERS = ("fmet_p_1", "fmet_p_2", "fmet_p_3", "f_phys_r_1", "f_phys_r_2", "f_phys_k_1", "f_phys_k_2",
                      "f_chem_r_1", "f_chem_r_2", "f_chem_k_1", "f_chem_k_2")
@@ -73,10 +84,16 @@ class MimicsAdapter(BaseAdapter):
         Kinetics, parameter column and turnover modifier M: forward MM with the 2015 set and
         M = sqrt(c_input/100); reverse MM with the sandbox set and M = 2 clamp(sqrt(c_input/100),
         0.8, 1.2) and beta = 1; or reverse MM with the sandbox set, M = 2 and beta (default 1.5).
-    beta_rescale : {"none", "reference"}, default "none"
+    beta_rescale : {"none", "reference", "site"}, default "none"
         ``reference`` multiplies tau_x by MICx_ref^(1 - beta), MICx_ref being the steady state of
         the same variant and parameters at the reference site with beta = 1, so that the
-        reference site's pools do not depend on beta.
+        reference site's pools do not depend on beta. ``site``: the same with MICx_site, the
+        steady state at beta = 1 at the ``anchor`` site, whose pools then do not depend on beta.
+    anchor : dict of str to float, default {}
+        The anchor site of ``beta_rescale = 'site'``: driver name -> value [shared units], e.g. a
+        scenario's baseline (``build_member`` passes the member's drivers); missing drivers take
+        their defaults, and beta is 1 there whatever is given. Required with ``site``, ignored
+        otherwise.
 
     References
     ----------
@@ -100,13 +117,23 @@ class MimicsAdapter(BaseAdapter):
                "kinetics, parameter column and turnover modifier (spec section 4)",
                choices=tuple(p.value for p in ParameterSet)),
         Option("beta_rescale", BetaRescale.NONE.value,
-               "'reference': tau_x times MICx_ref^(1 - beta) from the reference site at beta = 1",
+               "'reference': tau_x times MICx_ref^(1 - beta) from the reference site at beta = 1; "
+               "'site': the same from the anchor site",
                choices=tuple(b.value for b in BetaRescale)),
+        Option("anchor", {}, "beta_rescale 'site': driver name -> value [shared units] of the anchor site "
+               "(a scenario's baseline); missing drivers take their defaults, beta is 1 there"),
     )
     pools = tuple(Pool(n, "g C m-2", *_POOL_TEXT[n]) for n in eq.POOL_NAMES)
     outputs = ("soc", "soc_total", "litter", "mic", "maom", "pom", "respiration", "cue_bulk")
     reference_cases = REFERENCE_CASES
     failing_case = FAILING_CASE
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self._options["anchor"] = _checked_anchor(self)
+
+    def get_options(self) -> dict[str, Any]:
+        return {**super().get_options(), "anchor": dict(self._options["anchor"])}
 
     # -- metadata that depends on the parameter set ----------------------------------------------
     @property
@@ -161,11 +188,18 @@ class MimicsAdapter(BaseAdapter):
             eq.exp_share(p["desorb_1"], p["desorb_2"], fc),
         )
 
+    def _rescaling_site(self, n_sets: int) -> np.ndarray:
+        """Forcing (n_sets rows) of the site MICx_ref is solved at: the reference site or, with
+        ``site``, the anchor; beta = 1 at both."""
+        site = REFERENCE_SITE if self._options["beta_rescale"] == BetaRescale.REFERENCE else self._options["anchor"]
+        return self.make_forcing(n_sets, **{**site, "beta": 1.0})
+
     def _rescaling(self, theta: np.ndarray, forcing: np.ndarray, stability: bool = True) -> tuple[np.ndarray, ...]:
         """(R_r, R_K) = MICx_ref^(1 - beta) per row; 1 where beta = 1 or beta_rescale is 'none'.
 
-        MICx_ref is solved once per distinct parameter row among rows with beta != 1 (only the
-        columns that vary are compared). NaN marks rows whose reference steady state failed.
+        MICx_ref (MICx_site with ``site``) is solved once per distinct parameter row among rows
+        with beta != 1 (only the columns that vary are compared). NaN marks rows whose
+        reference (or anchor) steady state failed.
         ``stability=False`` skips the eigenvalue check of the reference states: for rows whose
         reference passed it already (``_tendencies`` sees OK rows only), Newton returns the same bits.
         """
@@ -181,8 +215,7 @@ class MimicsAdapter(BaseAdapter):
         else:
             _, first, inverse = np.unique(sub[:, varying], axis=0, return_index=True, return_inverse=True)
             unique = sub[first]
-        site = self.make_forcing(unique.shape[0], **REFERENCE_SITE, beta=1.0)
-        kin = self._kinetics(*self._columns(unique, site))
+        kin = self._kinetics(*self._columns(unique, self._rescaling_site(unique.shape[0])))
         pools, status, _ = solver.steady_state(kin, stability=stability)
         mic_ref = np.where(status == solver.OK, pools[[eq.MIC_R, eq.MIC_K]], np.nan)[:, inverse.ravel()]
         r[:, rows] = mic_ref ** (1.0 - beta[rows])
@@ -200,8 +233,7 @@ class MimicsAdapter(BaseAdapter):
         pools = np.full((eq.N_POOLS, kin.size), np.nan)
         no_reference = ~(np.isfinite(kin.tau_r) & np.isfinite(kin.tau_k))
         status[no_reference] = solver.SOLVER_FAILED
-        message[no_reference] = ("beta_rescale='reference': the reference-site steady state of this "
-                                 "parameter row (beta = 1) failed, so tau cannot be rescaled")
+        message[no_reference] = _NO_RESCALING.get(self._options["beta_rescale"], "")
         rows = np.flatnonzero(~no_reference)
         if rows.size:
             pools[:, rows], status[rows], message[rows] = solver.steady_state(
@@ -220,6 +252,14 @@ class MimicsAdapter(BaseAdapter):
         return (dpools * per_year).T, fluxes
 
     def _domain_violations(self, theta, forcing):
+        found = self._row_violations(theta, forcing)
+        if self._options["beta_rescale"] == BetaRescale.SITE:
+            found += _anchor_violations(self, self._row_violations, theta, self._rescaling_site(theta.shape[0]),
+                                        forcing[:, self.driver_names.index("beta")] != 1.0)
+        return found
+
+    def _row_violations(self, theta, forcing):
+        """Cross-constraints of the rows' own drivers: fMET, fAVAI_x and every efficiency."""
         p, d = self._columns(theta, forcing, _SHARE_PARAMETERS + tuple(f"mge_{j}" for j in range(1, 5)))
         fmet, _, fp_r, fp_k, fc_r, fc_k = self._shares(p, d)
         found = [violation(
@@ -252,3 +292,39 @@ class MimicsAdapter(BaseAdapter):
                 "use parameter_set 'stode_rev_beta' for beta != 1", b=d["beta"],
             ))
         return found
+
+
+def _checked_anchor(model: BaseAdapter) -> dict[str, float]:
+    """The option ``anchor`` as floats in driver order [shared units].
+
+    Raises ``ParameterError`` for a name that is not a driver of ``model``, a value that is not a
+    finite real number (NaN is accepted for an optional driver: absent), or an empty anchor under
+    ``beta_rescale = 'site'``.
+    """
+    anchor, drivers = model._options["anchor"], {d.name: d for d in model.drivers}
+    for name, value in anchor.items():
+        if name not in drivers:
+            raise ParameterError(f"option 'anchor': {name!r} is not a driver of {model.name}; "
+                                 f"its drivers are {', '.join(drivers)}")
+        real = isinstance(value, Real) and not isinstance(value, bool)
+        if not (real and (math.isfinite(value) or (math.isnan(value) and drivers[name].optional))):
+            raise ParameterError(f"option 'anchor': {name}={value!r} must be a finite number "
+                                 f"[{drivers[name].units}]")
+    if model._options["beta_rescale"] == BetaRescale.SITE and not anchor:
+        raise ParameterError(f"{model.name}: beta_rescale 'site' needs an anchor site: pass anchor={{driver: "
+                             "value} (harness.members.build_member passes the scenario's baseline drivers), or use "
+                             "'reference'")
+    return {name: float(anchor[name]) for name in drivers if name in anchor}
+
+
+def _anchor_violations(model: BaseAdapter, checks, theta: np.ndarray, anchor: np.ndarray,
+                       rescaled: np.ndarray) -> list[tuple[np.ndarray, dict[int, str]]]:
+    """Domain violations of the ``rescaled`` rows at the anchor forcing ``anchor`` (beta_rescale
+    'site'): its driver ranges, then ``checks(theta, anchor)``, the model's cross-constraints."""
+    prefix = "beta_rescale 'site': at the anchor site, "
+    found = [violation(rescaled, f"{prefix}driver {d.name}={float(value)!r} [{d.units}] is outside {d.interval}")
+             for d, value in zip(model.drivers, anchor[0]) if not d.contains(np.array([value]))[0]]
+    if found or not rescaled.any():
+        return found
+    return [(mask & rescaled, {i: prefix + text for i, text in texts.items() if rescaled[i]})
+            for mask, texts in checks(theta, anchor)]

@@ -6,11 +6,14 @@ years) and declares the metadata. Spec: ``docs/models/tao_enzyme.md``.
 
 from __future__ import annotations
 
+import math
+from contextlib import nullcontext
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
-from harness.adapter import BaseAdapter, BetaRescale, Driver, Option, Pool, Status, violation
+from harness.adapter import BaseAdapter, BetaRescale, Driver, Option, ParameterError, Pool, Status, violation
 
 from . import equations as eq
 from .parameters import FAILING_CASE, PARAMETERS, REFERENCE_CASES
@@ -32,6 +35,8 @@ _POOL_TEXT = {
 #: twice as fast as one block at 1e6 rows; rows are independent, so results do not depend on it
 BLOCK_ROWS = 2**15
 _FRACTIONS = ("f_cwd", "f_l1", "f_l2", "f_l3")
+#: ``failure`` code of rows whose M_site (beta_rescale 'site') is not positive and finite
+_NO_ANCHOR = 99
 _EFFICIENCIES = ("eps_l1", "eps_l23", "cue")
 
 
@@ -50,7 +55,7 @@ class TaoEnzymeAdapter(BaseAdapter):
 
     Parameters
     ----------
-    beta_rescale : {"reference", "none"}, default "reference"
+    beta_rescale : {"reference", "none", "site"}, default "reference"
         ``none``: ``k* = k`` with MIC in g C m-3. ``reference``: ``k_d* = k_d M_ref**(1-beta)``,
         ``k_e* = k_e M_ref**(1-beta_enz)``, with M_ref the MIC* of the linear model (beta =
         beta_enz = 1) in the reference scenario: the row's own parameters (including
@@ -59,7 +64,14 @@ class TaoEnzymeAdapter(BaseAdapter):
         (xi_T = 1) and moisture absent (xi_W = 1 unless psi_mpa is set). M_ref never follows the
         row's drivers: recomputing it per run would cancel the beta effect. At that scenario the
         pools are the same for every beta, beta_enz; with xi_fixed 0.3 it is spec R1 (M_ref =
-        356.693 g C m-3).
+        356.693 g C m-3). ``site``: the same with M_site, the MIC* of the linear model at the
+        ``anchor`` site (its c_input, cue_scale, mic_turnover_scale, temperature, moisture, sand
+        and clay), frozen likewise; the anchor's pools are then the same for every beta, beta_enz.
+    anchor : dict of str to float, default {}
+        The anchor site of ``beta_rescale = 'site'``: driver name -> value [shared units], e.g. a
+        scenario's baseline (``build_member`` passes the member's drivers); missing drivers take
+        their defaults (moisture: absent), and beta = beta_enz = 1 there whatever is given.
+        Required with ``site``, ignored otherwise.
     couple_tau_enz_to_ka : bool, default False
         v22's coupling ``tau_enz = 10**((K_a - 3000)/900)`` yr; ``tau_enz`` is then ignored.
         ``km_doc``'s bounds are the coupling's range [300, 3000] g C m-3, so any other K_a is
@@ -85,8 +97,10 @@ class TaoEnzymeAdapter(BaseAdapter):
     )
     options = (
         Option("beta_rescale", BetaRescale.REFERENCE.value, "k_d*, k_e* rescaled to keep the reference scenario's "
-               "pools for every beta, beta_enz ('reference') or used as published ('none')",
-               choices=tuple(b.value for b in BetaRescale)),
+               "pools for every beta, beta_enz ('reference'), the anchor site's ('site'), or used as published "
+               "('none')", choices=tuple(b.value for b in BetaRescale)),
+        Option("anchor", {}, "beta_rescale 'site': driver name -> value [shared units] of the anchor site "
+               "(a scenario's baseline); missing drivers take their defaults, beta = beta_enz = 1 there"),
         Option("couple_tau_enz_to_ka", False, "tau_enz = 10**((K_a - 3000)/900) yr as in the v22 code"),
         Option("km_scale_with_xi", True, "multiply K_a and K_d by xi, as published"),
     )
@@ -113,6 +127,13 @@ class TaoEnzymeAdapter(BaseAdapter):
     outputs = ("soc", "soc_total", "litter", "mic", "respiration", "cue_bulk")
     reference_cases = REFERENCE_CASES
     failing_case = FAILING_CASE
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self._options["anchor"] = _checked_anchor(self)
+
+    def get_options(self) -> dict[str, Any]:
+        return {**super().get_options(), "anchor": dict(self._options["anchor"])}
 
     # -- glue ---------------------------------------------------------------------------------
     def _columns(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[dict, dict]:
@@ -142,13 +163,28 @@ class TaoEnzymeAdapter(BaseAdapter):
         )
         return eq.Kinetics(**{k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in values.items()})
 
+    def _anchor_forcing(self, n_sets: int) -> np.ndarray:
+        """Forcing (n_sets rows) of the anchor site of ``site``, with beta = beta_enz = 1."""
+        return self.make_forcing(n_sets, **{**self._options["anchor"], "beta": 1.0, "beta_enz": 1.0})
+
     def _reference_mic(self, p: dict, rows: np.ndarray) -> np.ndarray:
-        """M_ref [g C m-3] of the given rows (see the class docstring)."""
+        """M_ref [g C m-3] of the given rows (see the class docstring); M_site with ``site``."""
         sub = {k: v[rows] for k, v in p.items()}
+        if self._options["beta_rescale"] == BetaRescale.SITE:
+            return self._anchor_mic(sub)
         xi, _ = self._xi(sub, eq.T_REF, np.nan, 0.0, 0.0)
         kin = self._kinetics(sub, xi, 1.0, 1.0 / sub["tau_mic"], 1.0, 1.0)
         c_input = REFERENCE_C_INPUT / sub["layer_depth_m"]
         return eq.reference_mic(c_input, [sub[f] for f in _FRACTIONS], sub["f_cwdl2"], kin)
+
+    def _anchor_mic(self, p: dict) -> np.ndarray:
+        """M_site [g C m-3]: MIC* of the linear model at the anchor site, for parameter columns ``p``;
+        NaN where it is not positive (the rows then fail in ``_solve_block``)."""
+        d = dict(zip(self.driver_names, self._anchor_forcing(p["tau_mic"].shape[0]).T))
+        xi, _ = self._xi(p, d["temperature"], d["moisture"], d["sand"], d["clay"])
+        kin = self._kinetics(p, xi, d["cue_scale"], d["mic_turnover_scale"] / p["tau_mic"], 1.0, 1.0)
+        m_site = eq.reference_mic(d["c_input"] / p["layer_depth_m"], [p[f] for f in _FRACTIONS], p["f_cwdl2"], kin)
+        return np.where(m_site > 0.0, m_site, np.nan)
 
     def _model(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[eq.Kinetics, np.ndarray, np.ndarray]:
         """Kinetics, volumetric litter inputs [g C m-3 yr-1] and layer depth h [m] of a batch."""
@@ -156,7 +192,7 @@ class TaoEnzymeAdapter(BaseAdapter):
         xi, _ = self._xi(p, d["temperature"], d["moisture"], d["sand"], d["clay"])
         kin = self._kinetics(p, xi, d["cue_scale"], d["mic_turnover_scale"] / p["tau_mic"], d["beta"], d["beta_enz"])
         nonlinear = np.flatnonzero((d["beta"] != 1.0) | (d["beta_enz"] != 1.0))
-        if self._options["beta_rescale"] == "reference" and nonlinear.size:
+        if self._options["beta_rescale"] != BetaRescale.NONE and nonlinear.size:
             m_ref = self._reference_mic(p, nonlinear)
             k_d, k_e = kin.k_d.copy(), kin.k_e.copy()
             k_d[nonlinear] *= m_ref ** (1.0 - d["beta"][nonlinear])
@@ -175,7 +211,11 @@ class TaoEnzymeAdapter(BaseAdapter):
 
     def _solve_block(self, theta, forcing):
         kin, inputs, h = self._model(theta, forcing)
-        pools, failure, found = eq.steady_state(inputs, kin)
+        # beta_rescale 'site' with M_site undefined: no k_d*, k_e* (the solver just carries the NaN)
+        no_anchor = (self._options["beta_rescale"] == BetaRescale.SITE) & ~(np.isfinite(kin.k_d) & np.isfinite(kin.k_e))
+        with np.errstate(invalid="ignore") if no_anchor.any() else nullcontext():
+            pools, failure, found = eq.steady_state(inputs, kin)
+        failure[no_anchor] = _NO_ANCHOR
         n = theta.shape[0]
         status = np.zeros(n, dtype=np.int8)
         message = np.full(n, "", dtype=object)
@@ -185,6 +225,8 @@ class TaoEnzymeAdapter(BaseAdapter):
             eq.NO_DOC: (Status.SOLVER_FAILED, "no steady state: V <= U* (V = xi k_u MIC* = {v:.6g}, "
                         "U* = {u:.6g} g C m-3 yr-1)"),
             eq.NO_ROOT: (Status.NOT_CONVERGED, f"MIC root not converged in {eq.ROOT_MAX_ITER} Newton steps"),
+            _NO_ANCHOR: (Status.SOLVER_FAILED, "beta_rescale 'site': MIC* of the linear model (beta = beta_enz = 1) "
+                         "at the anchor site is not positive and finite, so k_d*, k_e* cannot be rescaled"),
         }
         for code, (flag, text) in texts.items():
             for i in np.flatnonzero(failure == code):
@@ -223,6 +265,15 @@ class TaoEnzymeAdapter(BaseAdapter):
         return dpools * h[:, None], {name: flux * h for name, flux in fluxes.items()}
 
     def _domain_violations(self, theta, forcing):
+        found = self._row_violations(theta, forcing)
+        if self._options["beta_rescale"] == BetaRescale.SITE:
+            d = dict(zip(self.driver_names, forcing.T))
+            found += _anchor_violations(self, self._row_violations, theta, self._anchor_forcing(theta.shape[0]),
+                                        (d["beta"] != 1.0) | (d["beta_enz"] != 1.0))
+        return found
+
+    def _row_violations(self, theta, forcing):
+        """Cross-constraints of the rows' own drivers: efficiencies, input fractions, xi > 0."""
         p, d = self._columns(theta, forcing)
         scale = d["cue_scale"]
         found = []
@@ -247,3 +298,39 @@ class TaoEnzymeAdapter(BaseAdapter):
             xi=xi, psi=psi, pmin=p["psi_min"],
         ))
         return found
+
+
+def _checked_anchor(model: BaseAdapter) -> dict[str, float]:
+    """The option ``anchor`` as floats in driver order [shared units].
+
+    Raises ``ParameterError`` for a name that is not a driver of ``model``, a value that is not a
+    finite real number (NaN is accepted for an optional driver: absent), or an empty anchor under
+    ``beta_rescale = 'site'``.
+    """
+    anchor, drivers = model._options["anchor"], {d.name: d for d in model.drivers}
+    for name, value in anchor.items():
+        if name not in drivers:
+            raise ParameterError(f"option 'anchor': {name!r} is not a driver of {model.name}; "
+                                 f"its drivers are {', '.join(drivers)}")
+        real = isinstance(value, Real) and not isinstance(value, bool)
+        if not (real and (math.isfinite(value) or (math.isnan(value) and drivers[name].optional))):
+            raise ParameterError(f"option 'anchor': {name}={value!r} must be a finite number "
+                                 f"[{drivers[name].units}]")
+    if model._options["beta_rescale"] == BetaRescale.SITE and not anchor:
+        raise ParameterError(f"{model.name}: beta_rescale 'site' needs an anchor site: pass anchor={{driver: "
+                             "value} (harness.members.build_member passes the scenario's baseline drivers), or use "
+                             "'reference'")
+    return {name: float(anchor[name]) for name in drivers if name in anchor}
+
+
+def _anchor_violations(model: BaseAdapter, checks, theta: np.ndarray, anchor: np.ndarray,
+                       rescaled: np.ndarray) -> list[tuple[np.ndarray, dict[int, str]]]:
+    """Domain violations of the ``rescaled`` rows at the anchor forcing ``anchor`` (beta_rescale
+    'site'): its driver ranges, then ``checks(theta, anchor)``, the model's cross-constraints."""
+    prefix = "beta_rescale 'site': at the anchor site, "
+    found = [violation(rescaled, f"{prefix}driver {d.name}={float(value)!r} [{d.units}] is outside {d.interval}")
+             for d, value in zip(model.drivers, anchor[0]) if not d.contains(np.array([value]))[0]]
+    if found or not rescaled.any():
+        return found
+    return [(mask & rescaled, {i: prefix + text for i, text in texts.items() if rescaled[i]})
+            for mask, texts in checks(theta, anchor)]

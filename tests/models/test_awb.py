@@ -23,6 +23,10 @@ RTOL_SENSITIVITY = 1e-3  # spec (h)
 SETS = ("awb2010", "li2014", "he2024_fit")
 #: (beta, beta_enz) of the H3 columns: 1/1, beta_enz = 0.5, beta = 1.5
 EXPONENTS = {"1/1": (1.0, 1.0), "beta_enz=0.5": (1.0, 0.5), "beta=1.5": (1.5, 1.0)}
+#: anchors of beta_rescale 'site' off each set's reference scenario (only awb2010 has temperature)
+ANCHORS = {"awb2010": {"c_input": 400.0, "temperature": 15.0, "cue_scale": 0.95, "mic_turnover_scale": 1.2},
+           "li2014": {"c_input": 300.0, "cue_scale": 1.1, "mic_turnover_scale": 0.8},
+           "he2024_fit": {"c_input": 400.0, "cue_scale": 0.9, "mic_turnover_scale": 1.0}}
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +106,9 @@ def random_inputs(model: AwbAdapter, n: int, seed: int = 20240611, exponents: bo
 
 # -- metadata and options ----------------------------------------------------------------------
 @pytest.mark.parametrize("parameter_set", SETS)
-@pytest.mark.parametrize("beta_rescale", ["none", "reference"])
+@pytest.mark.parametrize("beta_rescale", ["none", "reference", "site"])
 def test_metadata_complete(parameter_set, beta_rescale):
-    model = AwbAdapter(parameter_set=parameter_set, beta_rescale=beta_rescale)
+    model = AwbAdapter(parameter_set=parameter_set, beta_rescale=beta_rescale, anchor=ANCHORS[parameter_set])
     assert metadata_problems(model) == []
     assert model.outputs == ("soc", "soc_total", "litter", "mic", "respiration", "cue_bulk")
     assert model.pool_names == ("soc_pool", "doc", "mic", "enz")
@@ -134,7 +138,8 @@ def test_invalid_options_and_unrepresented_drivers(li):
         AwbAdapter(beta_rescale="yes")
     with pytest.raises(DriverError, match="temperature"):
         li.evaluate(temperature=20.0)
-    assert AwbAdapter(parameter_set="li2014").get_options() == {"parameter_set": "li2014", "beta_rescale": "none"}
+    assert AwbAdapter(parameter_set="li2014").get_options() == {"parameter_set": "li2014", "beta_rescale": "none",
+                                                                "anchor": {}}
 
 
 # -- H1 ------------------------------------------------------------------------------------------
@@ -214,6 +219,51 @@ def test_reference_rescale_baseline_is_linear_state(parameter_set):
     # away from the reference input the exponents matter again
     moved = ref.evaluate(c_input=none.make_forcing(1)[0, 0] * 2.0, beta=1.5).get("pool.soc_pool")
     assert abs(moved[0] / linear[0, 0] - 1.0) > 1e-3
+
+
+@pytest.mark.parametrize("parameter_set", SETS)
+def test_site_rescale_anchor_is_linear_state(parameter_set):
+    """``site``: at the anchor every (beta, beta_enz) gives that site's beta = 1 state (M_site
+    from the anchor's c_input, temperature, cue_scale and mic_turnover_scale); elsewhere, and
+    under ``reference``, the exponents matter."""
+    anchor = ANCHORS[parameter_set]
+    site = AwbAdapter(parameter_set=parameter_set, beta_rescale="site", anchor=anchor)
+    none = AwbAdapter(parameter_set=parameter_set)
+    beta, beta_enz = np.array([1.0, 1.0, 1.5, 2.0, 0.7, 2.0]), np.array([1.0, 0.5, 1.0, 0.3, 0.7, 0.5])
+    linear = none.evaluate(**anchor).pools
+    result = site.evaluate(**anchor, beta=beta, beta_enz=beta_enz)
+    assert result.ok.all(), result.message
+    np.testing.assert_allclose(result.pools, np.repeat(linear, 6, axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(result.pools[0], linear[0])  # k* = k exactly at beta = beta_enz = 1
+    doubled = {**anchor, "c_input": anchor["c_input"] * 2.0}
+    moved = site.evaluate(**doubled, beta=beta[1:], beta_enz=beta_enz[1:]).pools / none.evaluate(**doubled).pools
+    assert (np.abs(moved - 1.0).max(axis=1) > 1e-3).all()
+    reference = AwbAdapter(parameter_set=parameter_set, beta_rescale="reference").evaluate(**anchor, beta=2.0)
+    assert abs(reference.get("soc")[0] / result.get("soc")[0] - 1.0) > 1e-3
+
+
+def test_site_needs_a_valid_anchor(li):
+    with pytest.raises(ParameterError, match="beta_rescale 'site' needs an anchor"):
+        AwbAdapter(beta_rescale="site")
+    with pytest.raises(ParameterError, match="'temperature' is not a driver of awb"):
+        AwbAdapter(parameter_set="li2014", beta_rescale="site", anchor={"temperature": 20.0})
+    # the anchor's CUE (0.63 - 0.016 x 45 < 0) and range: only rows with beta or beta_enz != 1 fail
+    beta, beta_enz = np.array([1.0, 1.5, 1.0]), np.array([1.0, 1.0, 0.5])
+    for anchor, text in (({"temperature": 45.0}, "beta_rescale 'site': at the anchor site, CUE = -0.09 x "
+                          "cue_scale 1 = -0.09; it must lie in (0, 1)"),
+                         ({"temperature": -10.0}, "beta_rescale 'site': at the anchor site, driver "
+                          "temperature=-10.0 [degC] is outside (-10, 50]")):
+        result = AwbAdapter(beta_rescale="site", anchor=anchor).evaluate(beta=beta, beta_enz=beta_enz)
+        assert list(result.status) == [Status.OK, Status.OUT_OF_DOMAIN, Status.OUT_OF_DOMAIN], result.message
+        assert text in result.message[1] and text in result.message[2], result.message
+
+
+def test_failed_anchor_state_is_flagged(monkeypatch):
+    site = AwbAdapter(beta_rescale="site", anchor=ANCHORS["awb2010"])
+    monkeypatch.setattr(eq, "reference_biomass", lambda growth_input, *args: np.full(growth_input.shape, np.nan))
+    result = site.evaluate(beta=np.array([1.0, 2.0]))
+    assert list(result.status) == [Status.OK, Status.SOLVER_FAILED]
+    assert "at the anchor site is not positive and finite" in result.message[1]
 
 
 # -- H3 ------------------------------------------------------------------------------------------

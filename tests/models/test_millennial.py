@@ -22,6 +22,9 @@ from models.millennial.parameters import LEACHING, PARAMETERS, REFERENCE_SITE
 
 RTOL = 1e-6  # spec section 8
 N1 = dict(REFERENCE_SITE)
+#: an anchor off the reference site (the flagship scenario's shared site, Millennial's drivers)
+FLAGSHIP = {"c_input": 400.0, "cue_scale": 1.0, "temperature": 15.0, "moisture": 0.30, "clay": 20.0, "silt": 40.0,
+            "ph": 6.5, "mic_turnover_scale": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +280,53 @@ def test_reference_mic_is_per_parameter_row(rescaled):
     assert result.pool("mic")[0] == result.pool("mic")[2] != result.pool("mic")[1]
 
 
+@pytest.mark.parametrize("anchor", [FLAGSHIP, {**FLAGSHIP, "cue_scale": 0.9, "mic_turnover_scale": 1.3}])
+def test_site_rescaling_makes_the_anchor_state_the_same_for_every_beta(adapter, rescaled, anchor):
+    """``site``: MIC_site from the anchor (not the reference site) makes the anchor's beta = 2
+    state that of every beta; away from it, and under ``reference``, beta matters."""
+    site = MillennialAdapter(beta_rescale="site", anchor=anchor)
+    betas = np.array([1.5, 2.0, 2.5, 3.0])
+    result = site.evaluate(**anchor, beta=betas)
+    assert result.ok.all(), result.message
+    np.testing.assert_allclose(result.pools, np.repeat(result.pools[[1]], 4, axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(result.pools[1], adapter.evaluate(**anchor).pools[0])  # R = 1 at beta = 2
+    mic_site = site._reference_mic(site.default_theta(1))[0]
+    np.testing.assert_allclose(mic_site, result.pool("mic")[1], rtol=1e-12)
+    away = site.evaluate(**{**anchor, "c_input": 250.0, "temperature": 20.0}, beta=betas).get("soc")
+    assert np.abs(np.delete(away, 1) / away[1] - 1.0).min() > 1e-3
+    reference = rescaled.evaluate(**anchor, beta=betas).get("soc")
+    assert np.abs(np.delete(reference, 1) / reference[1] - 1.0).min() > 1e-3
+    # beta = 1 at the anchor: the same fixed point, a saddle under linear turnover (as at N1)
+    linear = site.evaluate(**anchor, beta=1.0)
+    assert linear.status[0] == Status.SOLVER_FAILED and "not a stable fixed point" in linear.message[0]
+
+
+def test_site_needs_an_anchor_with_valid_cue_and_moisture():
+    with pytest.raises(ParameterError, match="beta_rescale 'site' needs an anchor"):
+        MillennialAdapter(beta_rescale="site")
+    with pytest.raises(ParameterError, match="'sand' is not a driver of millennial"):
+        MillennialAdapter(beta_rescale="site", anchor={**FLAGSHIP, "sand": 40.0})
+    # CUE(31 degC) < 0 and moisture above porosity at the anchor: only rows with beta != 2 fail
+    beta = np.array([2.0, 1.5])
+    for anchor, text in (({"temperature": 31.0}, "beta_rescale 'site': at the anchor site, CUE = cue_scale=1 x "
+                          "CUE(temperature=31 degC)=-0.002 = -0.002; it must lie in (0, 1)"),
+                         ({"moisture": 0.65}, "beta_rescale 'site': at the anchor site, moisture=0.65 m3 m-3 must "
+                          "lie in (0, porosity)")):
+        status, message = MillennialAdapter(beta_rescale="site", anchor={**FLAGSHIP, **anchor}).check_domain(
+            MillennialAdapter().default_theta(2), MillennialAdapter().make_forcing(2, **FLAGSHIP, beta=beta))
+        assert list(status) == [Status.OK, Status.OUT_OF_DOMAIN], message
+        assert text in message[1], message[1]
+
+
+def test_failed_anchor_state_is_flagged(monkeypatch):
+    """Rows whose MIC_site is undefined fail with a message naming the anchor."""
+    site = MillennialAdapter(beta_rescale="site", anchor=FLAGSHIP)
+    monkeypatch.setattr(MillennialAdapter, "_reference_mic", lambda self, theta: np.full(theta.shape[0], np.nan))
+    result = site.evaluate(**FLAGSHIP, beta=np.array([2.0, 1.5]))
+    assert list(result.status) == [Status.OK, Status.SOLVER_FAILED]
+    assert "MIC_ref is undefined (here MIC_site) at the anchor site" in result.message[1]
+
+
 # -- domain and failures -------------------------------------------------------------------------
 def test_out_of_domain_rows_are_isolated(adapter):
     # (parameters, drivers on top of N1, text the message must hold or None)
@@ -348,7 +398,7 @@ def test_failing_case_is_flagged(adapter):
 
 
 # -- batches ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("options", [{}, {"beta_rescale": "reference"}])
+@pytest.mark.parametrize("options", [{}, {"beta_rescale": "reference"}, {"beta_rescale": "site", "anchor": FLAGSHIP}])
 def test_batch_equals_row_loop(options):
     model = MillennialAdapter(**options)
     theta, forcing = random_inputs(model, 24, betas=(1.0, 1.5, 2.0, 3.0))

@@ -10,15 +10,24 @@ round-off: measured 5.6e-15); bit identity for batch against row loop.
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
-from harness.adapter import ReferenceCase, Status, metadata_problems
+from harness.adapter import ParameterError, ReferenceCase, Status, metadata_problems
+from harness.members import build_member
 from models.mimics import MimicsAdapter, solver
 from models.mimics import equations as eq
 from models.mimics.parameters import PARAMETERS, REFERENCE_CASES, REFERENCE_SITE
 
 RTOL = 1e-6  # spec section 8
+#: the flagship scenario's shared site (scenarios/beta_sweep.yaml), as a site-rescaling anchor
+FLAGSHIP = {"c_input": 400.0, "cue_scale": 1.0, "mic_turnover_scale": 1.0, "temperature": 15.0, "moisture": 0.30,
+            "clay": 20.0, "silt": 40.0, "sand": 40.0, "lignin_n": 20.0, "ph": 6.5}
+#: an anchor off every default: MIMICS' drivers only
+ANCHOR = {"c_input": 400.0, "cue_scale": 0.9, "temperature": 12.0, "clay": 25.0, "lignin_n": 15.0,
+          "mic_turnover_scale": 1.2}
 SETS = ("gmd2015_fwd", "stode_rev_npp", "stode_rev_beta")
 M2 = {"c_input": 500.0, "temperature": 15.0, "clay": 20.0, "lignin_n": 20.0}
 V_MOD = (10.0, 2.0, 10.0, 3.0, 3.0, 2.0)
@@ -345,6 +354,99 @@ def test_rescaling_follows_the_parameter_row():
     assert (r_r[2], r_k[2]) == (alone[0][0], alone[1][0])
 
 
+@pytest.mark.parametrize("parameter_set", ["gmd2015_fwd", "stode_rev_beta"])
+def test_site_rescaling_makes_the_anchor_independent_of_beta(parameter_set):
+    """``site``: at the anchor every beta has the beta = 1 pools; elsewhere beta matters again,
+    and ``reference`` (anchored at REFERENCE_SITE) is another rescaling."""
+    site = MimicsAdapter(parameter_set=parameter_set, beta_rescale="site", anchor=ANCHOR)
+    betas = np.array([1.0, 1.25, 1.5, 2.0])
+    result = site.evaluate(**ANCHOR, beta=betas)
+    assert result.ok.all(), result.message
+    np.testing.assert_allclose(result.pools[1:], np.repeat(result.pools[:1], 3, axis=0), rtol=1e-12)
+    plain = MimicsAdapter(parameter_set=parameter_set).evaluate(**ANCHOR, beta=1.0)
+    np.testing.assert_array_equal(result.pools[0], plain.pools[0])  # R = 1 exactly at beta = 1
+    away = site.evaluate(**{**ANCHOR, "c_input": 700.0, "temperature": 20.0}, beta=betas).get("soc")
+    assert np.abs(away[1:] / away[0] - 1.0).min() > 1e-3
+    reference = MimicsAdapter(parameter_set=parameter_set, beta_rescale="reference")
+    assert abs(reference.evaluate(**ANCHOR, beta=2.0).get("soc")[0] / result.get("soc")[0] - 1.0) > 1e-3
+
+
+def test_site_rescaling_follows_the_parameter_row():
+    """MICx_site is solved per parameter row at the anchor: each row keeps its own beta = 1 state there."""
+    site = MimicsAdapter(beta_rescale="site", anchor=ANCHOR)
+    theta = site.default_theta(3, v_slope=np.array([0.063, 0.07, 0.063]))
+    beta2 = site.steady_state(theta, site.make_forcing(3, **ANCHOR, beta=2.0))
+    beta1 = site.steady_state(theta, site.make_forcing(3, **ANCHOR, beta=1.0))
+    assert beta2.ok.all() and beta1.ok.all()
+    np.testing.assert_allclose(beta2.pools, beta1.pools, rtol=1e-12)
+    assert beta2.get("soc")[0] == beta2.get("soc")[2] != beta2.get("soc")[1]
+
+
+def test_site_needs_a_valid_anchor():
+    with pytest.raises(ParameterError, match="beta_rescale 'site' needs an anchor"):
+        MimicsAdapter(beta_rescale="site")
+    for anchor, text in (({"moisture": 0.3}, "'moisture' is not a driver of mimics"),
+                         ({"c_input": "400"}, "c_input='400' must be a finite number"),
+                         ({"c_input": np.nan}, "c_input=nan must be a finite number"),
+                         ({"clay": True}, "clay=True must be a finite number"),
+                         ([("c_input", 400.0)], "option 'anchor' must be of type dict")):
+        with pytest.raises(ParameterError, match=text):
+            MimicsAdapter(beta_rescale="site", anchor=anchor)
+    # ignored by the other modes, reported and rebuilt from get_options(), picklable
+    reference = MimicsAdapter(beta_rescale="reference", anchor={"c_input": 400})
+    np.testing.assert_array_equal(reference.evaluate(beta=2.0).pools, MimicsAdapter(beta_rescale="reference")
+                                  .evaluate(beta=2.0).pools)
+    site = MimicsAdapter(beta_rescale="site", anchor={"temperature": 12, "beta": 3.0, "c_input": 400})
+    options = site.get_options()
+    assert options["anchor"] == {"c_input": 400.0, "temperature": 12.0, "beta": 3.0}
+    assert list(options["anchor"]) == ["c_input", "temperature", "beta"]  # driver order
+    options["anchor"]["c_input"] = 1.0  # a copy: the adapter keeps its anchor
+    assert site.get_options()["anchor"]["c_input"] == 400.0
+    result = site.evaluate(c_input=400.0, temperature=12.0, beta=np.array([1.0, 2.0]))  # beta = 1 at the anchor
+    np.testing.assert_allclose(result.pools[1], result.pools[0], rtol=1e-12)
+    for copy in (pickle.loads(pickle.dumps(site)), MimicsAdapter(**site.get_options())):
+        np.testing.assert_array_equal(copy.evaluate(beta=2.0).pools, site.evaluate(beta=2.0).pools)
+
+
+def test_site_rows_fail_where_the_anchor_does():
+    """Rows with beta != 1 fail (and only they) when the anchor breaks a cross-constraint, lies
+    outside a driver's range or has no beta = 1 steady state; the message says so."""
+    beta = np.array([1.0, 2.0])
+    cases = [
+        ({"clay": 95.0}, Status.OUT_OF_DOMAIN, "beta_rescale 'site': at the anchor site, clay=95 % with lignin_n=20 "
+         "gives fAVAI_r"),
+        ({"temperature": 60.0}, Status.OUT_OF_DOMAIN,
+         "beta_rescale 'site': at the anchor site, driver temperature=60.0 [degC] is outside [-20, 50]"),
+        ({"temperature": -20.0, "cue_scale": 0.2}, Status.SOLVER_FAILED,
+         "beta_rescale='site': the steady state of this parameter row at the anchor site (beta = 1) failed"),
+    ]
+    for anchor, status, text in cases:
+        result = MimicsAdapter(beta_rescale="site", anchor=anchor).evaluate(beta=beta)
+        assert result.status[0] == Status.OK and result.status[1] == status, (anchor, result.message)
+        assert text in result.message[1], result.message[1]
+        assert np.isnan(result.pools[1]).all()
+
+
+def test_build_member_anchors_site_at_the_baseline():
+    """A scenario's ``beta_rescale: site`` member is anchored at its baseline: there its SOC is
+    the beta = 1 member's; ``reference`` members are built as before."""
+    site = build_member("mimics", {"beta": 2.0, "beta_rescale": "site"}, FLAGSHIP, {})
+    linear = build_member("mimics", {"beta": 1.0}, FLAGSHIP, {})
+    anchor = site.adapter.get_options()["anchor"]
+    assert anchor == {k: v for k, v in site.drivers.items() if k != "beta"}
+    assert anchor == {k: FLAGSHIP[k] for k in ("c_input", "cue_scale", "temperature", "clay", "lignin_n",
+                                                "mic_turnover_scale")}
+    soc = [m.adapter.steady_state(m.theta(1), m.forcing(1)).get("soc")[0] for m in (site, linear)]
+    np.testing.assert_allclose(soc[0], soc[1], rtol=1e-12)
+    assert site.label == "mimics[beta=2.0, beta_rescale=site]" and site.drivers["beta"] == 2.0
+    reference = build_member("mimics", {"beta": 2.0, "beta_rescale": "reference"}, FLAGSHIP, {})
+    assert reference.adapter.get_options()["anchor"] == {}
+    assert abs(reference.adapter.steady_state(reference.theta(1), reference.forcing(1)).get("soc")[0] / soc[1]
+               - 1.0) > 1e-3
+    explicit = build_member("mimics", {"beta_rescale": "site", "anchor": {"c_input": 500.0}}, FLAGSHIP, {})
+    assert explicit.adapter.get_options()["anchor"] == {"c_input": 500.0}  # an explicit anchor is kept
+
+
 # -- behaviour in c_input, variants --------------------------------------------------------------------
 def _elasticity(result, key: str) -> float:
     values = result.get(key)
@@ -415,9 +517,9 @@ def test_depth_sets_units_only_through_the_input_and_the_report():
 
 
 # -- batches and the domain ------------------------------------------------------------------------------
-@pytest.mark.parametrize("rescale", ["none", "reference"])
+@pytest.mark.parametrize("rescale", ["none", "reference", "site"])
 def test_random_batch_in_benchmark_ranges_is_solved(rescale):
-    adapter = MimicsAdapter(beta_rescale=rescale)
+    adapter = MimicsAdapter(beta_rescale=rescale, anchor=ANCHOR)
     forcing = random_forcing(adapter, 1000, seed=7)
     result = adapter.steady_state(adapter.default_theta(1000), forcing)
     assert np.isfinite(result.pools[result.ok]).all() and np.isfinite(result.outputs[result.ok]).all()
@@ -425,9 +527,9 @@ def test_random_batch_in_benchmark_ranges_is_solved(rescale):
     assert result.ok.all()  # measured: 100 % of 1e5 such rows converge
 
 
-@pytest.mark.parametrize("rescale", ["none", "reference"])
+@pytest.mark.parametrize("rescale", ["none", "reference", "site"])
 def test_batch_equals_row_loop(rescale):
-    adapter = MimicsAdapter(beta_rescale=rescale)
+    adapter = MimicsAdapter(beta_rescale=rescale, anchor=ANCHOR)
     rng = np.random.default_rng(8)
     theta = adapter.default_theta(12)
     theta[6:, adapter.parameter_names.index("v_slope")] = rng.uniform(0.055, 0.07, 6)

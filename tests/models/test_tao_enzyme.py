@@ -14,7 +14,7 @@ import pytest
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
-from harness.adapter import ReferenceCase, Status, metadata_problems
+from harness.adapter import ParameterError, ReferenceCase, Status, metadata_problems
 from models.tao_enzyme import TaoEnzymeAdapter
 from models.tao_enzyme import equations as eq
 from models.tao_enzyme.parameters import MID_PRIOR
@@ -23,6 +23,11 @@ RTOL = 1e-4  # spec (h)
 EXACT = 1e-12  # identities up to round-off
 XI = {"xi_fixed": 0.3}  # spec (h): h = 0.3 m, xi_fixed 0.3, c_input 300
 R1 = {"c_input": 300.0}
+#: an anchor of beta_rescale 'site' off the reference scenario (the flagship site, cue_scale and
+#: mic_turnover_scale moved): every driver of the model but beta, beta_enz
+ANCHOR = {"c_input": 400.0, "cue_scale": 0.9, "temperature": 15.0, "moisture": 0.30, "clay": 20.0, "sand": 40.0,
+          "mic_turnover_scale": 1.1}
+EXPONENTS = {"beta": np.array([1.0, 1.0, 1.5, 1.5, 2.0, 2.0]), "beta_enz": np.array([1.0, 0.5, 1.0, 0.5, 1.0, 0.5])}
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +106,7 @@ def test_metadata_complete(adapter):
     assert metadata_problems(adapter) == []
     assert adapter.outputs == ("soc", "soc_total", "litter", "mic", "respiration", "cue_bulk")
     assert adapter.get_options() == {
-        "beta_rescale": "reference", "couple_tau_enz_to_ka": False, "km_scale_with_xi": True,
+        "beta_rescale": "reference", "anchor": {}, "couple_tau_enz_to_ka": False, "km_scale_with_xi": True,
     }
 
 
@@ -273,6 +278,55 @@ def test_reference_scenario_is_frozen_at_fixed_drivers(adapter):
     # a parameter of the row (here xi_fixed) moves M_ref: M_ref is proportional to 1/xi
     p_fixed, _ = adapter._columns(adapter.default_theta(1, xi_fixed=0.5), adapter.make_forcing(1))
     np.testing.assert_allclose(adapter._reference_mic(p_fixed, np.array([0]))[0], m_ref / 0.5, rtol=EXACT)
+
+
+@pytest.mark.parametrize("parameters", [{}, XI])
+def test_site_rescaling_keeps_the_anchor_pools(adapter, parameters):
+    """``site``: M_site is the linear model's MIC* at the anchor (its own temperature, moisture,
+    cue_scale, mic_turnover_scale and c_input), so every (beta, beta_enz) has the linear pools
+    there; away from the anchor, and under ``reference``, the exponents matter."""
+    site = TaoEnzymeAdapter(beta_rescale="site", anchor=ANCHOR)
+    result = site.evaluate(parameters, **ANCHOR, **EXPONENTS)
+    assert result.ok.all(), result.message
+    np.testing.assert_allclose(result.pools, np.repeat(result.pools[:1], 6, axis=0), rtol=EXACT)
+    np.testing.assert_array_equal(result.pools[0], adapter.evaluate(parameters, **ANCHOR).pools[0])
+    p, _ = site._columns(site.default_theta(1, **parameters), site.make_forcing(1))
+    m_site = site._reference_mic(p, np.array([0]))[0]
+    np.testing.assert_allclose(m_site * 0.3, result.pool("mic")[0], rtol=EXACT)  # h = 0.3 m
+    away = site.evaluate(parameters, **{**ANCHOR, "c_input": 700.0, "temperature": 25.0}, **EXPONENTS).get("soc")
+    assert np.abs(away[1:] / away[0] - 1.0).min() > 1e-3
+    reference = adapter.evaluate(parameters, **ANCHOR, **EXPONENTS).get("soc")
+    assert np.abs(reference[1:] / reference[0] - 1.0).min() > 1e-3
+
+
+def test_site_needs_a_valid_anchor():
+    with pytest.raises(ParameterError, match="beta_rescale 'site' needs an anchor"):
+        TaoEnzymeAdapter(beta_rescale="site")
+    with pytest.raises(ParameterError, match="'silt' is not a driver of tao_enzyme"):
+        TaoEnzymeAdapter(beta_rescale="site", anchor={**ANCHOR, "silt": 40.0})
+    with pytest.raises(ParameterError, match="temperature=nan must be a finite number"):
+        TaoEnzymeAdapter(beta_rescale="site", anchor={**ANCHOR, "temperature": np.nan})
+    # moisture is optional: NaN is "absent" (xi_W = 1) at the anchor too
+    dry = TaoEnzymeAdapter(beta_rescale="site", anchor={**ANCHOR, "moisture": np.nan})
+    result = dry.evaluate(**{**ANCHOR, "moisture": np.nan}, **EXPONENTS)
+    np.testing.assert_allclose(result.pools, np.repeat(result.pools[:1], 6, axis=0), rtol=EXACT)
+    # the rows' cross-constraints at the anchor: only the rows that are rescaled fail
+    rows = {"beta": np.array([1.0, 2.0]), "beta_enz": np.array([1.0, 1.0])}
+    for anchor, text in (({"cue_scale": 1.6}, "beta_rescale 'site': at the anchor site, eps_l1 x cue_scale = "
+                          "0.65 x 1.6 = 1.04; it must lie in (0, 1)"),
+                         ({"moisture": 0.01}, "beta_rescale 'site': at the anchor site, xi = 0 at psi = "),
+                         ({"temperature": 70.0}, "driver temperature=70.0 [degC] is outside [-50, 60]")):
+        result = TaoEnzymeAdapter(beta_rescale="site", anchor={**ANCHOR, **anchor}).evaluate(**ANCHOR, **rows)
+        assert list(result.status) == [Status.OK, Status.OUT_OF_DOMAIN], result.message
+        assert text in result.message[1], result.message[1]
+
+
+def test_failed_anchor_state_is_flagged(monkeypatch):
+    site = TaoEnzymeAdapter(beta_rescale="site", anchor=ANCHOR)
+    monkeypatch.setattr(eq, "reference_mic", lambda c_input, *args: np.full(c_input.shape, -1.0))
+    result = site.evaluate(**ANCHOR, beta=np.array([1.0, 2.0]))
+    assert list(result.status) == [Status.OK, Status.SOLVER_FAILED]
+    assert "at the anchor site is not positive and finite" in result.message[1]
 
 
 def test_rescaling_is_identity_at_linear_exponents():

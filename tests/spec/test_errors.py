@@ -198,6 +198,36 @@ CASES = [
         cases: cases.csv
         """), "{f}:6:8: cases: cases.csv:3: column 'c_input': expected a number; got 'x'. Hint: fix the value",
          files={"cases.csv": "case_id,c_input,temperature\na,400,10\nb,x,12\n"}),
+    Case("two entries give the same member label", HEAD + _yaml("""
+        models:
+          - model: clm5_firstorder
+          - model: clm5_firstorder
+            parameters: {q10: 2.0}
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        """), "{f}:7:5: models[1]: gives the member 'clm5_firstorder' that models[0] already gives; results are "
+              "keyed by that label. Hint: add e.g. `label: clm5_firstorder_2` to this entry"),
+    Case("replicates that leave too few base samples", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        sobol: {n: 8, replicates: 8}
+        """), "{f}:8:27: sobol.replicates: 8 replicates of sobol.n = 8 leave 1 base samples each; at least 2 are "
+              "needed. Hint: raise sobol.n to 16 or lower the replicates"),
+    Case("unknown analysis scale", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        sobol: {scale: logs}
+        """), "{f}:8:16: sobol.scale: must be one of log, raw; got 'logs'. Hint: did you mean 'log'?"),
+    Case("a crossover grid that is not increasing", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        sobol:
+          crossover: {c_input: [0.3, 0.1]}
+        """), "{f}:9:24: sobol.crossover.c_input: must be distinct, increasing and > 0; got [0.3, 0.1]. Hint: "
+              "write e.g. [0.1, 0.2, 0.3]"),
     Case("--set override error is marked", HEAD + _yaml("""
         models: [clm5_firstorder]
         drivers:
