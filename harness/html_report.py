@@ -251,16 +251,19 @@ def _sobol_members(report: Report, out_dir: Path, summary: dict) -> None:
             report.table([(r["output"], r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]))
                           for _, r in groups.iterrows()], ["output", "group", "ST", "S1"])
         first = drivers[drivers["output"] == drivers["output"].iloc[0]] if not drivers.empty else drivers
-        if (first["rank"] > 0).any():
+        if first["ST"].notna().any():
             output = first["output"].iloc[0]
             mine = None
             if convergence is not None:
                 mine = convergence[(convergence["member"] == member) & (convergence["output"] == output)]
             stable = "" if mine is None or mine.empty else (
                 ", top-3 order stable from N/2 to N" if mine["top_stable"].iloc[0] else ", top-3 order NOT stable")
-            report.figure(f"sobol_{k}", plots.sobol_panels(first, mine, f"{member}: {output}"),
-                          f"Sobol indices of {output} with confidence half-widths (left) and ST at N/2 vs N "
-                          f"(right){stable}, {member}")
+            gated = isinstance(first["gate"].iloc[0], str) and first["gate"].iloc[0] != ""
+            scale = f"ln({output})" if first["scale"].iloc[0] == "ln" else output
+            report.figure(f"sobol_{k}", plots.sobol_panels(first, mine, f"{member}: {scale}"
+                                                           + (" (NOT ESTIMABLE)" if gated else "")),
+                          f"Sobol indices of {scale} with confidence half-widths (left) and ST at N/2 vs N "
+                          f"(right){stable}, {member}" + ("; not estimable, see the reason above" if gated else ""))
         if attribution is not None:
             mine = attribution[attribution["member"] == member]
             if not mine.empty:

@@ -25,7 +25,7 @@ def write_sobol_results(path: Path, scenario: Any, designs: list, members: list[
         ds.sobol_n = np.int64(scenario.sobol.n)
         ds.replicates = np.int64(scenario.sobol.replicates)
         ds.intervals = scenario.sobol.intervals
-        ds.scale = "ln of each output" if scenario.sobol.scale == "log" else "raw output"
+        ds.analysis_scale = "ln of each output" if scenario.sobol.scale == "log" else "raw output"
         ds.confidence = scenario.sobol.confidence
         for design in designs:
             _write_design(ds.createGroup(design.level), design, members, results, indices, scenario.outputs)

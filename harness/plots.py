@@ -28,7 +28,7 @@ def _png(fig) -> bytes:
 def sobol_panels(block: pd.DataFrame, convergence: pd.DataFrame | None, title: str) -> bytes:
     """Left: S1 and ST with confidence half-widths, by ST. Right: ST at N/2 and at N."""
     plt = _pyplot()
-    block = block[block["rank"] > 0].sort_values("rank")
+    block = block[block["ST"].notna()].sort_values("ST", ascending=False, kind="stable")
     x = np.arange(len(block))
     panels = 2 if convergence is not None and not convergence.empty else 1
     width = max(3.5, 0.55 * len(block) + 1.5)

@@ -81,15 +81,18 @@ def replicate_estimates(y: np.ndarray, usable: np.ndarray, unit: np.ndarray, blo
 def _slopes(f_a: np.ndarray, f_b: np.ndarray, unit: np.ndarray, shape: tuple[int, int, int],
             keep: np.ndarray) -> np.ndarray:
     """Least-squares slopes of y on all unit coordinates jointly (with an intercept) over the kept
-    A and B rows, per replicate: the best additive linear approximation of the output."""
+    A and B rows, per replicate: the best additive linear approximation of the output. NaN for a
+    replicate with no more kept rows than coefficients."""
     x = unit.reshape(*shape, unit.shape[1])
     xs = np.concatenate([x[:, :, 0], x[:, :, -1]], axis=1)  # (R, 2 n_r, d)
     ys = np.concatenate([f_a, f_b], axis=1)  # (R, 2 n_r)
-    w = np.concatenate([keep, keep], axis=1).astype(float)
-    design = np.concatenate([np.ones(xs.shape[:2] + (1,)), xs], axis=2) * np.sqrt(w)[..., None]
-    gram = design.transpose(0, 2, 1) @ design
-    rhs = design.transpose(0, 2, 1) @ (ys * np.sqrt(w))[..., None]
-    return np.linalg.solve(gram, rhs)[:, 1:, 0]
+    rows = np.concatenate([keep, keep], axis=1)
+    out = np.full((shape[0], unit.shape[1]), np.nan)
+    for r in range(shape[0]):
+        if rows[r].sum() > unit.shape[1] + 1:
+            design = np.column_stack([np.ones(rows[r].sum()), xs[r][rows[r]]])
+            out[r] = np.linalg.lstsq(design, ys[r][rows[r]], rcond=None)[0][1:]
+    return out
 
 
 def t_interval(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:

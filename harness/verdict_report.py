@@ -1,8 +1,9 @@
 """The verdict of a Sobol run as sections of tables and sentences, for verdict.md, the console
 and report.html alike.
 
-Order: the answer by structure (one vote per model), the range-aware answer (crossover ratios),
-then every model x variant, then He et al.'s beta effect on a scale-free quantity. Every table
+Order: the range-aware answer (crossover ratios: the headline, as it rests on no single box), the
+answer by structure at the scenario's box (one vote per model), every model x variant, then He et
+al.'s beta effect on a scale-free quantity. Every table
 says on what scale, over which box, with what sign, from how much of the design and how sure.
 """
 
@@ -66,10 +67,11 @@ def verdict_sections(verdict: pd.DataFrame, votes: pd.DataFrame, effects: pd.Dat
     out = []
     for output, table in verdict.groupby("output", sort=False):
         scale = "ln " if sobol["scale"] == "log" else ""
-        sections = [_votes(votes[votes["output"] == output], table, output)]
+        sections = []
         mine = crossovers[crossovers["output"] == output] if not crossovers.empty else crossovers
         if not mine.empty:
             sections.append(_crossover(mine, table, sobol, box))
+        sections.append(_votes(votes[votes["output"] == output], table, output))
         sections.append(_members(table, output, scale))
         if "inputs" in table and (table["inputs"] == "posterior").any():
             sections.append(_conditioned(table))
@@ -149,7 +151,7 @@ def _members(table: pd.DataFrame, output: str, scale: str) -> Section:
         if isinstance(r.get("equivalent_to"), str) and r["equivalent_to"]:
             note = f"≡ {labels.get(r['equivalent_to'], r['equivalent_to'])}" + (f"; {note}" if note else "")
         rows.append((labels[r["member"]], pm(r["ST_cue"], r["ST_cue_conf"]), pm(r["ST_input"], r["ST_input_conf"]),
-                     pm(r["difference"], r["difference_conf"]), _effect(r, "cue"), answer, r["first"] or "–",
+                     pm(r["difference"], r["difference_conf"]), _effect(r, "cue"), answer, _text(r["first"]),
                      "yes" if r["top_stable"] else "no", f"{r['n_base']}/{r['blocks_total']}", note))
     section.table(["model x variant", f"ST(cue_scale) [{scale}{output}]", "ST(c_input)", "ST(cue) − ST(input)",
                    "CUE effect: slope over box; elasticity", "answer", "first driver", "top-3 stable N/2→N",
@@ -177,6 +179,11 @@ def _conditioned(table: pd.DataFrame) -> Section:
         before = by_label.at[base, "answer"] if base in by_label.index else "–"
         section.text(f"- {base}: prior box → {before}; posterior → {r['answer']} ({r['conditioned_on']}).")
     return section
+
+
+def _text(value: Any) -> str:
+    """A text cell: a dash for empty or missing (NaN when read back from CSV)."""
+    return value if isinstance(value, str) and value else "–"
 
 
 def _effect(r: pd.Series, which: str) -> str:
