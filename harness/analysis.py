@@ -124,14 +124,11 @@ class Analysis:
         return self.estimates.total
 
 
-def analyse(design, y: np.ndarray, usable: np.ndarray, policy: str, settings, seed: int,
-            replicates: int | None = None) -> Analysis:
-    """Indices of ``y`` (already on its analysis scale) over ``design`` (see ``sampling.Design``),
-    from the first ``replicates`` replicates (all by default). ``usable`` marks rows that may
-    enter; ``policy`` is the scenario's ``on_failure``; ``settings`` its ``sobol`` section."""
-    replicates = replicates or design.replicates
-    rows = y.size * replicates // design.replicates
-    y, usable, unit = y[:rows], usable[:rows], design.unit[:rows]
+def analyse(design, y: np.ndarray, usable: np.ndarray, policy: str, settings, seed: int) -> Analysis:
+    """Indices of ``y`` (already on its analysis scale) over ``design`` (see ``sampling.Design``).
+    ``usable`` marks rows that may enter; ``policy`` is the scenario's ``on_failure``;
+    ``settings`` its ``sobol`` section; ``seed`` that of the bootstrap (one scramble only)."""
+    replicates, unit = design.replicates, design.unit
     guarded = guard_failures(y, usable, design.block_size, policy)
     k = len(design.factors)
     with np.errstate(invalid="ignore"):
@@ -142,7 +139,8 @@ def analyse(design, y: np.ndarray, usable: np.ndarray, policy: str, settings, se
         (s1, s1c), (st, stc), (slope, slope_c) = intervals
         return Analysis(s1, s1c, st, stc, slope, slope_c, est, paired=True)
     boot = sobol_indices(design.problem, guarded.y, design.second_order, settings.bootstrap, settings.confidence, seed)
-    slope_c = _slope_halfwidth(design, y, usable, settings.confidence)
+    slope_c = (_slope_halfwidth(design, y, usable, settings.confidence) if design.level == "driver"
+               else np.full(k, np.nan))
     return Analysis(est.S1[0], boot["S1_conf"], est.ST[0], boot["ST_conf"], est.slope[0], slope_c, est, paired=False)
 
 

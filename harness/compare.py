@@ -32,7 +32,8 @@ from .store import atomic_write_text, write_json
 MOVED_EXIT_CODE = 3
 REGRESSION_FILE = ("regression.csv", ["member", "formula", "term"])
 #: per kind: the value tables compared row by row, with their key columns
-VALUE_FILES = {"points": [("points.csv", ["member", "case_id"])], "sweep": [("sweep.csv", ["member", "swept"])],
+VALUE_FILES = {"points": [("points.csv", ["member", "case_id"])],
+               "sweep": [("sweep.csv", ["member", "swept"]), ("sweep_shares.csv", ["member", "output", "scale"])],
                "local": [("elasticities.csv", ["member", "output", "driver"])],
                "regression": [REGRESSION_FILE, ("sobol_ranking.csv", ["member", "driver"])],
                "grid": [("grid_summary.csv", ["product"]), REGRESSION_FILE]}

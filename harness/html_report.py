@@ -66,8 +66,8 @@ class Report:
         body = html.escape(markdownish[2:] if item else markdownish)
         body = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", body)
         body = re.sub(r"\*(\S.*?)\*", r"<em>\1</em>", body)
-        tag = "li" if item else "p"
-        self.blocks.append(f'<{tag} class="{cls}">{body}</{tag}>' if cls else f"<{tag}>{body}</{tag}>")
+        attr = f' class="{cls}"' if cls else ""
+        self.blocks.append(f"<ul{attr}><li>{body}</li></ul>" if item else f"<p{attr}>{body}</p>")
 
     def table(self, rows: list[tuple] | pd.DataFrame, headers: list[str] | str = "keys") -> None:
         self.blocks.append(tabulate(rows, headers=headers, tablefmt="html", showindex=False,
@@ -293,11 +293,11 @@ def _sweep(report: Report, out_dir: Path, summary: dict) -> None:
     shares = _read(out_dir, "sweep_shares.csv")
     if shares is not None:
         report.heading("Variance shares over the grid", 3)
-        report.text(f"Each panel's variance of the output over the full {axes[0]} x {axes[1]} grid, split exactly "
-                    f"into the main effect of {axes[0]} (variance of its row means), that of {axes[1]} and their "
-                    f"interaction (the rest), as shares of 1 (raw: also those of the z-scores); the ratio "
-                    f"{axes[0]}/{axes[1]} does not depend on how the shares are normalised, so it is what says "
-                    f"whether {axes[0]} gains weight relative to {axes[1]}.")
+        report.text(f"Each panel's variance over the full {axes[0]} x {axes[1]} grid, split exactly into the main "
+                    f"effect of {axes[0]} (variance of its row means), that of {axes[1]} and their interaction (the "
+                    f"rest), in shares of 1 (raw shares are also those of the z-scores); a share can move only "
+                    f"because another does, so the ratio {axes[0]}/{axes[1]} is what says whether {axes[0]} gains "
+                    f"weight relative to {axes[1]}.")
         report.table(_blank(shares[["member", "output", "scale", "share_axis_1", "share_axis_2", "share_interaction",
                                     "ratio", "note"]]),
                      ["model x variant", "output", "scale", f"share {axes[0]}", f"share {axes[1]}", "interaction",

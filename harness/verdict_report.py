@@ -115,6 +115,8 @@ def _crossover(crossovers: pd.DataFrame, table: pd.DataFrame, sobol: dict[str, A
     for member, block in crossovers.groupby("member", sort=False):
         by = block.set_index("h_cue")
         rows.append((labels.get(member, member), *(crossover_text(by.loc[w]) for w in widths)))
+    for w in widths:
+        section.text(f"- {_crossover_summary(crossovers[crossovers['h_cue'] == w], w)}")
     section.table(["model x variant", *(f"k at cue_scale ±{w:.0%}" for w in widths)], rows)
     grid = sobol["crossover"]
     section.text(
@@ -125,6 +127,22 @@ def _crossover(crossovers: pd.DataFrame, table: pd.DataFrame, sobol: dict[str, A
         f"over their box). '< k': input at every ratio of the grid; '> k': CUE at every ratio. "
         f"The box of the per-variant table below: {box}.")
     return section
+
+
+def _crossover_summary(column: pd.DataFrame, width: float) -> str:
+    """One sentence per cue_scale width: where the dominant driver flips, and where it does not."""
+    flips = column[column["state"].str.startswith("crosses")]
+    parts = []
+    if len(flips):
+        parts.append(f"the dominant driver flips inside the grid in {len(flips)} "
+                     f"(k = {flips['k'].min():.2f} to {flips['k'].max():.2f})")
+    for state, what in (("input throughout", "input dominates at every ratio"),
+                        ("CUE throughout", "CUE at every ratio"), ("non-monotone", "non-monotone"),
+                        ("not estimable", "not estimable")):
+        if (count := int((column["state"] == state).sum())):
+            parts.append(f"{what} in {count}")
+    return f"**cue_scale ±{width:.0%}** (c_input ±{column['ratio_min'].iloc[0] * width:.0%} to " \
+           f"±{column['ratio_max'].iloc[0] * width:.0%}): " + ", ".join(parts) + f" of {len(column)} members."
 
 
 def crossover_text(row: pd.Series) -> str:

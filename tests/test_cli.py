@@ -393,3 +393,16 @@ def test_python_m_harness_bad_scenario_exit_2_without_traceback(tmp_path):
         "Hint: did you mean 'clm5_firstorder'?\n"
         f"1 error in {scenario}; nothing was run.\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_label_tells_two_entries_of_one_model_apart(tmp_path, capsys):
+    """The same model twice with different parameters: `label:` names the second entry's members,
+    so every result is keyed by a distinct label (without it validation stops with exit 2)."""
+    text = SOBOL.replace("  - model: clm5_firstorder\n", "  - model: clm5_firstorder\n  - model: clm5_firstorder\n"
+                         "    label: clm5_slow\n    parameters: {tau_s2: 20.0}\n")
+    out = tmp_path / "out"
+    code, _, stderr = _run_sobol(capsys, _write(tmp_path, text), out)
+    assert code == 0, stderr
+    verdict = pd.read_csv(out / "verdict.csv")
+    assert list(verdict["member"].unique()) == ["clm5_firstorder", "clm5_slow"]
+    assert set(verdict["model"]) == {"clm5_firstorder"}

@@ -12,6 +12,7 @@ k times that of CUE". The interval on k is where the difference's confidence ban
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -20,14 +21,16 @@ import pandas as pd
 from ..members import Member
 from ..replicated import replicate_estimates, t_interval
 from ..sampling import Design
-from .common import RunContext, kept_outputs, member_columns, on_scale, represents, screen
+from .common import RunContext, RunOutcome, kept_outputs, member_columns, on_scale, represents, screen
 
 INPUT, CUE = "c_input", "cue_scale"
 
 
-def crossover_rows(ctx: RunContext, member: Member, design: Design, columns: list[str]) -> list[dict[str, Any]]:
+def crossover_rows(ctx: RunContext, member: Member, design: Design, columns: list[str],
+                   outcome: RunOutcome) -> list[dict[str, Any]]:
     """One row per grid cell x output: both total indices, their paired difference, the share of
-    the cell's design dropped, and whether the cell is estimable (the dropped-blocks gate)."""
+    the cell's design dropped, and whether the cell is estimable (the dropped-blocks gate). The
+    rows solved are recorded in ``outcome`` (design ``crossover``)."""
     s = ctx.scenario.sobol
     names = [d.name for d in design.drivers]
     moving = [n for n in (INPUT, CUE) if n in names and n in member.drivers and n not in member.variant]
@@ -41,8 +44,10 @@ def crossover_rows(ctx: RunContext, member: Member, design: Design, columns: lis
         base, u = member.drivers[name], np.tile(unit[:, j], len(cells))
         h = np.repeat([c[0] if name == INPUT else c[1] for c in cells], unit.shape[0])
         values[name] = base * (1.0 - h + 2.0 * h * u)
+    start = time.perf_counter()
     result = ctx.evaluate(member, unit.shape[0] * len(cells), values, what="(crossover)",
                           keep=kept_outputs(ctx.scenario, member))
+    outcome.record(member, result, time.perf_counter() - start, "crossover")
     usable, _ = screen(ctx.scenario, member, result)
     head = {**member_columns(member, columns), "member": member.label}
     rows = []

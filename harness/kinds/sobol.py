@@ -94,7 +94,7 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
                                             {}, halve=True)[1]
         attribution += attribute(ctx, member, designs[0], results[(member.label, "driver")], outcome)
         if scenario.sobol.crossover and not member.posterior:
-            cross += crossover_rows(ctx, member, designs[0], columns)
+            cross += crossover_rows(ctx, member, designs[0], columns, outcome)
     indices = pd.DataFrame(rows)
     convergence = convergence_table(indices, pd.DataFrame(half))
     verdict = verdict_table(indices, convergence, ctx.members, fits, scenario.sobol, conditioned)
@@ -165,14 +165,14 @@ def _index_rows(ctx: RunContext, member: Member, design: Design, result: SteadyS
         return Fit(factors, None), [{**head, "units": "", "driver": f, **blank, "note": f"output {NOT_REPRESENTED}"}
                                     for f in factors]
     head["units"] = output_units(member, output)
-    replicates = max(design.replicates // 2, 1) if halve else None
+    if halve:  # the first half of the replicates, or of the blocks of one scramble: a design of N/2
+        rows = design.unit.shape[0] // 2
+        design = replace(design, unit=design.unit[:rows], replicates=max(design.replicates // 2, 1))
+        result, usable = result.take(slice(0, rows)), usable[:rows]
     y = on_scale(result.get(output), s.scale)
-    if halve and design.replicates == 1:
-        keep = design.blocks // 2 * design.block_size
-        y, usable, design = y[:keep], usable[:keep], replace(design, unit=design.unit[:keep])
     try:
         analysis = analyse(design, y, usable, scenario.on_failure, s,
-                           child_seed(scenario.seed, f"bootstrap_{design.level}s"), replicates)
+                           child_seed(scenario.seed, f"bootstrap_{design.level}s"))
     except TruncatedDesign as exc:  # drop_blocks left too little: not estimable, the run goes on
         outcome.warnings.append(f"{member.label}, output {output}, {design.level}s: not estimable: {exc}")
         return Fit(factors, None, reasons=(str(exc),)), [

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..designs import sweep_design
-from ..netcdf import write_table
 from ..members import Member
+from ..netcdf import write_table
 from ..store import write_csv
 from .common import RunContext, RunOutcome, member_columns, on_scale, represents, variant_columns
 
@@ -72,9 +72,9 @@ def grid_shares(y: np.ndarray) -> tuple[float, float, float]:
     and of their interaction (the rest); they sum to 1. All NaN if any point is not finite or the
     grid is constant.
     """
-    if not np.isfinite(y).all() or np.var(y) == 0:
-        return np.nan, np.nan, np.nan
     total = np.var(y)
+    if not total > 0:  # NaN where a point is not finite; 0 on a constant grid
+        return np.nan, np.nan, np.nan
     first, second = np.var(y.mean(axis=1)) / total, np.var(y.mean(axis=0)) / total
     return first, second, 1.0 - first - second
 
@@ -105,7 +105,7 @@ def _panel_shares(table: pd.DataFrame, member: Member, output: str, scale: str, 
     shares = (np.nan,) * 3 if note else grid_shares(
         panel.assign(y=y).pivot(index=first, columns=second, values="y").to_numpy())
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.float64(shares[0]) / shares[1]
+        ratio = np.divide(shares[0], shares[1])
     return {**record, "share_axis_1": shares[0], "share_axis_2": shares[1], "share_interaction": shares[2],
             "ratio": ratio, "note": note}
 
