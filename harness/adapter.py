@@ -13,11 +13,13 @@ Units at the boundary are the shared ones (``g C m-2``, ``g C m-2 yr-1``, ``degC
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,6 +40,7 @@ __all__ = [
     "SteadyStateResult",
     "violation",
     "metadata_problems",
+    "anchor_violations",
     "REQUIRED_FLUXES",
 ]
 
@@ -318,11 +321,13 @@ class BaseAdapter:
             name: opt.check(options[name]) if name in options else opt.default
             for name, opt in declared.items()
         }
+        if "anchor" in self._options:  # the anchor site of beta_rescale 'site'
+            self._options["anchor"] = _checked_anchor(self)
 
     # -- metadata --------------------------------------------------------------------------
     def get_options(self) -> dict[str, Any]:
-        """The options this instance was built with (for provenance and rebuilding)."""
-        return dict(self._options)
+        """The options this instance was built with (for provenance and rebuilding; copies)."""
+        return {name: dict(value) if isinstance(value, dict) else value for name, value in self._options.items()}
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -591,6 +596,42 @@ def _add_failure(status: np.ndarray, message: np.ndarray, row: int, code: Status
     if status[row] == Status.OK:
         status[row] = code
     message[row] = f"{message[row]}; {text}" if message[row] else text
+
+
+def _checked_anchor(model: BaseAdapter) -> dict[str, float]:
+    """The option ``anchor`` of an adapter with ``beta_rescale`` as floats in driver order [shared units].
+
+    Raises ``ParameterError`` for a name that is not a driver of ``model``, a value that is not a
+    finite real number (NaN is accepted for an optional driver: absent), or an empty anchor under
+    ``beta_rescale = 'site'``.
+    """
+    anchor, drivers = model._options["anchor"], {d.name: d for d in model.drivers}
+    for name, value in anchor.items():
+        if name not in drivers:
+            raise ParameterError(f"option 'anchor': {name!r} is not a driver of {model.name}; "
+                                 f"its drivers are {', '.join(drivers)}")
+        real = isinstance(value, Real) and not isinstance(value, bool)
+        if not (real and (math.isfinite(value) or (math.isnan(value) and drivers[name].optional))):
+            raise ParameterError(f"option 'anchor': {name}={value!r} must be a finite number "
+                                 f"[{drivers[name].units}]")
+    if model._options.get("beta_rescale") == BetaRescale.SITE and not anchor:
+        raise ParameterError(f"{model.name}: beta_rescale 'site' needs an anchor site: pass anchor={{driver: "
+                             "value} (harness.members.build_member passes the scenario's baseline drivers), or use "
+                             "'reference'")
+    return {name: float(anchor[name]) for name in drivers if name in anchor}
+
+
+def anchor_violations(model: BaseAdapter, checks, theta: np.ndarray, anchor: np.ndarray,
+                       rescaled: np.ndarray) -> list[tuple[np.ndarray, dict[int, str]]]:
+    """Domain violations of the ``rescaled`` rows at the anchor forcing ``anchor`` (beta_rescale
+    'site'): its driver ranges, then ``checks(theta, anchor)``, the model's cross-constraints."""
+    prefix = "beta_rescale 'site': at the anchor site, "
+    found = [violation(rescaled, f"{prefix}driver {d.name}={float(value)!r} [{d.units}] is outside {d.interval}")
+             for d, value in zip(model.drivers, anchor[0]) if not d.contains(np.array([value]))[0]]
+    if found or not rescaled.any():
+        return found
+    return [(mask & rescaled, {i: prefix + text for i, text in texts.items() if rescaled[i]})
+            for mask, texts in checks(theta, anchor)]
 
 
 def metadata_problems(adapter: BaseAdapter) -> list[str]:

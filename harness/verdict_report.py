@@ -57,8 +57,10 @@ def settings_text(sobol: dict[str, Any], box: str, on_failure: str) -> str:
             f"leaves [0, 1] beyond its interval, or when a half-width exceeds ± {gates['halfwidth']:g}; such members "
             "are shown with the reason and never counted. **Sign:** the slope of each output over a driver's box "
             "(least squares over the design; its interval decides raises/lowers) and the elasticity "
-            "d ln output / d ln driver at the baseline. These are statements about the models under this box, "
-            "not about the world.")
+            "d ln output / d ln driver at the baseline. **CUE** is cue_scale, a multiplier on different things in "
+            "different structures (growth efficiencies in MIMICS, a temperature-dependent CUE in Millennial and AWB, "
+            "transfer efficiencies in CLM5, which has no microbes). These are statements about the models under this "
+            "box, not about the world. Method: docs/verdict.md.")
 
 
 def verdict_sections(verdict: pd.DataFrame, votes: pd.DataFrame, effects: pd.DataFrame,
@@ -265,7 +267,7 @@ def display_labels(table: pd.DataFrame) -> dict[str, str]:
     """Member labels with only the variant keys that vary within each model, e.g. ``mimics[beta=1.5]``."""
     keys = list(table.columns[table.columns.get_loc("model") + 1:table.columns.get_loc("member")])
     out = {}
-    for model, block in table.groupby("model", sort=False):
+    for _, block in table.groupby("model", sort=False):
         varying = [k for k in keys if block[k].astype(str).nunique() > 1]
         for _, r in block.iterrows():
             inner = ", ".join(f"{k}={r[k]:g}" if isinstance(r[k], float) else f"{k}={r[k]}" for k in varying)

@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.analysis import Analysis, input_residence_decomposition, rank_by_total, top_ranking_stable, variance_reduction
+from harness.analysis import (
+    Analysis,
+    input_residence_decomposition,
+    rank_by_total,
+    top_ranking_stable,
+    variance_reduction,
+)
 from harness.kinds.crossover import crossover
 from harness.kinds.gates import Fit, gate_reasons
 from harness.kinds.verdict import beta_effects, convergence_table, model_votes, verdict_table

@@ -87,7 +87,7 @@ def _cell(y: np.ndarray, ok: np.ndarray, unit: np.ndarray, replicates: int, s, o
                   "difference": float(diff), "difference_conf": float(diff_c), "dominant": dominant}
 
 
-def crossover_table(cells: pd.DataFrame, settings) -> pd.DataFrame:
+def crossover_table(cells: pd.DataFrame) -> pd.DataFrame:
     """Per member x output x h_cue: the crossover ratio k with its interval, and what happens."""
     rows = []
     for (member, output, h_cue), row in cells.groupby(["member", "output", "h_cue"], sort=False):

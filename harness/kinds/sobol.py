@@ -28,10 +28,10 @@ from ..errors import AnalysisError, TruncatedDesign
 from ..members import Member
 from ..netcdf import write_sobol_results
 from ..report import ranking_markdown
-from ..verdict_report import verdict_markdown
-from ..vocabulary import DRIVERS
 from ..sampling import Design, child_seed, member_values, sobol_designs
 from ..store import atomic_write_text, write_csv
+from ..verdict_report import verdict_markdown
+from ..vocabulary import DRIVERS
 from .attribution import attribute
 from .common import (
     RunContext,
@@ -101,7 +101,7 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     votes = model_votes(verdict)
     effects = beta_effects(verdict, fits, scenario.sobol.confidence)
     crossover = pd.DataFrame(cross)
-    crossovers = crossover_table(crossover, scenario.sobol) if not crossover.empty else pd.DataFrame()
+    crossovers = crossover_table(crossover) if not crossover.empty else pd.DataFrame()
     write_csv(ctx.out_dir / "indices.csv", indices)
     write_csv(ctx.out_dir / "convergence.csv", convergence)
     write_csv(ctx.out_dir / "verdict.csv", verdict)

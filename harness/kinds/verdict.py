@@ -177,14 +177,13 @@ def model_votes(verdict: pd.DataFrame) -> pd.DataFrame:
     rows = []
     keys = _structure_keys(verdict)
     for group, block in verdict.groupby(keys, sort=False):
-        model, output = group[0], group[1]
         distinct = block[block["equivalent_to"].fillna("") == ""]
         answers = list(distinct["answer"])
-        resolved = {a for a, (_, r) in zip(answers, distinct.iterrows()) if r["verdict"] in ("CUE", "input")}
-        if len(resolved) == 1:
-            vote = resolved.pop()
-        elif resolved:
-            vote = "depends on " + ", ".join(_differing_keys(distinct, answers))
+        resolved = distinct[distinct["verdict"].isin(("CUE", "input"))]
+        if resolved["answer"].nunique() == 1:
+            vote = resolved["answer"].iloc[0]
+        elif len(resolved):
+            vote = "depends on " + ", ".join(_differing_keys(resolved))
         else:
             vote = next((s for s in ("inconclusive", "not estimable", "failed", "not represented")
                          if s in set(answers)), "")
@@ -200,7 +199,8 @@ def _structure_keys(table: pd.DataFrame) -> list[str]:
     return ["model", "output", *(["inputs"] if "inputs" in table else [])]
 
 
-def _differing_keys(block: pd.DataFrame, answers: list[str]) -> list[str]:
+def _differing_keys(block: pd.DataFrame) -> list[str]:
+    """The variant keys whose values differ among ``block``'s rows (``variant`` if none does)."""
     keys = [c for c in _variant_keys(block) if block[c].astype(str).nunique() > 1]
     return keys or ["variant"]
 

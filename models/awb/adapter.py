@@ -6,11 +6,8 @@ declares the metadata. Spec: ``docs/models/awb.md``.
 
 from __future__ import annotations
 
-import math
 from enum import StrEnum
 from functools import reduce
-from numbers import Real
-from typing import Any
 
 import numpy as np
 
@@ -20,9 +17,9 @@ from harness.adapter import (
     Driver,
     Option,
     Parameter,
-    ParameterError,
     Pool,
     Status,
+    anchor_violations,
     violation,
 )
 
@@ -106,13 +103,6 @@ class AwbAdapter(BaseAdapter):
     outputs = ("soc", "soc_total", "litter", "mic", "respiration", "cue_bulk")
     reference_cases = REFERENCE_CASES
     failing_case = FAILING_CASE
-
-    def __init__(self, **options: Any):
-        super().__init__(**options)
-        self._options["anchor"] = _checked_anchor(self)
-
-    def get_options(self) -> dict[str, Any]:
-        return {**super().get_options(), "anchor": dict(self._options["anchor"])}
 
     # -- metadata that depends on the parameter set -------------------------------------------
     @property
@@ -264,7 +254,7 @@ class AwbAdapter(BaseAdapter):
                                    f"at the reference scenario ({where}); got {{c:.6g}}", c=ref))
         elif self._options["beta_rescale"] == BetaRescale.SITE:
             d = dict(zip(self.driver_names, forcing.T))
-            found += _anchor_violations(self, self._row_violations, theta, self._anchor_forcing(theta.shape[0]),
+            found += anchor_violations(self, self._row_violations, theta, self._anchor_forcing(theta.shape[0]),
                                         (d["beta"] != 1.0) | (d["beta_enz"] != 1.0))
         return found
 
@@ -284,39 +274,3 @@ class AwbAdapter(BaseAdapter):
             found.append(violation(~(kup > 0.0), "K_up = kup0 + kup_slope T = {k:.6g} mg C cm-3 at temperature "
                                    "{t:g} degC; it must be > 0", k=kup, t=t))
         return found
-
-
-def _checked_anchor(model: BaseAdapter) -> dict[str, float]:
-    """The option ``anchor`` as floats in driver order [shared units].
-
-    Raises ``ParameterError`` for a name that is not a driver of ``model``, a value that is not a
-    finite real number (NaN is accepted for an optional driver: absent), or an empty anchor under
-    ``beta_rescale = 'site'``.
-    """
-    anchor, drivers = model._options["anchor"], {d.name: d for d in model.drivers}
-    for name, value in anchor.items():
-        if name not in drivers:
-            raise ParameterError(f"option 'anchor': {name!r} is not a driver of {model.name}; "
-                                 f"its drivers are {', '.join(drivers)}")
-        real = isinstance(value, Real) and not isinstance(value, bool)
-        if not (real and (math.isfinite(value) or (math.isnan(value) and drivers[name].optional))):
-            raise ParameterError(f"option 'anchor': {name}={value!r} must be a finite number "
-                                 f"[{drivers[name].units}]")
-    if model._options["beta_rescale"] == BetaRescale.SITE and not anchor:
-        raise ParameterError(f"{model.name}: beta_rescale 'site' needs an anchor site: pass anchor={{driver: "
-                             "value} (harness.members.build_member passes the scenario's baseline drivers), or use "
-                             "'reference'")
-    return {name: float(anchor[name]) for name in drivers if name in anchor}
-
-
-def _anchor_violations(model: BaseAdapter, checks, theta: np.ndarray, anchor: np.ndarray,
-                       rescaled: np.ndarray) -> list[tuple[np.ndarray, dict[int, str]]]:
-    """Domain violations of the ``rescaled`` rows at the anchor forcing ``anchor`` (beta_rescale
-    'site'): its driver ranges, then ``checks(theta, anchor)``, the model's cross-constraints."""
-    prefix = "beta_rescale 'site': at the anchor site, "
-    found = [violation(rescaled, f"{prefix}driver {d.name}={float(value)!r} [{d.units}] is outside {d.interval}")
-             for d, value in zip(model.drivers, anchor[0]) if not d.contains(np.array([value]))[0]]
-    if found or not rescaled.any():
-        return found
-    return [(mask & rescaled, {i: prefix + text for i, text in texts.items() if rescaled[i]})
-            for mask, texts in checks(theta, anchor)]
