@@ -112,8 +112,7 @@ class Analysis:
     ST_conf: np.ndarray
     slope: np.ndarray
     slope_conf: np.ndarray
-    estimates: Estimates
-    paired: bool  # independent replicates: differences carry paired t-intervals
+    estimates: Estimates  # per replicate: with more than one, differences carry paired t-intervals
 
     @property
     def blocks_dropped(self) -> int:
@@ -131,17 +130,15 @@ def analyse(design, y: np.ndarray, usable: np.ndarray, policy: str, settings, se
     replicates, unit = design.replicates, design.unit
     guarded = guard_failures(y, usable, design.block_size, policy)
     k = len(design.factors)
-    with np.errstate(invalid="ignore"):
-        est = replicate_estimates(np.where(usable, y, 0.0), usable, unit, design.block_size, k, replicates,
-                                  slopes=design.level == "driver")
+    est = replicate_estimates(y, usable, unit, design.block_size, k, replicates, slopes=design.level == "driver")
     if replicates > 1:
         intervals = [t_interval(getattr(est, name), settings.confidence) for name in ("S1", "ST", "slope")]
         (s1, s1c), (st, stc), (slope, slope_c) = intervals
-        return Analysis(s1, s1c, st, stc, slope, slope_c, est, paired=True)
+        return Analysis(s1, s1c, st, stc, slope, slope_c, est)
     boot = sobol_indices(design.problem, guarded.y, design.second_order, settings.bootstrap, settings.confidence, seed)
     slope_c = (_slope_halfwidth(design, y, usable, settings.confidence) if design.level == "driver"
                else np.full(k, np.nan))
-    return Analysis(est.S1[0], boot["S1_conf"], est.ST[0], boot["ST_conf"], est.slope[0], slope_c, est, paired=False)
+    return Analysis(est.S1[0], boot["S1_conf"], est.ST[0], boot["ST_conf"], est.slope[0], slope_c, est)
 
 
 def _slope_halfwidth(design, y: np.ndarray, usable: np.ndarray, confidence: float) -> np.ndarray:

@@ -220,7 +220,7 @@ def _beta(effects: pd.DataFrame, output: str, scale: str) -> Section:
     rows, sentences = [], []
     for model, block in effects.groupby("model", sort=False):
         others = [k for k in keys if block[k].astype(str).nunique() > 1]
-        rows += [(model, _keys_text(r, others) or "–", f"{r['beta_ref']:g} → {r['beta']:g}",
+        rows += [(model, keys_text(r, others) or "–", f"{r['beta_ref']:g} → {r['beta']:g}",
                   _ratio(r["ratio_beta1"], r["ratio_beta1_low"], r["ratio_beta1_high"]),
                   _ratio(r["ratio"], r["ratio_low"], r["ratio_high"]),
                   _ratio(r["change"], r["change_low"], r["change_high"]) if r["state"] != "not estimable" else "–",
@@ -245,15 +245,20 @@ def _beta(effects: pd.DataFrame, output: str, scale: str) -> Section:
     return section
 
 
-def _keys_text(row: pd.Series, keys: list[str]) -> str:
-    """``k=v`` for the keys this row sets (empty values left out)."""
+def variant_keys(table: pd.DataFrame) -> list[str]:
+    """The variant columns of a verdict-like table: those between ``model`` and ``member``."""
+    return list(table.columns[table.columns.get_loc("model") + 1:table.columns.get_loc("member")])
+
+
+def keys_text(row: pd.Series, keys: list[str]) -> str:
+    """``k=v`` for the keys this row sets (empty values left out), floats as ``%g``."""
     shown = [f"{k}={row[k]:g}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in keys
              if row[k] == row[k] and row[k] != ""]
     return ", ".join(shown)
 
 
 def _with(row: pd.Series, keys: list[str]) -> str:
-    text = _keys_text(row, keys)
+    text = keys_text(row, keys)
     return f" ({text})" if text else ""
 
 
@@ -265,12 +270,12 @@ def _ratio(value: float, low: float, high: float) -> str:
 
 def display_labels(table: pd.DataFrame) -> dict[str, str]:
     """Member labels with only the variant keys that vary within each model, e.g. ``mimics[beta=1.5]``."""
-    keys = list(table.columns[table.columns.get_loc("model") + 1:table.columns.get_loc("member")])
+    keys = variant_keys(table)
     out = {}
     for _, block in table.groupby("model", sort=False):
         varying = [k for k in keys if block[k].astype(str).nunique() > 1]
         for _, r in block.iterrows():
-            inner = ", ".join(f"{k}={r[k]:g}" if isinstance(r[k], float) else f"{k}={r[k]}" for k in varying)
+            inner = keys_text(r, varying)
             suffix = " | posterior" if str(r["member"]).endswith(" | posterior") else ""
             name = str(r["member"]).split("[")[0].removesuffix(" | posterior")  # the entry's label or the model
             out[r["member"]] = (f"{name}[{inner}]" if inner else name) + suffix

@@ -34,7 +34,7 @@ def _fit(st: tuple[float, float, float], slope: tuple[float, float, float] = (1.
                     slope=np.array(slope) + 0.01 * rng.standard_normal((8, 3)), kept=np.full(8, 8 - dropped // 8),
                     total=64)
     (s1, s1c), (stm, stc), (sl, slc) = (t_interval(getattr(est, k), 0.95) for k in ("S1", "ST", "slope"))
-    analysis = Analysis(s1, s1c, stm, stc, sl, slc, est, paired=True)
+    analysis = Analysis(s1, s1c, stm, stc, sl, slc, est)
     return Fit(FACTORS, analysis, reasons=gate_reasons(analysis, FACTORS, Gates(), 0))
 
 

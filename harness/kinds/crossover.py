@@ -38,9 +38,9 @@ def crossover_rows(ctx: RunContext, member: Member, design: Design, columns: lis
         return []
     unit = _cell_unit(design, s.crossover.n, names.index(INPUT), names.index(CUE))
     cells = [(h_in, h_cue) for h_cue in s.crossover.cue_scale for h_in in s.crossover.c_input]
-    values = {d.name: np.tile(member.from_unit(d, unit[:, j]), len(cells))
-              for j, d in enumerate(design.drivers) if d.name in member.drivers and d.name not in member.variant}
-    for name, j in ((INPUT, names.index(INPUT)), (CUE, names.index(CUE))):
+    values = {d.name: np.tile(member.from_unit(d, unit[:, j]), len(cells)) for j, d in enumerate(design.drivers)
+              if d.name in member.drivers and d.name not in member.variant and d.name not in (INPUT, CUE)}
+    for name, j in ((INPUT, names.index(INPUT)), (CUE, names.index(CUE))):  # over each cell's half-widths
         base, u = member.drivers[name], np.tile(unit[:, j], len(cells))
         h = np.repeat([c[0] if name == INPUT else c[1] for c in cells], unit.shape[0])
         values[name] = base * (1.0 - h + 2.0 * h * u)
@@ -79,7 +79,7 @@ def _cell(y: np.ndarray, ok: np.ndarray, unit: np.ndarray, replicates: int, s, o
     if not estimable:
         return out | dict.fromkeys(("ST_input", "ST_input_conf", "ST_cue", "ST_cue_conf", "difference",
                                     "difference_conf"), np.nan) | {"dominant": "not estimable"}
-    est = replicate_estimates(np.where(ok, y, 0.0), ok, unit, 4, 2, replicates, slopes=False)
+    est = replicate_estimates(y, ok, unit, 4, 2, replicates, slopes=False)
     (st_in, st_cue), (c_in, c_cue) = t_interval(est.ST, s.confidence)
     diff, diff_c = t_interval(est.ST[:, 0] - est.ST[:, 1], s.confidence)
     dominant = "inconclusive" if not abs(diff) > diff_c else (INPUT if diff > 0 else CUE)

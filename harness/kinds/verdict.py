@@ -17,6 +17,7 @@ import pandas as pd
 from ..analysis import top_ranking_stable
 from ..members import Member
 from ..replicated import log_ratio, t_interval
+from ..verdict_report import keys_text, variant_keys
 from .common import member_columns, variant_columns
 from .gates import Fit
 
@@ -148,16 +149,17 @@ def equivalents(table: pd.DataFrame, fits: dict[tuple[str, str], Fit], margin: f
 
     Two estimable variants are equivalent when they give the same answer and, for every driver,
     the paired difference of their total indices lies within ±``margin`` with its interval.
+    ``table`` has a default (positional) index, as ``verdict_table`` builds it.
     """
     out = [""] * len(table)
-    for _, block in table.groupby(_structure_keys(table), sort=False):
-        for a_pos, (i, a) in enumerate(block.iterrows()):
-            for j, b in list(block.iterrows())[a_pos + 1:]:
-                if out[table.index.get_loc(j)] or not (a["estimable"] and b["estimable"]):
-                    continue
-                if a["answer"] == b["answer"] and _close(fits[(a["member"], a["output"])],
-                                                     fits[(b["member"], b["output"])], margin, confidence):
-                    out[table.index.get_loc(j)] = out[table.index.get_loc(i)] or a["member"]
+    fit = lambda i: fits[(table.at[i, "member"], table.at[i, "output"])]  # noqa: E731
+    for _, block in table[table["estimable"]].groupby(_structure_keys(table), sort=False):
+        rows = list(block.index)
+        for n, i in enumerate(rows):
+            for j in rows[n + 1:]:
+                if not out[j] and table.at[i, "answer"] == table.at[j, "answer"] and \
+                        _close(fit(i), fit(j), margin, confidence):
+                    out[j] = out[i] or table.at[i, "member"]
     return out
 
 
@@ -175,7 +177,7 @@ def model_votes(verdict: pd.DataFrame) -> pd.DataFrame:
     every resolved variant gives, ``depends on <keys>`` when resolved variants disagree, else
     inconclusive, not estimable or failed."""
     rows = []
-    keys = _structure_keys(verdict)
+    keys, variant = _structure_keys(verdict), variant_keys(verdict)
     for group, block in verdict.groupby(keys, sort=False):
         distinct = block[block["equivalent_to"].fillna("") == ""]
         answers = list(distinct["answer"])
@@ -190,7 +192,8 @@ def model_votes(verdict: pd.DataFrame) -> pd.DataFrame:
         counts = pd.Series(answers).value_counts()
         rows.append({**dict(zip(keys, group)), "vote": vote, "variants": len(block),
                      "distinct": len(distinct), "answers": "; ".join(f"{k}: {v}" for k, v in counts.items()),
-                     "detail": "; ".join(f"{_variant_text(r)} → {a}" for a, (_, r) in zip(answers, distinct.iterrows()))})
+                     "detail": "; ".join(f"{keys_text(r, variant) or 'default'} → {r['answer']}"
+                                         for _, r in distinct.iterrows())})
     return pd.DataFrame(rows)
 
 
@@ -201,19 +204,8 @@ def _structure_keys(table: pd.DataFrame) -> list[str]:
 
 def _differing_keys(block: pd.DataFrame) -> list[str]:
     """The variant keys whose values differ among ``block``'s rows (``variant`` if none does)."""
-    keys = [c for c in _variant_keys(block) if block[c].astype(str).nunique() > 1]
+    keys = [c for c in variant_keys(block) if block[c].astype(str).nunique() > 1]
     return keys or ["variant"]
-
-
-def _variant_keys(table: pd.DataFrame) -> list[str]:
-    start, stop = table.columns.get_loc("model") + 1, table.columns.get_loc("member")
-    return list(table.columns[start:stop])
-
-
-def _variant_text(row: pd.Series) -> str:
-    keys = [k for k in row.index[row.index.get_loc("model") + 1:row.index.get_loc("member")]
-            if row[k] == row[k] and row[k] != ""]
-    return ", ".join(f"{k}={row[k]:g}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in keys) or "default"
 
 
 def _inputs(label: str, conditioned: dict[str, str]) -> dict[str, str]:
@@ -243,7 +235,7 @@ def beta_effects(verdict: pd.DataFrame, fits: dict[tuple[str, str], Fit], confid
     """
     if "beta" not in verdict:
         return pd.DataFrame()
-    others = [k for k in _variant_keys(verdict) if k != "beta"]
+    others = [k for k in variant_keys(verdict) if k != "beta"]
     rows = []
     table = verdict[verdict["beta"].notna() & (verdict["beta"].astype(str) != "")]
     for keys, block in table.groupby(["model", "output", *others], sort=False, dropna=False):

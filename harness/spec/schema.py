@@ -794,10 +794,7 @@ def read_choice(data: dict, key: str, choices: tuple[str, ...], default: str | N
     if value is None:
         ctx.add("", f"missing required key {key!r}", f"add `{key}: {choices[0]}`")
         return None
-    if value not in choices:
-        ctx.add(key, f"must be one of {', '.join(choices)}; got {value!r}", did_you_mean(value, choices))
-        return None
-    return value
+    return _choice(value, choices, key, ctx)
 
 
 def build_regression(value: Any, ctx: Context, gridded: bool = False) -> RegressionSettings:
