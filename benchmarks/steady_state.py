@@ -28,8 +28,7 @@ from tabulate import tabulate
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.members import scenario_members  # noqa: E402
-from harness.spec import load_scenario  # noqa: E402
+from harness.api import load  # noqa: E402
 
 
 def random_rows(member, drivers, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -92,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-rows", type=int, default=100, help="rows solved one by one with scipy root")
     args = parser.parse_args(argv)
 
-    scenario = load_scenario(args.scenario)
-    members = [m for m in scenario_members(scenario) if not args.models or m.model in args.models]
+    plan = load(args.scenario)
+    scenario = plan.scenario
+    members = [m for m in plan.members if not args.models or m.model in args.models]
     rows = []
     for member in members:
         member.adapter.steady_state(member.theta(8), random_rows(member, scenario.drivers, 8,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from decimal import Decimal
 from enum import IntEnum
 from numbers import Real
@@ -25,22 +25,26 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import AdapterValidationError, DriverError, ParameterError, unknown_message
-from .vocabulary import DRIVERS, KIND_OUTPUTS, OUTPUTS, POOL_KINDS, REQUIRED_FLUXES, BetaRescale
+from .vocabulary import DRIVERS, KIND_OUTPUTS, OUTPUTS, POOL_KINDS, POOL_PREFIX, REQUIRED_FLUXES, BetaRescale
 
 __all__ = [
     "BaseAdapter",
     "BetaRescale",
     "Driver",
+    "FailingCase",
+    "Interval",
     "Option",
     "Output",
     "Parameter",
     "Pool",
     "ReferenceCase",
     "Status",
+    "SteadyStateParts",
     "SteadyStateResult",
     "violation",
     "metadata_problems",
     "anchor_violations",
+    "POOL_PREFIX",
     "REQUIRED_FLUXES",
 ]
 
@@ -58,76 +62,132 @@ class Status(IntEnum):
     OUT_OF_DOMAIN = 5
 
     @property
+    def flag(self) -> str:
+        """The status as one word (``not_converged``): a CF ``flag_meanings`` entry in netCDF files."""
+        return self.name.lower()
+
+    @property
     def label(self) -> str:
-        return self.name.lower().replace("_", " ")
+        """The status as text (``not converged``): tables, summaries and messages."""
+        return self.flag.replace("_", " ")
 
 
-_STATUS_CODES = np.array([0, 1, 2, 3, 4, 5], dtype=np.int8)
+_STATUS_CODES = np.array([s.value for s in Status], dtype=np.int8)
 
 
-def _interval_text(lo: float, hi: float, open_bounds: tuple[bool, bool]) -> str:
-    left = "(" if open_bounds[0] else "["
-    right = ")" if open_bounds[1] else "]"
-    return f"{left}{lo:g}, {hi:g}{right}"
+@dataclass(frozen=True)
+class Interval:
+    """The admissible values of a parameter or driver: finite numbers between two bounds.
+
+    Parameters
+    ----------
+    lower, upper : float
+        The bounds [units of the parameter or driver]; either may be infinite.
+    open_bounds : tuple of bool
+        Whether the lower and the upper bound itself are excluded. An infinite bound admits
+        only finite values, whether open or closed.
+    """
+
+    lower: float
+    upper: float
+    open_bounds: tuple[bool, bool] = (False, False)
+
+    def __str__(self) -> str:
+        left = "(" if self.open_bounds[0] else "["
+        right = ")" if self.open_bounds[1] else "]"
+        return f"{left}{self.lower:g}, {self.upper:g}{right}"
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        """Mask of the finite ``values`` inside the interval (NaN and infinities outside).
+
+        Parameters
+        ----------
+        values : array_like
+            Values to test [units of the parameter or driver].
+
+        Returns
+        -------
+        ndarray of bool
+            Same shape as ``values``.
+        """
+        values = np.asarray(values, dtype=float)
+        below = values <= self.lower if self.open_bounds[0] else values < self.lower
+        above = values >= self.upper if self.open_bounds[1] else values > self.upper
+        return np.isfinite(values) & ~(below | above)
 
 
-def _outside(values: np.ndarray, lo: float, hi: float, open_bounds: tuple[bool, bool]) -> np.ndarray:
-    below = values <= lo if open_bounds[0] else values < lo
-    above = values >= hi if open_bounds[1] else values > hi
-    return below | above
+def _as_interval(value: Interval | tuple[float, float], open_bounds: tuple[bool, bool] | None) -> Interval:
+    """``value`` itself, or the interval of a ``(lower, upper)`` pair and the deprecated ``open_bounds``."""
+    if isinstance(value, Interval):
+        if open_bounds is not None:
+            raise TypeError("give the open bounds inside the Interval, not as open_bounds")
+        return value
+    lower, upper = value
+    return Interval(lower, upper, open_bounds or (False, False))
 
 
 @dataclass(frozen=True)
 class Parameter:
     """One column of ``theta``: a native model parameter that can be sampled or calibrated.
 
-    ``optional`` parameters accept NaN, meaning "unset" (e.g. an override such as ``xi_fixed``).
+    ``interval`` holds the admissible values [``units``]; ``optional`` parameters also accept
+    NaN, meaning "unset" (e.g. an override such as ``xi_fixed``). A ``(lower, upper)`` pair with
+    ``open_bounds`` is still accepted for ``interval`` (deprecated: pass an ``Interval``).
     """
 
     name: str
     units: str
     default: float
-    bounds: tuple[float, float]
+    interval: Interval
     description: str
     reference: str
-    open_bounds: tuple[bool, bool] = (False, False)
     optional: bool = False
+    open_bounds: InitVar[tuple[bool, bool] | None] = None
+
+    def __post_init__(self, open_bounds: tuple[bool, bool] | None) -> None:
+        object.__setattr__(self, "interval", _as_interval(self.interval, open_bounds))
 
     @property
-    def interval(self) -> str:
-        return _interval_text(*self.bounds, self.open_bounds)
+    def bounds(self) -> tuple[float, float]:
+        """Deprecated: ``(interval.lower, interval.upper)``."""
+        return self.interval.lower, self.interval.upper
 
     def contains(self, values: np.ndarray) -> np.ndarray:
         """Mask of admissible values (NaN admissible only when ``optional``)."""
-        values = np.asarray(values, dtype=float)
-        ok = np.isfinite(values) & ~_outside(values, *self.bounds, self.open_bounds)
-        return ok | np.isnan(values) if self.optional else ok
+        ok = self.interval.contains(values)
+        return ok | np.isnan(np.asarray(values, dtype=float)) if self.optional else ok
 
 
 @dataclass(frozen=True)
 class Driver:
     """A shared driver (``vocabulary.DRIVERS``) the model represents; one column of ``forcing``.
 
-    ``default`` fills the column when a scenario's baseline does not set the driver; a driver
-    without a default must be given. ``optional`` drivers accept NaN, meaning "absent".
+    ``interval`` holds the values the model admits [``units``]. ``default`` fills the column
+    when a scenario's baseline does not set the driver; a driver without a default must be
+    given. ``optional`` drivers accept NaN, meaning "absent". A ``(lower, upper)`` pair with
+    ``open_bounds`` is still accepted for ``interval`` (deprecated: pass an ``Interval``).
     """
 
     name: str
     units: str
     description: str
-    valid_range: tuple[float, float]
+    interval: Interval
     default: float | None = None
-    open_bounds: tuple[bool, bool] = (False, False)
     optional: bool = False
+    open_bounds: InitVar[tuple[bool, bool] | None] = None
+
+    def __post_init__(self, open_bounds: tuple[bool, bool] | None) -> None:
+        object.__setattr__(self, "interval", _as_interval(self.interval, open_bounds))
 
     @property
-    def interval(self) -> str:
-        return _interval_text(*self.valid_range, self.open_bounds)
+    def valid_range(self) -> tuple[float, float]:
+        """Deprecated: ``(interval.lower, interval.upper)``."""
+        return self.interval.lower, self.interval.upper
 
     def contains(self, values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=float)
-        ok = np.isfinite(values) & ~_outside(values, *self.valid_range, self.open_bounds)
-        return ok | np.isnan(values) if self.optional else ok
+        """Mask of admissible values (NaN admissible only when ``optional``)."""
+        ok = self.interval.contains(values)
+        return ok | np.isnan(np.asarray(values, dtype=float)) if self.optional else ok
 
 
 @dataclass(frozen=True)
@@ -202,6 +262,34 @@ class ReferenceCase:
                 for key, v in self.expected.items()]
 
 
+@dataclass(frozen=True)
+class FailingCase:
+    """A row within the per-column bounds that the model must fail on, for the contract suite.
+
+    The row fails either in the solver (a non-zero status from ``_steady_state``) or by breaking
+    a cross-constraint (``OUT_OF_DOMAIN``); either way with a message.
+
+    Parameters
+    ----------
+    name : str
+        Short description of the case.
+    drivers : Mapping[str, float]
+        Driver values [shared units]; drivers without a default must be given.
+    source : str
+        Why the row must fail: the condition and where it is stated.
+    parameters : Mapping[str, float]
+        Parameter overrides of the defaults [units of each parameter].
+    options : Mapping[str, Any]
+        Options applied on top of the adapter's defaults.
+    """
+
+    name: str
+    drivers: Mapping[str, float]
+    source: str
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
 def _rounding(value: float | str) -> float:
     """Half a unit of the last digit of a printed number (0 for a float, or a printed 0)."""
     if not isinstance(value, str):
@@ -219,6 +307,36 @@ def violation(mask: np.ndarray, template: str, **columns: np.ndarray) -> tuple[n
     mask = np.asarray(mask, dtype=bool)
     rows = np.flatnonzero(mask)
     return mask, {int(i): template.format(**{k: v[i] for k, v in columns.items()}) for i in rows}
+
+
+@dataclass(frozen=True)
+class SteadyStateParts:
+    """What an adapter's ``_steady_state`` returns for the rows it was given.
+
+    Parameters
+    ----------
+    pools : ndarray, shape (n, n_pools)
+        Steady-state pools [g C m-2]; failed rows may hold anything (BaseAdapter sets NaN).
+    status : ndarray, shape (n,)
+        ``Status`` code of each row (``Status.OK`` = 0 for a solved row).
+    message : sequence of str, shape (n,), or None
+        Why each failed row failed ("" for solved rows); None when no row failed.
+    dpools : ndarray, shape (n, n_pools), or None
+        ``_tendencies`` at ``pools`` for every row [g C m-2 yr-1], when the solver has it at hand
+        (saves BaseAdapter a second evaluation); given together with ``fluxes``.
+    fluxes : Mapping[str, ndarray] or None
+        The fluxes of that same evaluation [g C m-2 yr-1], each of shape (n,).
+    """
+
+    pools: np.ndarray
+    status: np.ndarray
+    message: Sequence[str] | np.ndarray | None = None
+    dpools: np.ndarray | None = None
+    fluxes: Mapping[str, np.ndarray] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.dpools is None) != (self.fluxes is None):
+            raise TypeError("SteadyStateParts: give dpools and fluxes together, or neither")
 
 
 @dataclass(frozen=True)
@@ -246,7 +364,8 @@ class SteadyStateResult:
 
     def select(self, names: Sequence[str]) -> SteadyStateResult:
         """Only the named outputs and ``pool.NAME`` pools (others dropped to save memory)."""
-        pools = [n[5:] for n in names if n.startswith("pool.") and n[5:] in self.pool_names]
+        prefixed = [n.removeprefix(POOL_PREFIX) for n in names if n.startswith(POOL_PREFIX)]
+        pools = [n for n in prefixed if n in self.pool_names]
         outputs = [n for n in names if n in self.output_names]
         return SteadyStateResult(
             self.pools[:, [self.pool_names.index(n) for n in pools]],
@@ -274,13 +393,13 @@ class SteadyStateResult:
 
     def get(self, name: str) -> np.ndarray:
         """A harmonised output by name, or a native pool as ``pool.NAME``."""
-        if name.startswith("pool."):
-            return self.pool(name[5:])
+        if name.startswith(POOL_PREFIX):
+            return self.pool(name.removeprefix(POOL_PREFIX))
         return self.output(name)
 
     def columns(self) -> dict[str, np.ndarray]:
         """Every pool as ``pool.NAME`` and every output by name, plus status and message."""
-        cols = {f"pool.{n}": self.pools[:, i] for i, n in enumerate(self.pool_names)}
+        cols = {POOL_PREFIX + n: self.pools[:, i] for i, n in enumerate(self.pool_names)}
         cols.update({n: self.outputs[:, i] for i, n in enumerate(self.output_names)})
         cols["status"] = np.array([Status(s).label for s in self.status], dtype=object)
         cols["message"] = self.message
@@ -308,7 +427,7 @@ class BaseAdapter:
     reference_cases: tuple[ReferenceCase, ...] = ()
     #: a row within the per-column bounds that must fail (in the solver or by breaking a
     #: cross-constraint), for the contract suite; or None
-    failing_case: ReferenceCase | None = None
+    failing_case: FailingCase | None = None
     #: largest accepted max|dX/dt| / c_input at a returned steady state [1]
     residual_rtol: ClassVar[float] = 1e-9
 
@@ -404,18 +523,21 @@ class BaseAdapter:
 
         pools = np.full((n_sets, len(self.pools)), np.nan)
         rows = np.flatnonzero(status == Status.OK)
-        rates = None
+        solved: SteadyStateParts | None = None
         if rows.size:
             solved = self._steady_state(_take(theta, rows), _take(forcing, rows))
-            sub_pools, sub_status, sub_message = solved[:3]
-            rates = solved[3] if len(solved) > 3 else None
-            sub_pools = np.asarray(sub_pools, dtype=float)
+            if not isinstance(solved, SteadyStateParts):
+                raise AdapterValidationError(
+                    f"{self.name}._steady_state must return SteadyStateParts(pools, status, message, "
+                    f"[dpools, fluxes]); got {type(solved).__name__}"
+                )
+            sub_pools = np.asarray(solved.pools, dtype=float)
             if sub_pools.shape != (rows.size, len(self.pools)):
                 raise AdapterValidationError(
                     f"{self.name}._steady_state returned pools of shape {sub_pools.shape}; "
                     f"expected {(rows.size, len(self.pools))}"
                 )
-            sub_status = np.asarray(sub_status)
+            sub_status = np.asarray(solved.status)
             if not np.isin(sub_status, _STATUS_CODES).all():
                 raise AdapterValidationError(
                     f"{self.name}._steady_state returned status codes outside Status: "
@@ -425,20 +547,20 @@ class BaseAdapter:
             status[rows] = sub_status
             failed = np.flatnonzero(sub_status != Status.OK)
             for k in failed:
-                message[rows[k]] = str(sub_message[k]) if sub_message is not None else ""
+                message[rows[k]] = str(solved.message[k]) if solved.message is not None else ""
         self._flag_pools(pools, status, message)
 
         outputs = np.full((n_sets, len(self.outputs)), np.nan)
         ok_rows = np.flatnonzero(status == Status.OK)
-        if ok_rows.size:
-            if rates is None:
+        if ok_rows.size:  # ok rows are among the solved ones
+            if solved.dpools is None:
                 dpools, fluxes = self._tendencies(
                     _take(theta, ok_rows), _take(forcing, ok_rows), _readonly(pools[ok_rows])
                 )
             else:  # evaluated by _steady_state at its rows: keep the ones still OK
                 keep = None if ok_rows.size == rows.size else np.searchsorted(rows, ok_rows)
-                dpools = np.asarray(rates[0]) if keep is None else np.asarray(rates[0])[keep]
-                fluxes = {k: np.asarray(v) if keep is None else np.asarray(v)[keep] for k, v in rates[1].items()}
+                dpools = np.asarray(solved.dpools) if keep is None else np.asarray(solved.dpools)[keep]
+                fluxes = {k: np.asarray(v) if keep is None else np.asarray(v)[keep] for k, v in solved.fluxes.items()}
             self._flag_residual(ok_rows, _take(forcing, ok_rows), dpools, status, message)
             outputs[ok_rows] = self._harmonised_outputs(pools[ok_rows], fluxes)
         failed = status != Status.OK
@@ -472,11 +594,11 @@ class BaseAdapter:
         return self._tendencies(theta, forcing, _readonly(pools.copy()))
 
     # -- hooks for model authors ------------------------------------------------------------
-    def _steady_state(self, theta: np.ndarray, forcing: np.ndarray) -> tuple:
-        """Pools [g C m-2] (n, n_pools), status (n,) and messages (or None) for valid rows.
+    def _steady_state(self, theta: np.ndarray, forcing: np.ndarray) -> SteadyStateParts:
+        """Pools [g C m-2] (n, n_pools), status (n,) and messages (or None) of the valid rows.
 
-        May return a fourth element ``(dpools_dt, fluxes)``: ``_tendencies`` evaluated at the
-        returned pools of every row, when the solver has it at hand (saves a second evaluation).
+        May also return ``dpools`` and ``fluxes``: ``_tendencies`` evaluated at the returned
+        pools of every row, when the solver has them at hand (saves a second evaluation).
         """
         raise NotImplementedError
 
@@ -537,7 +659,8 @@ class BaseAdapter:
         sub = (theta, forcing) if rows.size == status.size else (theta[rows], forcing[rows])
         for mask, texts in self._domain_violations(*sub):
             for k in np.flatnonzero(mask):
-                _add_failure(status, message, rows[k], Status.OUT_OF_DOMAIN, texts.get(int(k), "out of domain"))
+                text = texts.get(int(k), Status.OUT_OF_DOMAIN.label)
+                _add_failure(status, message, rows[k], Status.OUT_OF_DOMAIN, text)
 
     def _flag_pools(self, pools, status, message) -> None:
         ok = status == Status.OK
@@ -567,8 +690,9 @@ def _outside_columns(matrix: np.ndarray, metas: Sequence[Parameter | Driver]) ->
     """Mask of entries outside their column's declared interval (NaN allowed where optional)."""
     if not metas:
         return np.zeros(matrix.shape, dtype=bool)
-    bounds = np.array([getattr(m, "bounds", None) or m.valid_range for m in metas], dtype=float)
-    opened = np.array([m.open_bounds for m in metas], dtype=bool)
+    # Interval.contains and meta.contains of every column at once (one pass: single rows are frequent)
+    bounds = np.array([(m.interval.lower, m.interval.upper) for m in metas], dtype=float)
+    opened = np.array([m.interval.open_bounds for m in metas], dtype=bool)
     optional = np.array([m.optional for m in metas], dtype=bool)
     lo, hi = bounds[:, 0], bounds[:, 1]
     bad = (matrix < lo) | (matrix > hi)  # NaN compares False: caught below
@@ -646,9 +770,9 @@ def metadata_problems(adapter: BaseAdapter) -> list[str]:
     for p in adapter.parameters:
         if not (p.units and p.description and p.reference):
             problems.append(f"parameter {p.name!r} needs units, description and reference")
-        lo, hi = p.bounds
+        lo, hi = p.interval.lower, p.interval.upper
         if not lo <= hi:
-            problems.append(f"parameter {p.name!r} has bounds {p.bounds} with lower > upper")
+            problems.append(f"parameter {p.name!r} has bounds {(lo, hi)} with lower > upper")
         elif not p.contains(np.array([p.default]))[0]:
             problems.append(f"parameter {p.name!r} default {p.default!r} is outside {p.interval}")
     for d in adapter.drivers:

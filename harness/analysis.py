@@ -14,13 +14,6 @@ from SALib.analyze import sobol as sobol_analyze
 from .errors import AnalysisError, TruncatedDesign
 from .replicated import Estimates, replicate_estimates, t_interval
 
-#: policies for failed rows in a Sobol sample (scenario key ``on_failure``)
-ON_FAILURE_POLICIES = {
-    "error": "refuse to compute indices when any row failed (default)",
-    "drop_blocks": "drop every Saltelli block (a base row and its k+2 or 2k+2 companions) that "
-    "holds a failed row and estimate from the remaining blocks; the count is reported",
-}
-
 
 @dataclass(frozen=True)
 class Guarded:
@@ -56,7 +49,13 @@ def screen_rows(outputs: dict[str, np.ndarray], ok: np.ndarray, bounds: dict[str
 
 
 def guard_failures(y: np.ndarray, ok: np.ndarray, block_size: int, policy: str) -> Guarded:
-    """Apply the ``on_failure`` policy to output ``y`` with row mask ``ok``."""
+    """Apply the ``on_failure`` policy to output ``y`` with row mask ``ok``.
+
+    ``policy`` is one of ``spec.schema.ON_FAILURE``: ``error`` refuses to compute indices when
+    any row failed (the default); ``drop_blocks`` drops every Saltelli block (a base row and its
+    k+2 or 2k+2 companions) that holds a failed row and keeps the remaining blocks, counting the
+    dropped ones.
+    """
     if y.size % block_size:
         raise AnalysisError(f"{y.size} rows are not a whole number of Saltelli blocks of {block_size}")
     blocks = y.size // block_size

@@ -1,4 +1,5 @@
-"""Command line: ``run``, ``validate``, ``models``, ``describe``.
+"""Command line: ``run``, ``validate``, ``report``, ``compare``, ``suite``, ``models``, ``describe``;
+a thin shell over the Python API (``harness.api``).
 
 Exit codes: 0 success; 1 the scenario is valid but the run or analysis failed (failed rows are
 listed); 2 bad input (scenario, usage, unknown model); 3 (``compare``) something moved. Errors the harness raises on purpose print
@@ -9,23 +10,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import time
 from pathlib import Path
 
 from tabulate import tabulate
 
-from .compare import MOVED_EXIT_CODE, compare_roots, write_comparison
+from . import api
+from .compare import compare_roots, write_comparison
 from .errors import HarnessError
-from .executors import make_executor
 from .html_report import render_report
-from .kinds import KIND_RUNNERS, RunContext
-from .members import scenario_members
-from .registry import available_adapters, get_adapter_class, provenance
-from .spec import load_scenario
-from .store import atomic_write_text, write_json
-from .store import provenance as run_provenance
+from .registry import available_adapters, get_adapter_class
+from .store import MANIFEST
 from .suite import run_suite
 from .vocabulary import DRIVERS
 
@@ -73,14 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args, argv)
         if args.command == "validate":
-            scenario = load_scenario(args.scenario, args.overrides)
-            print(f"{args.scenario}: valid {scenario.kind} scenario '{scenario.name}' "
-                  f"({len(scenario_members(scenario))} model x variant members)")
+            plan = api.load(args.scenario, args.overrides)
+            print(f"{args.scenario}: valid {plan.scenario.kind} scenario '{plan.scenario.name}' "
+                  f"({len(plan.members)} model x variant members)")
             return 0
         if args.command == "compare":
             return _compare(args)
         if args.command == "suite":
-            codes = run_suite(args.suite, args.out, main, prune=args.prune)
+            codes = run_suite(args.suite, args.out, prune=args.prune)
             failed = [f"{name} (exit {code})" for name, code in codes if code]
             print(f"ran {len(codes)} scenarios into {args.out}/" + (f"; failed: {', '.join(failed)}" if failed else ""))
             return max((code for _, code in codes), default=0)
@@ -104,60 +99,39 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be >= 1", file=sys.stderr)
         return 2
-    start = time.perf_counter()
-    scenario = load_scenario(args.scenario, args.overrides)
-    members = scenario_members(scenario)
-    out_dir = args.out or Path("results") / scenario.name
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if not args.resume:
-        shutil.rmtree(out_dir / "chunks", ignore_errors=True)
-    atomic_write_text(out_dir / "scenario.yaml", Path(scenario.path).read_text(encoding="utf-8"))
-    settings = scenario.executor
-    use_dask = args.dask is not None or (settings.type == "dask" and args.jobs is None)
-    jobs = args.jobs or settings.jobs
-    executor = make_executor(jobs, args.dask or settings.address, use_dask=use_dask)
-    try:
-        context = RunContext(scenario, members, out_dir, executor, chunk_rows=settings.chunk_rows)
-        outcome = KIND_RUNNERS[scenario.kind](context)
-    finally:
-        executor.close()
-    wall = time.perf_counter() - start
-    outcome.files += ["report.html", "figures/", "scenario.yaml", "chunks/"]
-    adapters = [provenance(m.model, m.adapter) for m in members]
-    write_json(out_dir / "summary.json", {
-        "scenario": scenario.name, "kind": scenario.kind, "seed": scenario.seed,
-        "description": scenario.description, "outputs": list(scenario.outputs), "settings": outcome.settings,
-        "members": outcome.members, "problems": outcome.problems, "warnings": outcome.warnings,
-        "files": outcome.files + ["summary.json", "provenance.json"], "wall_time_s": round(wall, 3),
-    })
-    write_json(out_dir / "provenance.json", run_provenance(scenario, adapters, ["python", "-m", "harness", *argv]))
-    render_report(out_dir)  # from the files just written, exactly as `harness report DIR` would
-    _print_summary(outcome, out_dir, wall)
-    return 1 if outcome.problems else 0
+    plan = api.load(args.scenario, args.overrides)
+    out_dir = args.out or Path("results") / plan.scenario.name
+    result = api.run(plan, out_dir, jobs=args.jobs, dask=args.dask, resume=args.resume,
+                     command=["python", "-m", "harness", *argv])
+    print_summary(result)
+    return 0 if result.ok else 1
 
 
-def _print_summary(outcome, out_dir: Path, wall: float) -> None:
+def print_summary(result: api.Result) -> None:
+    """The console summary of a run: rows per member, the kind's tables, warnings and problems."""
+    summary = result.summary
     rows = [(m["member"], m["design"], m["rows"], m["status"]["ok"], m["rows"] - m["status"]["ok"],
-             f"{m['seconds']:.2f}") for m in outcome.members]
+             f"{m['seconds']:.2f}") for m in summary["members"]]
     print(tabulate(rows, headers=["member", "design", "rows", "ok", "failed", "seconds"], tablefmt="simple"))
-    for table in outcome.tables:
+    for table in result.outcome.tables if result.outcome else ():
         print(f"\n{table}\n")
-    for text in outcome.warnings:
+    for text in summary["warnings"]:
         print(f"warning: {text}", file=sys.stderr)
-    for text in outcome.problems:
+    for text in summary["problems"]:
         print(f"error: {text}", file=sys.stderr)
-    print(f"wrote {', '.join(outcome.files + ['summary.json', 'provenance.json'])} to {out_dir}/ "
-          f"in {wall:.1f} s")
+    print(f"wrote {', '.join([*summary['files'], MANIFEST])} to {result.directory}/ in {summary['wall_time_s']:.1f} s")
 
 
 def _compare(args: argparse.Namespace) -> int:
     result = compare_roots(args.baseline, args.new, args.rtol, args.atol)
     out = args.out or (args.new if args.new.is_dir() else args.new.parent)
     write_comparison(result, out, args.baseline, args.new)
+    for item in result.not_comparable:
+        print(f"not comparable: {item['run']}: {item['reason']}", file=sys.stderr)
     for category, items in result.moved.items():
         print(f"{category}: {len(items)}")
     print(f"{'something moved' if result.anything_moved else 'nothing moved'}; wrote {out}/comparison.md")
-    return MOVED_EXIT_CODE if result.anything_moved else 0
+    return result.exit_code
 
 
 def _models() -> int:

@@ -1,7 +1,10 @@
 """Compare two result directories: did any index, ranking, verdict or reference value move?
 
 ``BASELINE`` and ``NEW`` are run directories (with ``summary.json``) or directories of run
-directories (matched by name). Per kind:
+directories (matched by name). Two runs are compared only when their manifests say they answer
+the same question: the same kind, N and scenario; otherwise they are listed as *not comparable*
+(exit 2), never as moved. A different seed or scenario file is noted beside the comparison. Each
+kind names the tables compared and how (``Kind.compared``):
 
 * sobol: an index (S1 or ST) *moved* when the two confidence intervals do not overlap,
   ``|new - base| > conf_new + conf_base``; a *ranking changed* when the drivers' order by ST
@@ -12,7 +15,7 @@ directories (matched by name). Per kind:
   comparison that held and no longer holds (or the reverse) is a changed conclusion.
 
 Members, outputs or drivers present on one side only are reported too. Exit code: 0 if nothing
-moved, 3 if something did.
+moved, 3 if something did, 2 if some runs are not comparable.
 """
 
 from __future__ import annotations
@@ -27,16 +30,12 @@ import pandas as pd
 from tabulate import tabulate
 
 from .errors import HarnessError
-from .store import atomic_write_text, write_json
+from .kinds import Compared, kinds
+from .store import atomic_write_text, read_manifest, write_json
 
 MOVED_EXIT_CODE = 3
-REGRESSION_FILE = ("regression.csv", ["member", "formula", "term"])
-#: per kind: the value tables compared row by row, with their key columns
-VALUE_FILES = {"points": [("points.csv", ["member", "case_id"])],
-               "sweep": [("sweep.csv", ["member", "swept"]), ("sweep_shares.csv", ["member", "output", "scale"])],
-               "local": [("elasticities.csv", ["member", "output", "driver"])],
-               "regression": [REGRESSION_FILE, ("sobol_ranking.csv", ["member", "driver"])],
-               "grid": [("grid_summary.csv", ["product"]), REGRESSION_FILE]}
+#: ``compare`` exits with this when two runs do not answer the same question (kind, N or scenario)
+NOT_COMPARABLE_EXIT_CODE = 2
 
 
 @dataclass
@@ -45,6 +44,10 @@ class Comparison:
 
     moved: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     compared: list[str] = field(default_factory=list)
+    #: runs that cannot be compared (another kind, N or scenario), with the reason
+    not_comparable: list[dict[str, Any]] = field(default_factory=list)
+    #: what differs between compared runs without making them incomparable (seed, scenario file)
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, category: str, **item: Any) -> None:
         self.moved.setdefault(category, []).append(item)
@@ -52,6 +55,11 @@ class Comparison:
     @property
     def anything_moved(self) -> bool:
         return any(self.moved.values())
+
+    @property
+    def exit_code(self) -> int:
+        """2 if some runs are not comparable, else 3 if anything moved, else 0."""
+        return NOT_COMPARABLE_EXIT_CODE if self.not_comparable else MOVED_EXIT_CODE if self.anything_moved else 0
 
 
 def run_dirs(root: Path) -> dict[str, Path]:
@@ -74,34 +82,68 @@ def compare_roots(baseline: Path, new: Path, rtol: float = 1e-6, atol: float = 1
         if name not in new_runs or name not in base_runs:
             result.add("runs missing", run=name, side="new" if name not in new_runs else "baseline")
             continue
-        result.compared.append(name)
         _compare_run(name, base_runs[name], new_runs[name], result, rtol, atol)
     return result
 
 
+def run_identity(directory: Path) -> dict[str, Any]:
+    """What a run answers: its manifest, or for a run without one, what its summary says."""
+    manifest = read_manifest(directory)
+    if manifest is not None:
+        return manifest
+    summary = json.loads((directory / "summary.json").read_text())
+    sobol = summary.get("settings", {}).get("sobol") or {}
+    return {"kind": summary["kind"], "n": sobol.get("n"), "seed": summary.get("seed"),
+            "scenario": {"name": summary["scenario"]}, "no_manifest": True}
+
+
+def _comparable(name: str, base: dict[str, Any], new: dict[str, Any], result: Comparison) -> bool:
+    """Whether two runs answer the same question; the reason is recorded when they do not."""
+    reasons = [f"{what} {base_value!r} -> {new_value!r}" for what, base_value, new_value in (
+        ("kind", base["kind"], new["kind"]), ("N", base.get("n"), new.get("n")),
+        ("scenario", base["scenario"]["name"], new["scenario"]["name"])) if base_value != new_value]
+    if reasons:
+        result.not_comparable.append({"run": name, "reason": "; ".join(reasons)})
+        return False
+    notes = [f"{what} {b!r} -> {n!r}" for what, b, n in (
+        ("seed", base.get("seed"), new.get("seed")),
+        ("scenario sha256", base["scenario"].get("sha256"), new["scenario"].get("sha256")),
+        ("overrides", base["scenario"].get("overrides"), new["scenario"].get("overrides"))) if b is not None
+        and n is not None and b != n]
+    notes += [f"{side} has no manifest.json (a run of an older soilbench)"
+              for side, about in (("baseline", base), ("new", new)) if about.get("no_manifest")]
+    if notes:
+        result.notes.append({"run": name, "note": "; ".join(notes)})
+    return True
+
+
 def _compare_run(name: str, base: Path, new: Path, result: Comparison, rtol: float, atol: float) -> None:
-    kind = json.loads((new / "summary.json").read_text())["kind"]
-    if kind == "sobol":
-        _compare_indices(name, base, new, result)
-        _compare_verdicts(name, base, new, result)
-    elif kind in VALUE_FILES:
-        for filename, keys in VALUE_FILES[kind]:
-            present = ((base / filename).exists(), (new / filename).exists())
-            if all(present):
-                _compare_values(name, base / filename, new / filename, keys, result, rtol, atol)
-            elif any(present):
-                result.add("values missing", run=name, file=filename, side="new" if present[0] else "baseline")
-        if kind == "local":
-            filename = VALUE_FILES[kind][0][0]
-            _compare_rankings(name, pd.read_csv(base / filename), pd.read_csv(new / filename),
-                              ["member", "output"], "elasticity", result, magnitude=True)
-    if (new / "published.csv").exists() and (base / "published.csv").exists():
-        _compare_published(name, base, new, result)
+    base_about, new_about = run_identity(base), run_identity(new)
+    if not _comparable(name, base_about, new_about, result):
+        return
+    result.compared.append(name)
+    kind = kinds().get(new_about["kind"])
+    for table in kind.compared if kind else ():
+        present = ((base / table.file).exists(), (new / table.file).exists())
+        if not all(present):
+            if any(present):
+                result.add("values missing", run=name, file=table.file, side="new" if present[0] else "baseline")
+            continue
+        b, n = pd.read_csv(base / table.file), pd.read_csv(new / table.file)
+        keys = list(table.keys)
+        if table.how == "intervals":
+            _compare_indices(name, b, n, keys, result)
+        elif table.how == "states":
+            _compare_states(name, table, b, n, result)
+        elif table.how == "holds":
+            _compare_published(name, b, n, keys, result)
+        else:
+            _compare_values(name, b, n, keys, result, rtol, atol)
+            if table.ranked_by:
+                _compare_rankings(name, b, n, ["member", "output"], table.ranked_by, result, magnitude=True)
 
 
-def _compare_indices(name: str, base: Path, new: Path, result: Comparison) -> None:
-    keys = ["member", "output", "level", "driver"]
-    b, n = pd.read_csv(base / "indices.csv"), pd.read_csv(new / "indices.csv")
+def _compare_indices(name: str, b: pd.DataFrame, n: pd.DataFrame, keys: list[str], result: Comparison) -> None:
     merged = b.merge(n, on=keys, how="outer", suffixes=("_base", "_new"), indicator=True)
     for _, row in merged[merged["_merge"] != "both"].iterrows():
         result.add("indices missing", run=name, **{k: row[k] for k in keys},
@@ -133,37 +175,28 @@ def _compare_rankings(name: str, b: pd.DataFrame, n: pd.DataFrame, group: list[s
                        baseline=" > ".join(before[key]), new=" > ".join(after[key]))
 
 
-#: the conclusions of a sobol run: file, key columns, the column compared, the category reported
-CONCLUSIONS = (("verdict.csv", ["member", "output"], "answer", "verdicts changed"),
-               ("votes.csv", ["model", "output"], "vote", "votes changed"),
-               ("crossover.csv", ["member", "output", "h_cue"], "state", "crossovers changed"))
+def _compare_states(name: str, table: Compared, b: pd.DataFrame, n: pd.DataFrame, result: Comparison) -> None:
+    """Conclusions (a verdict's answer, a vote, a crossover's state) that changed, and values
+    whose intervals (``table.interval``: ``_low`` and ``_high`` columns) no longer overlap."""
+    keys, column = list(table.keys), table.column
+    if column not in b or column not in n:
+        result.add("values missing", run=name, file=table.file, column=column)
+        return
+    merged = b.merge(n, on=keys, suffixes=("_base", "_new"))
+    for _, row in merged[merged[f"{column}_base"] != merged[f"{column}_new"]].iterrows():
+        result.add(table.category, run=name, **{k: row[k] for k in keys}, baseline=row[f"{column}_base"],
+                   new=row[f"{column}_new"])
+    if table.interval:
+        v = table.interval
+        apart = (merged[f"{v}_low_new"] > merged[f"{v}_high_base"]) | (merged[f"{v}_high_new"] < merged[f"{v}_low_base"])
+        for _, row in merged[apart].iterrows():
+            result.add(table.category.replace("changed", "moved"), run=name, **{k: row[k] for k in keys},
+                       baseline=f"{row[f'{v}_base']:.3f} [{row[f'{v}_low_base']:.3f}, {row[f'{v}_high_base']:.3f}]",
+                       new=f"{row[f'{v}_new']:.3f} [{row[f'{v}_low_new']:.3f}, {row[f'{v}_high_new']:.3f}]")
 
 
-def _compare_verdicts(name: str, base: Path, new: Path, result: Comparison) -> None:
-    """Verdicts, votes and crossover states that changed, and crossover ratios whose intervals no
-    longer overlap."""
-    for filename, keys, column, category in CONCLUSIONS:
-        if not (base / filename).exists() or not (new / filename).exists():
-            continue
-        b, n = pd.read_csv(base / filename), pd.read_csv(new / filename)
-        if column not in b or column not in n:
-            result.add("values missing", run=name, file=filename, column=column)
-            continue
-        merged = b.merge(n, on=keys, suffixes=("_base", "_new"))
-        for _, row in merged[merged[f"{column}_base"] != merged[f"{column}_new"]].iterrows():
-            result.add(category, run=name, **{k: row[k] for k in keys}, baseline=row[f"{column}_base"],
-                       new=row[f"{column}_new"])
-        if filename == "crossover.csv":
-            apart = (merged["k_low_new"] > merged["k_high_base"]) | (merged["k_high_new"] < merged["k_low_base"])
-            for _, row in merged[apart].iterrows():
-                result.add("crossovers moved", run=name, **{k: row[k] for k in keys},
-                           baseline=f"{row['k_base']:.3f} [{row['k_low_base']:.3f}, {row['k_high_base']:.3f}]",
-                           new=f"{row['k_new']:.3f} [{row['k_low_new']:.3f}, {row['k_high_new']:.3f}]")
-
-
-def _compare_values(name: str, base: Path, new: Path, keys: list[str], result: Comparison,
+def _compare_values(name: str, b: pd.DataFrame, n: pd.DataFrame, keys: list[str], result: Comparison,
                     rtol: float, atol: float) -> None:
-    b, n = pd.read_csv(base), pd.read_csv(new)
     keys = [k for k in keys if k in b.columns and k in n.columns]  # e.g. no member in a data regression
     b, n = b.assign(_row=b.groupby(keys, sort=False).cumcount()), n.assign(_row=n.groupby(keys, sort=False).cumcount())
     merged = b.merge(n, on=[*keys, "_row"], how="outer", suffixes=("_base", "_new"), indicator=True)
@@ -189,10 +222,8 @@ def _compare_values(name: str, base: Path, new: Path, keys: list[str], result: C
                        baseline=row["status_base"], new=row["status_new"])
 
 
-def _compare_published(name: str, base: Path, new: Path, result: Comparison) -> None:
-    keys = ["member", "driver", "output", "quantity"]
-    merged = pd.read_csv(base / "published.csv").merge(pd.read_csv(new / "published.csv"), on=keys,
-                                                       suffixes=("_base", "_new"))
+def _compare_published(name: str, b: pd.DataFrame, n: pd.DataFrame, keys: list[str], result: Comparison) -> None:
+    merged = b.merge(n, on=keys, suffixes=("_base", "_new"))
     for _, row in merged[merged["holds_base"] != merged["holds_new"]].iterrows():
         result.add("published comparisons changed", run=name, **{k: row[k] for k in keys},
                    published=row["published_new"], baseline=f"{row['ours_base']:.6g}", new=f"{row['ours_new']:.6g}",
@@ -203,6 +234,12 @@ def write_comparison(result: Comparison, out_dir: Path, baseline: Path, new: Pat
     """``comparison.md`` and ``comparison.json`` in ``out_dir``."""
     lines = [f"# Comparison: {new} against {baseline}", "",
              f"Compared runs: {', '.join(result.compared) or '(none)'}.", ""]
+    if result.not_comparable:
+        lines += [f"## not comparable ({len(result.not_comparable)})", "", "These runs answer different questions "
+                  "(kind, N or scenario differ); their values were not compared.", "",
+                  tabulate(result.not_comparable, headers="keys", tablefmt="github"), ""]
+    if result.notes:
+        lines += ["## notes", "", tabulate(result.notes, headers="keys", tablefmt="github"), ""]
     if not result.anything_moved:
         lines += ["**Nothing moved.** Every index lies within the confidence intervals, every ranking, verdict "
                   "and published comparison is unchanged, and every value is within tolerance.", ""]
@@ -210,8 +247,10 @@ def write_comparison(result: Comparison, out_dir: Path, baseline: Path, new: Pat
         if not items:
             continue
         lines += [f"## {category} ({len(items)})", "", tabulate(items, headers="keys", tablefmt="github"), ""]
-    lines.append("Exit code 3: something moved." if result.anything_moved else "Exit code 0: nothing moved.")
+    lines.append(f"Exit code {result.exit_code}: " + ("some runs are not comparable." if result.not_comparable else
+                 "something moved." if result.anything_moved else "nothing moved."))
     atomic_write_text(out_dir / "comparison.md", "\n".join(lines) + "\n")
     write_json(out_dir / "comparison.json", {"baseline": str(baseline), "new": str(new),
                                              "compared": result.compared, "moved": result.moved,
-                                             "anything_moved": result.anything_moved})
+                                             "anything_moved": result.anything_moved,
+                                             "not_comparable": result.not_comparable, "notes": result.notes})

@@ -147,13 +147,3 @@ def _anchored(model: str, options: Mapping[str, Any], adapter: BaseAdapter,
         return adapter
     anchor = {k: v for k, v in drivers.items() if k not in _NOT_ANCHOR}
     return get_adapter(model, **options, anchor=anchor)
-
-
-def scenario_members(scenario: Any) -> list[Member]:
-    """Every model x variant of a validated scenario, in file order."""
-    baseline = dict(scenario.baseline)
-    return [
-        build_member(spec.model, variant, {**baseline, **spec.baseline}, spec.parameters, spec.label)
-        for spec in scenario.models
-        for variant in spec.variant_list()
-    ]

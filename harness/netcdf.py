@@ -71,8 +71,7 @@ def _write_design(grp, design, members, results, indices, outputs) -> None:
             key, f"confidence half-width of {key[:2]}")
     status = grp.createVariable("status", "i1", ("member", "sample"))
     status[:] = np.stack([results[(m, design.level)].status for m in labels])
-    status.flag_values = np.array([s.value for s in Status], dtype="i1")
-    status.flag_meanings = " ".join(s.name.lower() for s in Status)
+    _status_flags(status)
     for j, output in enumerate(outputs):
         var = grp.createVariable(f"y_{j}", "f8", ("member", "sample"), fill_value=np.nan)
         var.long_name = f"model output {output} at each sample"
@@ -80,6 +79,12 @@ def _write_design(grp, design, members, results, indices, outputs) -> None:
         units = indices.loc[(indices["output"] == output) & (indices["units"] != ""), "units"]
         var.units = str(units.iloc[0]) if len(units) else "1"
         var[:] = np.stack([_output_or_nan(results[(m, design.level)], output) for m in labels])
+
+
+def _status_flags(var) -> None:
+    """CF flag attributes of a variable holding ``Status`` codes (meanings as ``Status.flag``)."""
+    var.flag_values = np.array([s.value for s in Status], dtype="i1")
+    var.flag_meanings = " ".join(s.flag for s in Status)
 
 
 def _cube(table: pd.DataFrame, key: str, labels, outputs, factors) -> np.ndarray:
@@ -192,8 +197,7 @@ def write_grid(path: Path, scenario: Any, forcing: Any, labels: list[str], field
         cube = np.full((len(labels), *grid.shape), -1, dtype=np.int8)
         cube[:, forcing.land] = status
         flags[:] = cube
-        flags.flag_values = np.array([s.value for s in Status], dtype="i1")
-        flags.flag_meanings = " ".join(s.name.lower() for s in Status)
+        _status_flags(flags)
         flags.long_name = "steady-state status of each land cell (fill: not land)"
         flags.coordinates = "member_label"
     tmp.replace(path)

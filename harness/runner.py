@@ -21,8 +21,7 @@ from tqdm.auto import tqdm
 from .adapter import BaseAdapter, Status, SteadyStateResult
 from .executors import SerialExecutor
 from .members import Member
-
-CHUNK_ROWS = 8192
+from .vocabulary import CHUNK_ROWS  # re-exported: the default of evaluate_member and of a run
 
 
 def solve_chunk(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray,
@@ -119,7 +118,7 @@ def evaluate_member(
 
 def status_counts(result: SteadyStateResult) -> dict[str, int]:
     """Number of rows per status label (only labels that occur, plus ``ok``)."""
-    counts = {"ok": int(np.sum(result.status == Status.OK))}
+    counts = {Status.OK.label: int(np.sum(result.status == Status.OK))}
     for code in Status:
         if code != Status.OK and (n := int(np.sum(result.status == code))):
             counts[code.label] = n

@@ -1,24 +1,27 @@
 """A suite of scenario runs (the nightly comparison and the stored baseline use the same one).
 
 A suite file lists runs: a scenario path (relative to the suite file) and ``--set`` overrides,
-e.g. a CI-sized N. ``run_suite`` runs each into ``OUT/<scenario name>/``; with ``prune`` it keeps
-only the small tables ``compare`` reads (the form stored in ``baselines/``).
+e.g. a CI-sized N. ``run_suite`` runs each through the Python API into ``OUT/<scenario name>/``;
+with ``prune`` it keeps only the small tables ``compare`` reads (the form stored in
+``baselines/``), as each run's kind names them.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from . import api
 from .errors import HarnessError
+from .kinds import kinds
+from .store import MANIFEST
 
-#: what a stored baseline keeps of each run: small tables, no samples, figures or netCDF
-KEEP = ("summary.json", "indices.csv", "verdict.csv", "verdict.md", "votes.csv", "crossover.csv", "beta_effects.csv",
-        "convergence.csv", "elasticities.csv", "published.csv", "points.csv", "sweep.csv", "sweep_shares.csv",
-        "regression.csv", "grid_summary.csv", "sobol_ranking.csv")
+#: what a stored baseline keeps of every run, besides the files its kind keeps (``Kind.kept``)
+KEEP = ("summary.json", MANIFEST)
 
 
 def read_suite(path: Path) -> list[dict[str, Any]]:
@@ -33,18 +36,31 @@ def read_suite(path: Path) -> list[dict[str, Any]]:
     return [{"scenario": Path(path).parent / r["scenario"], "set": [str(s) for s in r.get("set", [])]} for r in runs]
 
 
-def run_suite(path: Path, out_dir: Path, run, prune: bool = False) -> list[tuple[str, int]]:
-    """Run every scenario of the suite with ``run(argv) -> exit code``; returns (name, code)."""
+def run_suite(path: Path, out_dir: Path, prune: bool = False) -> list[tuple[str, int]]:
+    """Run every scenario of the suite into ``OUT/<scenario file stem>/``; returns (name, exit
+    code) per run: 0 done, 1 the run or its analysis failed, 2 bad input (the error is printed)."""
     codes = []
     for item in read_suite(path):
         name = Path(item["scenario"]).stem
         target = Path(out_dir) / name
-        argv = ["run", str(item["scenario"]), "--out", str(target)]
-        for override in item["set"]:
-            argv += ["--set", override]
-        codes.append((name, run(argv)))
+        try:
+            result = api.run(item["scenario"], target, overrides=item["set"],
+                             command=["python", "-m", "harness", "suite", str(path)])
+        except HarnessError as exc:
+            print(f"{item['scenario']}: {exc}", file=sys.stderr)
+            codes.append((name, exc.exit_code))
+            continue
+        for text in result.summary["problems"]:
+            print(f"{name}: error: {text}", file=sys.stderr)
+        codes.append((name, 0 if result.ok else 1))
         if prune:
-            for child in target.iterdir():
-                if child.name not in KEEP:
-                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+            _prune(target, result.manifest)
     return codes
+
+
+def _prune(directory: Path, manifest: dict) -> None:
+    """Keep only the small tables ``compare`` reads (and the run's summary and manifest)."""
+    keep = set(KEEP) | set(kinds()[manifest["kind"]].kept)
+    for child in directory.iterdir():
+        if child.name not in keep:
+            shutil.rmtree(child) if child.is_dir() else child.unlink()

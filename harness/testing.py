@@ -35,6 +35,8 @@ from .adapter import (
     REQUIRED_FLUXES,
     BaseAdapter,
     Driver,
+    FailingCase,
+    Interval,
     Parameter,
     ReferenceCase,
     Status,
@@ -42,6 +44,7 @@ from .adapter import (
     metadata_problems,
 )
 from .errors import DriverError, ParameterError, unknown_message
+from .vocabulary import POOL_PREFIX
 
 __all__ = [
     "ALL_CHECKS",
@@ -88,9 +91,9 @@ Check = Callable[[BaseAdapter], None]
 
 
 # -- sample inputs -------------------------------------------------------------------------------
-def _centre(default: float | None, bounds: tuple[float, float]) -> float:
+def _centre(default: float | None, interval: Interval) -> float:
     """Where a column is sampled: its default, else the middle (or a finite side) of its range."""
-    lo, hi = bounds
+    lo, hi = interval.lower, interval.upper
     if default is not None:
         return float(default)
     if np.isfinite(lo) and np.isfinite(hi):
@@ -104,8 +107,8 @@ def _centre(default: float | None, bounds: tuple[float, float]) -> float:
 
 def _spread(rng: np.random.Generator, meta: Parameter | Driver, centre: float, spread: float) -> np.ndarray:
     """``_N_ROWS`` values: ``centre`` first, then ``centre`` ± ``spread`` (relative), in bounds."""
-    bounds = meta.bounds if isinstance(meta, Parameter) else meta.valid_range
-    values = np.clip(centre * (1.0 + spread * rng.uniform(-1.0, 1.0, _N_ROWS)), *bounds)
+    interval = meta.interval
+    values = np.clip(centre * (1.0 + spread * rng.uniform(-1.0, 1.0, _N_ROWS)), interval.lower, interval.upper)
     values[0] = centre
     return np.where(meta.contains(values), values, centre)  # a value clipped onto an open bound
 
@@ -116,7 +119,7 @@ def _sample_inputs(adapter: BaseAdapter) -> tuple[np.ndarray, np.ndarray]:
     theta = adapter.default_theta(_N_ROWS)
     for j, par in enumerate(adapter.parameters):
         theta[:, j] = _spread(rng, par, theta[0, j], _PARAMETER_SPREAD)
-    unset = {d.name: _centre(d.default, d.valid_range) for d in adapter.drivers if d.default is None}
+    unset = {d.name: _centre(d.default, d.interval) for d in adapter.drivers if d.default is None}
     forcing = adapter.make_forcing(_N_ROWS, **unset)
     for j, drv in enumerate(adapter.drivers):
         forcing[:, j] = _spread(rng, drv, forcing[0, j], _DRIVER_SPREAD)
@@ -144,7 +147,7 @@ def _respect_cross_constraints(adapter: BaseAdapter, theta: np.ndarray, forcing:
     theta[outside], forcing[outside] = theta[0], forcing[0]
 
 
-def _case_inputs(adapter: BaseAdapter, case: ReferenceCase) -> tuple[np.ndarray, np.ndarray]:
+def _case_inputs(adapter: BaseAdapter, case: ReferenceCase | FailingCase) -> tuple[np.ndarray, np.ndarray]:
     """The single row (``theta``, ``forcing``) a declared case describes."""
     try:
         return adapter.default_theta(1, **case.parameters), adapter.make_forcing(1, **case.drivers)
@@ -192,7 +195,7 @@ def _status_text(result: SteadyStateResult, row: int) -> str:
 
 def _mismatches(got: SteadyStateResult, want: SteadyStateResult, labels: Sequence[str]) -> list[str]:
     """Rows of ``got`` that differ from ``want`` in status, message or any bit of a value."""
-    names = [f"pool.{n}" for n in got.pool_names] + list(got.output_names)
+    names = [POOL_PREFIX + n for n in got.pool_names] + list(got.output_names)
     ours, theirs = np.hstack([got.pools, got.outputs]), np.hstack([want.pools, want.outputs])
     same = _same(ours, theirs)
     problems = []
@@ -462,7 +465,7 @@ def check_positivity(adapter: BaseAdapter) -> None:
     """OK rows have pools >= 0, respiration >= 0 and, if output, 0 < cue_bulk < 1."""
     solved = _solved_sample(adapter)
     _, fluxes = _tendencies(adapter, solved.theta, solved.forcing, solved.pools)
-    values = {f"pool.{n}": solved.pools[:, j] for j, n in enumerate(adapter.pool_names)}
+    values = {POOL_PREFIX + n: solved.pools[:, j] for j, n in enumerate(adapter.pool_names)}
     values["respiration"] = fluxes["respiration"]
     admissible = {name: column >= 0 for name, column in values.items()}
     if "cue_bulk" in adapter.outputs:
@@ -480,11 +483,12 @@ def check_positivity(adapter: BaseAdapter) -> None:
         )
 
 
-def _just_outside(bounds: tuple[float, float], open_bounds: tuple[bool, bool]) -> list[float]:
+def _just_outside(interval: Interval) -> list[float]:
     """Values just beyond each finite bound: the bound itself if open, else a step past it."""
     return [
         float(bound) if is_open else float(bound) + sign * _OUTSIDE_STEP * max(abs(bound), 1.0)
-        for bound, is_open, sign in zip(bounds, open_bounds, (-1.0, 1.0), strict=True)
+        for bound, is_open, sign in zip((interval.lower, interval.upper), interval.open_bounds, (-1.0, 1.0),
+                                        strict=True)
         if np.isfinite(bound)
     ]
 
@@ -510,11 +514,12 @@ def check_out_of_domain_rejected(adapter: BaseAdapter) -> None:
     theta, forcing = _sample_inputs(adapter)
     alone = _solve_alone(adapter, theta, forcing)
     others = [i for i in range(_N_ROWS) if i != _BAD_ROW]
-    columns = [(0, j, p.name, p.bounds, p.open_bounds) for j, p in enumerate(adapter.parameters)]
-    columns += [(1, j, d.name, d.valid_range, d.open_bounds) for j, d in enumerate(adapter.drivers)]
+    columns = [(0, j, p) for j, p in enumerate(adapter.parameters)]
+    columns += [(1, j, d) for j, d in enumerate(adapter.drivers)]
     problems: list[str] = []
-    for which, j, name, bounds, open_bounds in columns:
-        for value in _just_outside(bounds, open_bounds):
+    for which, j, meta in columns:
+        name = meta.name
+        for value in _just_outside(meta.interval):
             inputs = [theta.copy(), forcing.copy()]
             inputs[which][_BAD_ROW, j] = value
             result = _solve(adapter, *inputs)
@@ -595,7 +600,7 @@ def _reference_problems(case: ReferenceCase, result: SteadyStateResult) -> list[
     where = f"case {case.name!r} ({case.source})"
     if not result.ok[0]:
         return [f"{where}: status {_status_text(result, 0)}"]
-    known = {f"pool.{n}" for n in result.pool_names} | set(result.output_names)
+    known = {POOL_PREFIX + n for n in result.pool_names} | set(result.output_names)
     problems = []
     for key, expected, tolerance in case.checks():
         if key not in known:

@@ -1,7 +1,9 @@
 """The shared vocabulary: common drivers, harmonised outputs and pool kinds.
 
 Scenario files and reports speak these names; each adapter maps them to its own parameters.
-Source: ``docs/science.md`` (shared driver and output vocabulary).
+Source: ``docs/science.md`` (shared driver and output vocabulary). Also the one home of names
+and defaults that the scenario schema checks and lower layers act on (priors, samplers, chunk
+size), since ``harness.spec.schema`` imports nothing above this module.
 """
 
 from __future__ import annotations
@@ -59,6 +61,20 @@ PARAM_PREFIX = "param."
 MULTIPLIER_SUFFIX = "_multiplier"
 #: calibration: the standard deviation of the observation error
 SIGMA = "sigma"
+#: calibration: prior distribution -> its parameters, both named as in PyMC (``pymc.<Class>(name, **parameters)``)
+PRIOR_PARAMETERS = MappingProxyType(
+    {
+        "uniform": ("lower", "upper"),
+        "normal": ("mu", "sigma"),
+        "truncated_normal": ("mu", "sigma", "lower", "upper"),
+        "lognormal": ("mu", "sigma"),
+        "halfnormal": ("sigma",),
+    }
+)
+#: calibration: the gradient-free samplers (``calibrate.sampler.name``), the default first
+SAMPLERS = ("DEMetropolisZ", "SMC")
+#: rows per chunk of steady states (``executor.chunk_rows``): solved, stored and resumed as one
+CHUNK_ROWS = 8192
 
 
 class BetaRescale(StrEnum):

@@ -12,13 +12,15 @@ import pandas as pd
 import pytest
 
 from harness.adapter import Status
-from harness.calibration.posterior import load_posterior, split_calibrated
+from harness.calibration.priors import pymc_prior, scipy_prior
 from harness.calibration.sampler import require_pymc, run_chain
 from harness.calibration.target import Target
 from harness.cli import main
 from harness.errors import HarnessError
 from harness.members import build_member
+from harness.posterior import load_posterior, split_calibrated
 from harness.spec import DriverRange, Prior
+from harness.vocabulary import PRIOR_PARAMETERS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -230,3 +232,15 @@ def test_smc_sampler_runs_and_lands_near_the_truth():
     assert draws.shape == (200,) and np.isnan(chain.accepted)
     assert np.quantile(draws, 0.05) <= 1.2 <= np.quantile(draws, 0.95)
     assert np.quantile(draws, 0.95) - np.quantile(draws, 0.05) < 0.2
+
+
+def test_every_prior_distribution_builds_in_scipy_and_pymc():
+    """Each prior the schema allows (``vocabulary.PRIOR_PARAMETERS``) maps onto SciPy and PyMC."""
+    pm = pytest.importorskip("pymc")
+    values = {"lower": 0.1, "upper": 2.0, "mu": 0.5, "sigma": 0.3}
+    with pm.Model() as model:
+        for dist, keys in PRIOR_PARAMETERS.items():
+            args = {key: values[key] for key in keys}
+            assert np.isfinite(scipy_prior(dist, args).logpdf(0.5))
+            pymc_prior(pm, Prior(f"x_{dist}", dist, args, f"calibrate.priors.x_{dist}"))
+    assert [v.name for v in model.free_RVs] == [f"x_{dist}" for dist in PRIOR_PARAMETERS]

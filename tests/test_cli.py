@@ -9,6 +9,7 @@ here (see ``test_replicated.py`` and ``test_analysis.py`` for accuracy).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -100,7 +101,8 @@ def test_run_sobol_succeeds_and_lists_files(sobol_run):
     assert "wrote indices.csv, convergence.csv, verdict.csv, votes.csv, beta_effects.csv, verdict.md, attribution.csv, ranking.md, results.nc, report.html, figures/, scenario.yaml, chunks/, summary.json, provenance.json" in stdout
     assert sorted(p.name for p in out.iterdir()) == sorted([
         "indices.csv", "convergence.csv", "verdict.csv", "votes.csv", "beta_effects.csv", "verdict.md", "attribution.csv",
-        "provenance.json", "ranking.md", "results.nc", "summary.json", "report.html", "figures", "scenario.yaml", "chunks"])
+        "provenance.json", "ranking.md", "results.nc", "summary.json", "report.html", "figures", "scenario.yaml", "chunks",
+        "manifest.json"])
 
 
 def test_indices_csv(sobol_run):
@@ -245,11 +247,11 @@ def hottest_row_fails(monkeypatch):
     original = Clm5FirstOrderAdapter._steady_state
 
     def failing(self, theta, forcing):
-        pools, status, _, *rates = original(self, theta, forcing)
-        status = np.array(status, dtype=np.int8)
+        parts = original(self, theta, forcing)
+        status = np.array(parts.status, dtype=np.int8)
         status[np.argmax(forcing[:, self.driver_names.index("temperature")])] = Status.NOT_CONVERGED
         messages = np.where(status == Status.OK, "", "patched: did not converge")
-        return (pools, status, messages, *rates)
+        return dataclasses.replace(parts, status=status, message=messages)
 
     monkeypatch.setattr(Clm5FirstOrderAdapter, "_steady_state", failing)
 

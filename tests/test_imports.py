@@ -1,10 +1,9 @@
-"""Module boundaries (style.md section 6), enforced by parsing imports with ``ast``.
+"""Module boundaries (style.md section 6, docs/architecture.md), enforced by parsing imports with ``ast``.
 
-The table is data: ``STYLE_TABLE`` is style.md's table verbatim; ``NOT_IN_STYLE`` and
-``EXTRA_GRANTS`` hold what the code has grown beyond it (modules the table does not list, imports
-it does not grant). Each entry there is a reviewed deviation and a proposal for style.md, not a
-loophole: a new module or a new cross-module import fails here until it is placed in a row.
-Imports inside functions (lazy ones) count like any other.
+``LAYERS`` lists the harness's layers, lowest first; a module imports only from its own layer's
+modules and from layers below it. There are no exceptions and no grants: a new module fails here
+until it is placed in a layer, and an import upward fails until the code is moved. Imports
+inside functions (lazy ones) count like any other.
 """
 
 from __future__ import annotations
@@ -18,59 +17,28 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: style.md section 6: harness module -> harness modules it may import. A row shared by two
-#: modules (runner.py, executors.py) lets them import each other. "*" = anything (cli only).
-STYLE_TABLE: dict[str, set[str]] = {
-    "errors": set(),
-    "vocabulary": {"errors"},
-    "adapter": {"errors", "vocabulary"},
-    "registry": {"adapter", "errors"},
-    "spec": {"registry", "adapter", "errors"},
-    "sampling": {"spec", "adapter"},
-    "runner": {"adapter", "registry", "spec", "executors"},
-    "executors": {"adapter", "registry", "spec", "runner"},
-    "analysis": {"errors"},
-    "calibration": {"adapter", "runner"},
-    "report": {"analysis"},
-    # style.md lists adapter and errors; vocabulary (names only) is allowed too, as
-    # adapter re-exports from it anyway
-    "testing": {"adapter", "errors", "vocabulary"},
-    "cli": {"*"},
+#: the layers, lowest first: layer -> its harness modules (top-level module or package names)
+LAYERS: dict[str, set[str]] = {
+    "contract": {"errors", "vocabulary", "units", "adapter", "registry", "testing"},
+    "scenario model": {"spec"},  # what a scenario says: pure data with positions
+    "plan": {"plan", "checks", "members", "designs", "grids", "posterior"},  # what it means, inputs read once
+    "execution": {"sampling", "runner", "executors"},
+    "analysis": {"analysis", "replicated", "mixed", "calibration"},
+    "results": {"store", "netcdf"},  # the result directory, its manifest and file formats
+    "tables": {"report", "verdict_report", "plots", "page"},  # the text, tables and figures a kind writes
+    "kinds": {"kinds"},
+    "presentation": {"html_report"},  # report.html assembled from a run's files
+    "api and shell": {"api", "suite", "compare", "cli", "__main__", "harness"},
 }
+ORDER = list(LAYERS)
+LAYER_OF = {module: layer for layer, modules in LAYERS.items() for module in modules}
 
-#: modules that exist but style.md's table does not list (proposed rows)
-NOT_IN_STYLE: dict[str, set[str]] = {
-    "harness": set(),  # the package __init__: no imports
-    "__main__": {"cli"},  # ``python -m harness``: the one importer of cli
-    "members": {"adapter", "errors", "registry", "vocabulary"},  # model x variant, resolved by the registry
-    "store": set(),  # atomic files and provenance
-    "designs": {"members"},
-    "plots": set(),  # matplotlib figures as PNG bytes
-    "compare": {"errors", "store"},  # did anything move between two result directories
-    "suite": {"errors"},  # a list of scenario runs (nightly comparison, stored baseline)
-    # report.html from stored result files
-    "html_report": {"errors", "plots", "report", "store", "calibration", "vocabulary", "verdict_report"},
-    "replicated": {"errors"},  # Sobol estimates per independent scramble, t-intervals: pure statistics
-    "verdict_report": {"report"},  # the verdict's tables and sentences, for verdict.md and report.html
-    "netcdf": {"adapter", "members", "units", "vocabulary"},  # results.nc, tables and CF grids
-    "units": set(),  # unit strings of data files onto the vocabulary's units
-    "grids": {"errors", "units", "vocabulary"},  # reading CF lat/lon netCDF grids and netCDF tables
-    "kinds": {"adapter", "analysis", "designs", "errors", "members", "mixed", "netcdf", "report", "runner",
-              "sampling", "spec", "store", "vocabulary", "calibration", "grids", "replicated", "verdict_report"},
-    "mixed": set(),  # random-intercept mixed models (statsmodels MixedLM), R² and ICC: pure statistics  # one orchestrator per scenario kind, below cli
-}
 
-#: imports the code makes that style.md's rows do not grant (proposed additions to the rows)
-EXTRA_GRANTS: dict[str, set[str]] = {
-    # meaning checks build members and their designs; drivers_from reads a posterior; grid inputs are read
-    "spec": {"designs", "members", "vocabulary", "calibration", "grids"},
-    "sampling": {"members"},  # maps the unit design onto each member's ranges
-    "runner": {"members"},  # evaluates a member's rows
-    "executors": {"errors"},  # a clear error when the optional dask extra is missing
-    "analysis": {"replicated"},  # the replicated estimator behind every Sobol analysis
-    # the likelihood solves a member's steady states; a clear error when PyMC is missing; names
-    "calibration": {"errors", "members", "vocabulary"},
-}
+def allowed_imports(module: str) -> set[str]:
+    """The harness modules ``module`` may import: its layer's and every lower layer's."""
+    rank = ORDER.index(LAYER_OF[module])
+    return {m for layer in ORDER[: rank + 1] for m in LAYERS[layer]}
+
 
 #: third-party packages a harness module must not import (at all, or at module level)
 FORBIDDEN_PACKAGES = {"runner": {"SALib"}, "executors": {"SALib"}}
@@ -115,7 +83,7 @@ def imports_of(path: Path, source: str | None = None) -> list[Imported]:
 
 
 def component(module: str) -> str:
-    """``harness.spec.checks`` -> ``spec``; ``harness`` -> ``harness``."""
+    """``harness.spec.schema`` -> ``spec``; ``harness`` -> ``harness``."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else parts[0]
 
@@ -138,24 +106,33 @@ def test_the_tree_is_found():
 
 
 def test_resolution_of_relative_imports():
-    checks = imports_of(ROOT / "harness" / "spec" / "checks.py")
+    checks = imports_of(ROOT / "harness" / "checks.py")
     assert "harness.errors" in {i.module for i in checks}
     spec = imports_of(ROOT / "harness" / "spec" / "__init__.py")
-    assert "harness.spec.checks" in {i.module for i in spec}
+    assert "harness.spec.schema" in {i.module for i in spec}
+    kinds = imports_of(ROOT / "harness" / "kinds" / "sobol.py")
+    assert {"harness.plan", "harness.kinds.base"} <= {i.module for i in kinds}
 
 
 @pytest.mark.parametrize("path", HARNESS, ids=_ids(HARNESS))
-def test_every_harness_module_has_a_row(path):
+def test_every_harness_module_has_a_layer(path):
     me = component(_module_name(path))
-    assert me in STYLE_TABLE or me in NOT_IN_STYLE, (
-        f"{path.relative_to(ROOT)}: module {me!r} is in no row of the boundary table; add it to "
-        "style.md section 6 and to STYLE_TABLE (or NOT_IN_STYLE) here")
+    assert me in LAYER_OF, (f"{path.relative_to(ROOT)}: module {me!r} is in no layer; add it to LAYERS here and to "
+                            "the table of docs/architecture.md")
+
+
+def test_the_scenario_model_lies_below_the_runtime():
+    """The scenario model imports nothing but the contract (errors, vocabulary) and itself."""
+    assert ORDER.index("scenario model") < min(ORDER.index(layer) for layer in ("plan", "execution", "kinds"))
+    for path in (ROOT / "harness" / "spec").glob("*.py"):
+        assert {component(i.module) for i in imports_of(path) if i.module.startswith("harness")} <= {
+            "spec", "errors", "vocabulary"}, path
 
 
 def harness_violations(path: Path, source: str | None = None) -> list[str]:
     """Imports of a harness module that cross the table's boundaries."""
     me = component(_module_name(path))
-    allowed = STYLE_TABLE.get(me, set()) | NOT_IN_STYLE.get(me, set()) | EXTRA_GRANTS.get(me, set())
+    allowed = allowed_imports(me)
     bad = []
     for imp in imports_of(path, source):
         top = imp.module.split(".")[0]
@@ -165,8 +142,9 @@ def harness_violations(path: Path, source: str | None = None) -> list[str]:
             other = component(imp.module)
             if other == "cli" and me != "__main__":
                 bad.append(f"line {imp.line}: {imp.module} (nothing imports cli)")
-            elif other not in (me, "harness") and "*" not in allowed and other not in allowed:
-                bad.append(f"line {imp.line}: {imp.module} ({me} may import only {sorted(allowed) or 'nothing'})")
+            elif other not in (me, "harness") and other not in allowed:
+                bad.append(f"line {imp.line}: {imp.module} ({me}, layer {LAYER_OF[me]!r}, imports "
+                           f"{other}, layer {LAYER_OF.get(other)!r}, from above)")
         elif top in FORBIDDEN_PACKAGES.get(me, set()):
             bad.append(f"line {imp.line}: {imp.module} ({me} must not import {top})")
         elif top in LAZY_ONLY.get(me, set()) and not imp.lazy:
@@ -198,10 +176,14 @@ def test_models_import_only_harness_adapter_numpy_scipy_stdlib(path):
 def test_the_checker_catches_violations():
     """The checker can fail: forbidden imports in made-up sources are reported."""
     analysis = ROOT / "harness" / "analysis.py"
-    assert harness_violations(analysis, "from .registry import get_adapter\nimport models.clm5_firstorder\n") == [
-        "line 1: harness.registry (analysis may import only ['errors', 'replicated'])",
+    assert harness_violations(analysis, "from .kinds import kinds\nimport models.clm5_firstorder\n") == [
+        "line 1: harness.kinds (analysis, layer 'analysis', imports kinds, layer 'kinds', from above)",
         "line 2: models.clm5_firstorder (harness never imports models; the registry holds strings)",
     ]
+    spec = ROOT / "harness" / "spec" / "schema.py"
+    assert harness_violations(spec, "from ..registry import get_adapter\n") == []  # the contract lies below
+    assert harness_violations(spec, "from ..members import Member\n") == [
+        "line 1: harness.members (spec, layer 'scenario model', imports members, layer 'plan', from above)"]
     runner = ROOT / "harness" / "runner.py"
     assert harness_violations(runner, "def f():\n    from SALib.analyze import sobol\n") == [
         "line 2: SALib.analyze (runner must not import SALib)"]

@@ -10,9 +10,10 @@ import pytest
 from SALib.util import extract_group_names
 
 from harness.analysis import sobol_indices
+from harness.api import load_scenario
 from harness.members import build_member
 from harness.sampling import SEED_PURPOSES, child_seed, member_values, sobol_designs
-from harness.spec import DriverRange, load_scenario
+from harness.spec import DriverRange
 
 SCENARIO = textwrap.dedent("""\
     schema_version: 1
@@ -51,7 +52,7 @@ def test_design_shapes_and_unit_box(scenario):
 
 
 def test_second_order_blocks(scenario):
-    scenario = dataclasses.replace(scenario, sobol=dataclasses.replace(scenario.sobol, second_order=True))
+    scenario = scenario.replace(sobol=dataclasses.replace(scenario.sobol, second_order=True))
     driver = sobol_designs(scenario)[0]
     assert driver.block_size == 2 * 5 + 2
     assert driver.unit.shape == (16 * 12, 5)
@@ -108,7 +109,7 @@ def test_relative_ranges_map_onto_each_members_baseline(scenario):
 def test_unrepresented_driver_is_not_mapped(scenario):
     """A sampled driver a member does not represent gets no column (reported 'not represented')."""
     silt = DriverRange("silt", "range", 10.0, 30.0, None, "drivers.silt")
-    design = sobol_designs(dataclasses.replace(scenario, drivers=scenario.drivers + (silt,)))[0]
+    design = sobol_designs(scenario.replace(drivers=scenario.drivers + (silt,)))[0]
     member = build_member("clm5_firstorder", {}, {}, {})
     assert "silt" in design.factors
     assert "silt" not in member_values(member, design)
@@ -122,7 +123,7 @@ def test_group_indices_are_labelled_by_the_designs_factors(scenario):
     ``factors`` order. Tolerance 0.02: the worst absolute error over seeds 1..50 at N = 1024 was
     0.0098; the true values differ by >= 1/3, so a mislabelled group cannot pass.
     """
-    scenario = dataclasses.replace(scenario, sobol=dataclasses.replace(scenario.sobol, n=1024))
+    scenario = scenario.replace(sobol=dataclasses.replace(scenario.sobol, n=1024))
     group = sobol_designs(scenario)[1]
     u = group.unit
     y = 2 * u[:, 0] + u[:, 1] + u[:, 3]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harness.api import load_scenario
 from harness.cli import main
-from harness.spec import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 WITH_PUBLISHED = [p for p in SCENARIOS if "published:" in p.read_text() and load_scenario(p).published]

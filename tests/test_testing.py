@@ -10,6 +10,7 @@ these tests too.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,13 +18,17 @@ import pytest
 from harness.adapter import (
     BaseAdapter,
     Driver,
+    FailingCase,
+    Interval,
     Option,
     Parameter,
     Pool,
     ReferenceCase,
     Status,
+    SteadyStateParts,
     violation,
 )
+from harness.errors import AdapterValidationError
 from harness.testing import (
     ALL_CHECKS,
     _sample_inputs,
@@ -44,8 +49,8 @@ from harness.testing import (
 )
 
 TOY_REFERENCE = "toy model for the contract suite; no publication"
-C_INPUT = Driver("c_input", "g C m-2 yr-1", "plant carbon input", (0.0, 5000.0), 300.0, (True, False))
-CUE_SCALE = Driver("cue_scale", "1", "multiplier on cue", (0.0, 3.0), 1.0, (True, False))
+C_INPUT = Driver("c_input", "g C m-2 yr-1", "plant carbon input", Interval(0.0, 5000.0, (True, False)), 300.0)
+CUE_SCALE = Driver("cue_scale", "1", "multiplier on cue", Interval(0.0, 3.0, (True, False)), 1.0)
 
 
 class ToyAdapter(BaseAdapter):
@@ -62,10 +67,10 @@ class ToyAdapter(BaseAdapter):
     steady_state_method = "closed form"
     options = (Option("leaching", "on", "whether som decay leaches a fraction f_leach", ("on", "off")),)
     parameters = (
-        Parameter("k_litter", "yr-1", 0.5, (0.0, 10.0), "litter decay", TOY_REFERENCE, (True, False)),
-        Parameter("k_som", "yr-1", 0.02, (0.0, 1.0), "som decay", TOY_REFERENCE, (True, False)),
-        Parameter("cue", "1", 0.4, (0.0, 1.0), "carbon-use efficiency", TOY_REFERENCE, (True, True)),
-        Parameter("f_leach", "1", 0.1, (0.0, 1.0), "leached fraction of som decay", TOY_REFERENCE),
+        Parameter("k_litter", "yr-1", 0.5, Interval(0.0, 10.0, (True, False)), "litter decay", TOY_REFERENCE),
+        Parameter("k_som", "yr-1", 0.02, Interval(0.0, 1.0, (True, False)), "som decay", TOY_REFERENCE),
+        Parameter("cue", "1", 0.4, Interval(0.0, 1.0, (True, True)), "carbon-use efficiency", TOY_REFERENCE),
+        Parameter("f_leach", "1", 0.1, Interval(0.0, 1.0), "leached fraction of som decay", TOY_REFERENCE),
     )
     drivers = (C_INPUT, CUE_SCALE)
     pools = (
@@ -85,9 +90,7 @@ class ToyAdapter(BaseAdapter):
         ),
     )
     # k_som = 5e-324 is inside (0, 1] but S* = e I / k_som overflows to inf
-    failing_case = ReferenceCase(
-        "subnormal_k_som", {}, {}, "overflow of S*", rtol=0.0, parameters={"k_som": 5e-324}
-    )
+    failing_case = FailingCase("subnormal_k_som", {}, "overflow of S*", parameters={"k_som": 5e-324})
 
     def _domain_violations(self, theta, forcing):
         scale = forcing[:, 1]
@@ -102,7 +105,7 @@ class ToyAdapter(BaseAdapter):
         c_input = forcing[:, 0]
         with np.errstate(over="ignore"):
             som = self._efficiency(theta, forcing) * c_input / k_som
-        return np.column_stack([c_input / k_litter, som]), np.zeros(len(theta), dtype=np.int8), None
+        return SteadyStateParts(np.column_stack([c_input / k_litter, som]), np.zeros(len(theta), dtype=np.int8))
 
     def _tendencies(self, theta, forcing, pools):
         k_litter, k_som = theta[:, 0], theta[:, 1]
@@ -154,8 +157,8 @@ class NondeterministicAdapter(ToyAdapter):
     """
 
     def _steady_state(self, theta, forcing):
-        pools, status, message = super()._steady_state(theta, forcing)
-        return pools * (1.0 + 1e-14 * (next(_CALLS) % 8)), status, message
+        parts = super()._steady_state(theta, forcing)
+        return replace(parts, pools=parts.pools * (1.0 + 1e-14 * (next(_CALLS) % 8)))
 
 
 class MutatingAdapter(ToyAdapter):
@@ -177,8 +180,8 @@ class OffFixedPointAdapter(ToyAdapter):
     residual_rtol = 0.1
 
     def _steady_state(self, theta, forcing):
-        pools, status, message = super()._steady_state(theta, forcing)
-        return pools * 1.01, status, message
+        parts = super()._steady_state(theta, forcing)
+        return replace(parts, pools=parts.pools * 1.01)
 
 
 class LeakyAdapter(ToyAdapter):
@@ -192,7 +195,7 @@ class LeakyAdapter(ToyAdapter):
 class SuperEfficientAdapter(ToyAdapter):
     """Drops the cross-constraint cue * cue_scale < 1 and defaults cue_scale to 2.8: cue_bulk > 1."""
 
-    drivers = (C_INPUT, Driver("cue_scale", "1", "multiplier on cue", (0.0, 3.0), 2.8, (True, False)))
+    drivers = (C_INPUT, Driver("cue_scale", "1", "multiplier on cue", Interval(0.0, 3.0, (True, False)), 2.8))
 
     def _domain_violations(self, theta, forcing):
         return []
@@ -213,11 +216,11 @@ class BatchAbortAdapter(ToyAdapter):
     """Fails the whole batch when one row overflows."""
 
     def _steady_state(self, theta, forcing):
-        pools, status, message = super()._steady_state(theta, forcing)
-        if np.isfinite(pools).all():
-            return pools, status, message
+        parts = super()._steady_state(theta, forcing)
+        if np.isfinite(parts.pools).all():
+            return parts
         failed = np.full(len(theta), Status.SOLVER_FAILED, dtype=np.int8)
-        return pools, failed, ["batch aborted"] * len(theta)
+        return SteadyStateParts(parts.pools, failed, ["batch aborted"] * len(theta))
 
 
 class UnpicklableAdapter(ToyAdapter):
@@ -242,16 +245,14 @@ class WrongReferenceAdapter(ToyAdapter):
 class IncompleteMetadataAdapter(ToyAdapter):
     """A parameter without a reference."""
 
-    parameters = (*ToyAdapter.parameters[:3], Parameter("f_leach", "1", 0.1, (0.0, 1.0), "leaching", ""))
+    parameters = (*ToyAdapter.parameters[:3], Parameter("f_leach", "1", 0.1, Interval(0.0, 1.0), "leaching", ""))
 
 
 class NoDefaultDriverAdapter(ToyAdapter):
     """Correct, with a c_input that has no default (sampled around the middle of its range)."""
 
-    drivers = (Driver("c_input", "g C m-2 yr-1", "input", (0.0, 5e3), open_bounds=(True, False)), CUE_SCALE)
-    failing_case = ReferenceCase(
-        "subnormal_k_som", {"c_input": 300.0}, {}, "overflow of S*", rtol=0.0, parameters={"k_som": 5e-324}
-    )
+    drivers = (Driver("c_input", "g C m-2 yr-1", "input", Interval(0.0, 5e3, (True, False))), CUE_SCALE)
+    failing_case = FailingCase("subnormal_k_som", {"c_input": 300.0}, "overflow of S*", parameters={"k_som": 5e-324})
 
 
 class CoupledFractionsAdapter(ToyAdapter):
@@ -347,7 +348,7 @@ def test_bad_row_check_skips_without_failing_case():
 
 def test_failing_case_must_fail():
     class SolvableFailingCase(ToyAdapter):
-        failing_case = ReferenceCase("solvable", {"c_input": 100.0}, {}, "not a failure", rtol=0.0)
+        failing_case = FailingCase("solvable", {"c_input": 100.0}, "not a failure")
 
     with pytest.raises(AssertionError, match="'solvable' must fail with a non-zero status") as info:
         check_bad_row_isolated(SolvableFailingCase())
@@ -356,7 +357,7 @@ def test_failing_case_must_fail():
 
 def test_failing_case_may_break_a_cross_constraint():
     class CrossConstraintFailingCase(ToyAdapter):
-        failing_case = ReferenceCase("e_above_one", {"cue_scale": 2.9}, {}, "cue * cue_scale > 1", rtol=0.0)
+        failing_case = FailingCase("e_above_one", {"cue_scale": 2.9}, "cue * cue_scale > 1")
 
     check_bad_row_isolated(CrossConstraintFailingCase())
 
@@ -447,3 +448,41 @@ def test_parametrize_ids_and_xfail_marks():
 def test_parametrize_rejects_unknown_check_names():
     with pytest.raises(ValueError, match="unknown check"):
         parametrize_with_adapter_checks([ToyAdapter()], {"toy": {"check_nothing": "?"}})
+
+
+# -- the adapter boundary's types ---------------------------------------------------------------
+def test_steady_state_must_return_named_parts():
+    class PositionalTuple(ToyAdapter):
+        def _steady_state(self, theta, forcing):
+            parts = super()._steady_state(theta, forcing)
+            return parts.pools, parts.status, parts.message
+
+    with pytest.raises(AdapterValidationError, match="must return SteadyStateParts"):
+        PositionalTuple().evaluate(c_input=200.0)
+    with pytest.raises(TypeError, match="dpools and fluxes together"):
+        SteadyStateParts(np.zeros((1, 2)), np.zeros(1, dtype=np.int8), dpools=np.zeros((1, 2)))
+
+
+def test_interval_text_and_membership():
+    interval = Interval(0.0, 1.0, (True, False))
+    assert str(interval) == "(0, 1]"
+    np.testing.assert_array_equal(interval.contains([0.0, 0.5, 1.0, np.nan, np.inf]),
+                                  [False, True, True, False, False])
+    assert str(Interval(-np.inf, np.inf)) == "[-inf, inf]" and not Interval(-np.inf, np.inf).contains(np.inf)
+
+
+def test_a_bounds_pair_with_open_bounds_still_builds_the_interval():
+    """The deprecated spelling (a pair and ``open_bounds``) gives the same metadata as an ``Interval``."""
+    parameter = Parameter("k", "yr-1", 0.5, (0.0, 10.0), "decay", TOY_REFERENCE, open_bounds=(True, False))
+    assert parameter == Parameter("k", "yr-1", 0.5, Interval(0.0, 10.0, (True, False)), "decay", TOY_REFERENCE)
+    assert parameter.bounds == (0.0, 10.0) and str(parameter.interval) == "(0, 10]"
+    driver = Driver("c_input", "g C m-2 yr-1", "input", (0.0, 5e3), 300.0, open_bounds=(True, False))
+    assert driver == Driver("c_input", "g C m-2 yr-1", "input", Interval(0.0, 5e3, (True, False)), 300.0)
+    assert driver.valid_range == (0.0, 5e3)
+    with pytest.raises(TypeError, match="inside the Interval"):
+        Driver("c_input", "g C m-2 yr-1", "input", Interval(0.0, 5e3), open_bounds=(True, False))
+
+
+def test_status_flag_and_label_spell_one_name():
+    assert Status.NOT_CONVERGED.flag == "not_converged" and Status.NOT_CONVERGED.label == "not converged"
+    assert [s.flag.replace("_", " ") for s in Status] == [s.label for s in Status]

@@ -1,24 +1,67 @@
-"""Prior distributions as SciPy objects (starting points, densities in figures)."""
+"""Prior distributions as SciPy objects (starting points, densities in figures) and as PyMC variables.
+
+The distributions and their parameters are ``vocabulary.PRIOR_PARAMETERS`` (names as in PyMC);
+``DISTRIBUTIONS`` maps each onto SciPy and PyMC and is checked against it at import.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from ..vocabulary import PRIOR_PARAMETERS
 
-def scipy_prior(dist: str, args: Mapping[str, float]):
-    """The frozen SciPy distribution of a prior named as in PyMC (``spec.schema.PRIOR_PARAMETERS``)."""
-    if dist == "uniform":
-        return stats.uniform(args["lower"], args["upper"] - args["lower"])
-    if dist == "normal":
-        return stats.norm(args["mu"], args["sigma"])
-    if dist == "truncated_normal":
-        lo, hi = ((args[k] - args["mu"]) / args["sigma"] for k in ("lower", "upper"))
-        return stats.truncnorm(lo, hi, args["mu"], args["sigma"])
-    if dist == "lognormal":
-        return stats.lognorm(args["sigma"], scale=np.exp(args["mu"]))
-    if dist == "halfnormal":
-        return stats.halfnorm(scale=args["sigma"])
-    raise ValueError(f"unknown prior distribution {dist!r}")
+
+def _truncated_normal(a: Mapping[str, float]) -> Any:
+    lo, hi = ((a[k] - a["mu"]) / a["sigma"] for k in ("lower", "upper"))
+    return stats.truncnorm(lo, hi, a["mu"], a["sigma"])
+
+
+#: prior distribution -> (its PyMC class, the frozen SciPy distribution of its parameters)
+DISTRIBUTIONS: dict[str, tuple[str, Callable[[Mapping[str, float]], Any]]] = {
+    "uniform": ("Uniform", lambda a: stats.uniform(a["lower"], a["upper"] - a["lower"])),
+    "normal": ("Normal", lambda a: stats.norm(a["mu"], a["sigma"])),
+    "truncated_normal": ("TruncatedNormal", _truncated_normal),
+    "lognormal": ("LogNormal", lambda a: stats.lognorm(a["sigma"], scale=np.exp(a["mu"]))),
+    "halfnormal": ("HalfNormal", lambda a: stats.halfnorm(scale=a["sigma"])),
+}
+if DISTRIBUTIONS.keys() != PRIOR_PARAMETERS.keys():
+    raise RuntimeError(f"harness.calibration.priors maps {sorted(DISTRIBUTIONS)}; the vocabulary's priors are "
+                      f"{sorted(PRIOR_PARAMETERS)}")
+
+
+def scipy_prior(dist: str, args: Mapping[str, float]) -> Any:
+    """The frozen SciPy distribution of a prior.
+
+    Parameters
+    ----------
+    dist : str
+        A key of ``vocabulary.PRIOR_PARAMETERS``.
+    args : Mapping[str, float]
+        Its parameters, named as in PyMC [units of the calibrated quantity].
+
+    Returns
+    -------
+    scipy.stats frozen distribution
+    """
+    if dist not in DISTRIBUTIONS:
+        raise ValueError(f"unknown prior distribution {dist!r}")
+    return DISTRIBUTIONS[dist][1](args)
+
+
+def pymc_prior(pm: Any, prior: Any) -> Any:
+    """The PyMC random variable of ``prior`` (a ``spec.Prior``), in the current model context.
+
+    Parameters
+    ----------
+    pm : module
+        The ``pymc`` module.
+    prior : Prior
+        ``name``, ``dist`` (a key of ``vocabulary.PRIOR_PARAMETERS``) and ``args`` [units of the
+        calibrated quantity].
+    """
+    pymc_class = getattr(pm, DISTRIBUTIONS[prior.dist][0])
+    return pymc_class(prior.name, **{key: prior.args[key] for key in PRIOR_PARAMETERS[prior.dist]})

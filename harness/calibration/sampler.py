@@ -17,7 +17,8 @@ import numpy as np
 
 from ..adapter import Status
 from ..errors import HarnessError
-from .priors import scipy_prior
+from ..vocabulary import SAMPLERS
+from .priors import pymc_prior, scipy_prior
 from .target import Target
 
 #: draws from the prior tried for a chain's start before giving up
@@ -45,19 +46,6 @@ class ChainResult:
     evaluations: int = 0  # likelihood calls, tuning included
     failed: int = 0  # calls with a failed steady state at some site (zero likelihood)
     statuses: dict[str, int] = field(default_factory=dict)  # failed sites by status label
-
-
-def _pymc_prior(pm: Any, prior: Any) -> Any:
-    a = prior.args
-    if prior.dist == "uniform":
-        return pm.Uniform(prior.name, lower=a["lower"], upper=a["upper"])
-    if prior.dist == "normal":
-        return pm.Normal(prior.name, mu=a["mu"], sigma=a["sigma"])
-    if prior.dist == "truncated_normal":
-        return pm.TruncatedNormal(prior.name, mu=a["mu"], sigma=a["sigma"], lower=a["lower"], upper=a["upper"])
-    if prior.dist == "lognormal":
-        return pm.LogNormal(prior.name, mu=a["mu"], sigma=a["sigma"])
-    return pm.HalfNormal(prior.name, sigma=a["sigma"])
 
 
 class _Counter:
@@ -114,6 +102,25 @@ def start_point(target: Target, priors: tuple, seed: int) -> dict[str, float]:
                        "every observation; check the priors and the observation table")
 
 
+def _sample_demetropolisz(pm: Any, target: Target, priors: tuple, draws: int, tune: int, seed: int,
+                          common: dict[str, Any]) -> tuple[Any, float]:
+    idata = pm.sample(draws=draws, tune=tune, step=pm.DEMetropolisZ(), chains=1, cores=1,
+                      initvals=start_point(target, priors, seed), discard_tuned_samples=True, **common)
+    return idata, float(np.mean(idata.sample_stats["accepted"].values))
+
+
+def _sample_smc(pm: Any, target: Target, priors: tuple, draws: int, tune: int, seed: int,  # noqa: ARG001
+                common: dict[str, Any]) -> tuple[Any, float]:
+    return pm.sample_smc(draws=draws, chains=1, cores=1, **common), float("nan")
+
+
+#: sampler name (``vocabulary.SAMPLERS``) -> how it samples one chain: (inference data, acceptance)
+_SAMPLE = {"DEMetropolisZ": _sample_demetropolisz, "SMC": _sample_smc}
+if set(_SAMPLE) != set(SAMPLERS):
+    raise RuntimeError(f"harness.calibration.sampler runs {list(_SAMPLE)}; the vocabulary's samplers are "
+                       f"{list(SAMPLERS)}")
+
+
 def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int, seed: int) -> ChainResult:
     """Sample one chain (a picklable task for the executors)."""
     pm = require_pymc()
@@ -124,17 +131,11 @@ def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int
     with pm.Model(), warnings.catch_warnings():
         # DEMetropolisZ stores exp(log acceptance ratio), which overflows for very good proposals
         warnings.filterwarnings("ignore", "overflow encountered in exp", RuntimeWarning)
-        quantities = [_pymc_prior(pm, p) for p in priors]
+        quantities = [pymc_prior(pm, p) for p in priors]
         pm.Potential("loglik", _loglike_op(target, counter)(pt.stack(quantities)))
         common = dict(random_seed=seed, progressbar=False, compute_convergence_checks=False,
                       return_inferencedata=True)
-        if sampler == "SMC":
-            idata = pm.sample_smc(draws=draws, chains=1, cores=1, **common)
-            accepted = float("nan")
-        else:
-            idata = pm.sample(draws=draws, tune=tune, step=pm.DEMetropolisZ(), chains=1, cores=1,
-                              initvals=start_point(target, priors, seed), discard_tuned_samples=True, **common)
-            accepted = float(np.mean(idata.sample_stats["accepted"].values))
+        idata, accepted = _SAMPLE[sampler](pm, target, priors, draws, tune, seed, common)
     posterior = idata.posterior
     return ChainResult({p.name: np.asarray(posterior[p.name].values[0], dtype=float) for p in priors},
                        accepted, counter.evaluations, counter.failed, counter.statuses)

@@ -1,17 +1,49 @@
-"""One module per scenario kind; each turns a validated scenario into result files."""
+"""The scenario kinds: one object per kind (``Kind``), registered here by name.
+
+Third-party packages add kinds through the entry-point group ``soilbench.kinds`` (each entry
+point names a ``Kind`` object); a script or test may call :func:`register`.
+"""
 
 from __future__ import annotations
 
-from .calibrate import run_calibrate
+import importlib.metadata
+
+from ..errors import RegistryError
+from . import calibrate, grid, local, points, regression, sobol, sweep
+from .base import Compared, Kind
 from .common import RunContext, RunOutcome
-from .grid import run_grid
-from .local import run_local
-from .points import run_points
-from .regression import run_regression
-from .sobol import run_sobol
-from .sweep import run_sweep
 
-KIND_RUNNERS = {"sobol": run_sobol, "points": run_points, "local": run_local, "sweep": run_sweep,
-                "regression": run_regression, "calibrate": run_calibrate, "grid": run_grid}
+ENTRY_POINT_GROUP = "soilbench.kinds"
+_REGISTERED: dict[str, Kind] = {k.name: k for k in (sobol.KIND, points.KIND, local.KIND, sweep.KIND,
+                                                       regression.KIND, calibrate.KIND, grid.KIND)}
+_loaded_entry_points = False
 
-__all__ = ["KIND_RUNNERS", "RunContext", "RunOutcome"]
+
+def register(kind: Kind) -> Kind:
+    """Add ``kind`` to the registry (replacing a kind of the same name); returns it."""
+    _REGISTERED[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """Remove a kind added with :func:`register`."""
+    _REGISTERED.pop(name, None)
+
+
+def kinds() -> dict[str, Kind]:
+    """Every kind by name: the built-in ones, those of installed packages, those registered."""
+    global _loaded_entry_points
+    if not _loaded_entry_points:
+        _loaded_entry_points = True
+        for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                kind = entry.load()
+            except Exception as exc:  # a broken plug-in must name itself, not break every command
+                raise RegistryError(f"kind {entry.name!r} ({entry.value}) cannot be loaded: {exc}") from exc
+            if not isinstance(kind, Kind):
+                raise RegistryError(f"entry point {entry.name!r} ({entry.value}) is not a soilbench Kind")
+            _REGISTERED.setdefault(kind.name, kind)
+    return dict(_REGISTERED)
+
+
+__all__ = ["Compared", "Kind", "RunContext", "RunOutcome", "kinds", "register", "unregister"]

@@ -21,13 +21,19 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..calibration.posterior import FILE as POSTERIOR_FILE
+from .. import checks, plots
+from ..calibration.priors import scipy_prior
 from ..calibration.sampler import ChainResult, require_pymc, run_chain
 from ..calibration.target import Target
 from ..members import Member
+from ..page import Page, stored_table
+from ..plan import Plan
+from ..posterior import FILE as POSTERIOR_FILE
+from ..posterior import load_posterior
 from ..report import calibration_markdown
-from ..spec import CalibrationSettings
-from ..store import atomic_write_text, write_csv
+from ..spec import CalibrationSettings, Section
+from ..spec.schema import Context, build_calibrate
+from .base import Kind
 from .common import RunContext, RunOutcome
 
 RHAT_MAX = 1.01
@@ -47,7 +53,7 @@ def run_calibrate(ctx: RunContext) -> RunOutcome:
         "sigma": c.sigma if isinstance(c.sigma, float) else str(c.sigma),
         "priors": {p.name: {"dist": p.dist, **p.args} for p in c.calibrated}, "id": c.id_column,
         "pymc": pm.__version__}})
-    table = pd.read_csv(Path(ctx.scenario.path).parent / c.file)
+    table = ctx.plan.inputs["observations"]
     targets = [target_for(m, c, table) for m in ctx.members]
     chains: list[list[ChainResult]] = []
     for i, target in enumerate(targets):
@@ -61,18 +67,16 @@ def run_calibrate(ctx: RunContext) -> RunOutcome:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ's refactor notice and Pareto-k warnings (reported in the tables)
         idata, predictions = _inference_data(az, xr, ctx, targets, chains, table)
-        idata.to_netcdf(str(ctx.out_dir / POSTERIOR_FILE))
+        ctx.files.produce(POSTERIOR_FILE, lambda path: idata.to_netcdf(str(path)))
         summary = _summary(az, idata, targets, c)
         comparison = _comparison(az, idata, targets, c.output)
     fit = _fit_table(predictions)
     sampling = _sampling_table(targets, chains, c)
     for name, frame in (("posterior_summary.csv", summary), ("predictions.csv", predictions), ("fit.csv", fit),
                         ("model_comparison.csv", comparison), ("sampling.csv", sampling)):
-        write_csv(ctx.out_dir / name, frame)
-    atomic_write_text(ctx.out_dir / "calibration.md",
-                      calibration_markdown(ctx.scenario, summary, predictions, fit, comparison, sampling, RHAT_MAX))
-    outcome.files += [POSTERIOR_FILE, "posterior_summary.csv", "predictions.csv", "fit.csv", "model_comparison.csv",
-                      "sampling.csv", "calibration.md"]
+        ctx.files.csv(name, frame)
+    ctx.files.text("calibration.md",
+                   calibration_markdown(ctx.scenario, summary, predictions, fit, comparison, sampling, RHAT_MAX))
     high = summary[summary["r_hat"] > RHAT_MAX]
     outcome.warnings += [f"{r['member']}: R-hat of {r['quantity']} is {r['r_hat']:.3f} > {RHAT_MAX}; the chains "
                          "have not mixed: raise calibrate.sampler.draws and tune" for _, r in high.iterrows()]
@@ -225,3 +229,54 @@ def _sampling_table(targets: list[Target], chains: list[list[ChainResult]], c: C
 
 
 __all__ = ["run_calibrate", "target_for", "chain_seed"]
+
+
+def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    posterior = stored_table(out_dir, "posterior_summary.csv")
+    if posterior is None:
+        return
+    settings = summary["settings"]["calibrate"]
+    fit, comparison = stored_table(out_dir, "fit.csv"), stored_table(out_dir, "model_comparison.csv")
+    predictions, sampling = stored_table(out_dir, "predictions.csv"), stored_table(out_dir, "sampling.csv")
+    page.heading("Calibration")
+    page.text(f"{settings['sampler']}, {settings['chains']} chains x {settings['draws']} draws; output "
+                f"{settings['output']} [{settings['units']}] against column {settings['column']} of "
+                f"{settings['file']}; {settings['error_model']} error. Full tables: calibration.md.", "muted")
+    worst = posterior["r_hat"].max()
+    page.text(f"**Largest R-hat {worst:.4f}** ({'all' if worst <= 1.01 else 'NOT all'} ≤ 1.01).", "verdict")
+    page.table(posterior[["member", "quantity", "prior", "mean", "sd", "q05", "median", "q95", "r_hat",
+                            "ess_bulk", "ess_tail"]])
+    draws = load_posterior(out_dir)
+    priors = {name: scipy_prior(p["dist"], {k: v for k, v in p.items() if k != "dist"})
+              for name, p in settings["priors"].items()}
+    page.figure("posterior", plots.posterior_densities(draws, priors, "posterior densities (prior dashed)"),
+                  "Posterior densities of the calibrated quantities per model x variant; prior dashed.")
+    if predictions is not None:
+        page.figure("observed_vs_predicted", plots.observed_vs_predicted(predictions, settings["id"], settings["units"]),
+                      "Observed against predicted (posterior median and 90 % interval of the steady state).")
+    if fit is not None:
+        page.heading("Fit", 3)
+        page.table(fit)
+    if comparison is not None:
+        page.heading("Model comparison (PSIS-LOO, WAIC)", 3)
+        page.table(comparison)
+    if sampling is not None:
+        page.text(f"{int(sampling['failed_calls'].sum())} of {int(sampling['likelihood_calls'].sum())} likelihood "
+                    "calls hit a failed steady state and got zero likelihood.", "muted")
+
+
+def _check(plan: Plan, ctx: Context) -> None:
+    if "calibrate" in plan.scenario.given:
+        plan.inputs["observations"] = checks.check_calibration(plan.scenario, plan.members, ctx)
+
+
+KIND = Kind(
+    name="calibrate",
+    description="Bayesian calibration of drivers and parameters against an observation table (PyMC)",
+    sections={"calibrate": Section(build_calibrate, CalibrationSettings(), (
+        "a calibrate scenario needs a `calibrate` section",
+        "add `calibrate: {observations: {...}, priors: {...}}` (see docs/scenarios.md)"))},
+    run=run_calibrate,
+    report=report_section,
+    check=_check,
+)

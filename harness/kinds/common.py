@@ -13,19 +13,34 @@ import pandas as pd
 
 from ..analysis import screen_rows
 from ..members import Member
-from ..runner import CHUNK_ROWS, ChunkStore, evaluate_member, status_counts
+from ..plan import Plan
+from ..runner import ChunkStore, evaluate_member, status_counts
 from ..spec import Scenario
+from ..store import ResultDir
+from ..vocabulary import CHUNK_ROWS, POOL_PREFIX
 
 
 @dataclass
 class RunContext:
-    """What a kind's runner needs: the scenario, its members, where to write and to compute."""
+    """What a kind's runner needs: the plan (scenario, members, inputs), where to write
+    (``files``: every file goes through it) and where to compute."""
 
-    scenario: Scenario
-    members: list[Member]
-    out_dir: Path
+    plan: Plan
+    files: ResultDir
     executor: Any
     chunk_rows: int = CHUNK_ROWS
+    members: list[Member] = field(init=False)  # the plan's; a kind may add members (posterior twins)
+
+    def __post_init__(self) -> None:
+        self.members = list(self.plan.members)
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.plan.scenario
+
+    @property
+    def out_dir(self) -> Path:
+        return self.files.root
 
     def evaluate(self, member: Member, n_rows: int, drivers=None, parameters=None, *, what: str = "",
                  keep: list[str] | None = None):
@@ -39,13 +54,12 @@ class RunContext:
 
 @dataclass
 class RunOutcome:
-    """Files written and per-member row counts.
+    """Per-member row counts, problems, warnings and what the console shows.
 
     ``problems`` make the run exit 1 (e.g. indices refused because rows failed); ``warnings``
     are printed but the run succeeds (e.g. a points case outside a model's domain).
     """
 
-    files: list[str] = field(default_factory=list)
     members: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -78,8 +92,8 @@ def member_columns(member: Member, columns: list[str]) -> dict[str, Any]:
 
 def represents(member: Member, output: str) -> bool:
     """Whether the member produces ``output`` (harmonised name or ``pool.NAME``)."""
-    if output.startswith("pool."):
-        return output[5:] in member.adapter.pool_names
+    if output.startswith(POOL_PREFIX):
+        return output.removeprefix(POOL_PREFIX) in member.adapter.pool_names
     return output in member.adapter.outputs
 
 
@@ -108,8 +122,8 @@ def screen(scenario: Scenario, member: Member, result: Any) -> tuple[np.ndarray,
 
 
 def output_units(member: Member, output: str) -> str:
-    if output.startswith("pool."):
-        return next(p.units for p in member.adapter.pools if p.name == output[5:])
+    if output.startswith(POOL_PREFIX):
+        return next(p.units for p in member.adapter.pools if p.name == output.removeprefix(POOL_PREFIX))
     return next(o.units for o in member.adapter.output_metadata if o.name == output)
 
 

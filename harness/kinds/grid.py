@@ -10,20 +10,28 @@ dimension, the drivers, the observation layers and every cell's status), ``grid_
 
 from __future__ import annotations
 
+import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import netCDF4
 import numpy as np
 import pandas as pd
 
+from .. import checks, plots
 from ..adapter import Status
-from ..errors import RunError
-from ..grids import Forcing, load_forcing
+from ..grids import Forcing
 from ..netcdf import write_grid
-from ..store import write_csv, write_json
+from ..page import Page, blank, stored_table
+from ..plan import Plan
+from ..spec import GridSettings, RegressionSettings, Section
+from ..spec.schema import Context, build_grid, build_regression
+from .base import Compared, Kind
 from .common import RunContext, RunOutcome, represents
-from .regression import fit_all, regression_settings, write_regression
+from .regression import REGRESSION_TABLE, fit_all, regression_settings, write_regression
+from .regression import report_section as regression_section
 
 #: outputs every grid run writes: the regression's response and its CUE predictor
 GRID_OUTPUTS = ("soc", "cue_bulk")
@@ -33,7 +41,7 @@ PG_PER_G = 1e-15
 def run_grid(ctx: RunContext) -> RunOutcome:
     """Write ``grid.nc``, ``grid_summary.csv`` and (with ``regression``) the regression tables."""
     s = ctx.scenario
-    forcing = read_forcing(s)
+    forcing = ctx.plan.inputs["forcing"]
     outputs = list(dict.fromkeys([*GRID_OUTPUTS, *s.outputs]))
     outcome = RunOutcome(settings={"grid": {
         "forcing": s.grid.forcing, "cells": forcing.n_cells, "shape": list(forcing.grid.shape),
@@ -53,11 +61,10 @@ def run_grid(ctx: RunContext) -> RunOutcome:
         if entry["rows"] != entry["status"]["ok"]:
             outcome.warnings.append(_failure_note(member.label, result))
     labels = [m.label for m in ctx.members]
-    write_grid(ctx.out_dir / "grid.nc", s, forcing, labels, fields, status, _provenance(s, forcing))
+    ctx.files.produce("grid.nc", write_grid, s, forcing, labels, fields, status, _provenance(s, forcing))
     summary = grid_summary(forcing, labels, fields["soc"], fields["cue_bulk"])
-    write_csv(ctx.out_dir / "grid_summary.csv", summary)
-    write_json(ctx.out_dir / "grid_inputs.json", forcing.files)
-    outcome.files += ["grid.nc", "grid_summary.csv", "grid_inputs.json"]
+    ctx.files.csv("grid_summary.csv", summary)
+    ctx.files.json("grid_inputs.json", forcing.files)
     outcome.tables.append(summary.to_markdown(index=False, floatfmt=".4g"))
     if s.regression.predictors:
         outcome.settings["regression"] = regression_settings(s.regression)
@@ -65,13 +72,6 @@ def run_grid(ctx: RunContext) -> RunOutcome:
         table = fit_all(cells, s.regression, [{"member": "pooled products"}], [None])
         write_regression(ctx, table, outcome)
     return outcome
-
-
-def read_forcing(scenario) -> Forcing:
-    forcing, problems = load_forcing(Path(scenario.path).parent, scenario.grid)
-    if problems or forcing is None:  # validation read the same files; they changed since
-        raise RunError("; ".join(f"{where}: {exc.message}" for where, exc in problems))
-    return forcing
 
 
 def _failure_note(label: str, result) -> str:
@@ -145,3 +145,58 @@ def cell_table(forcing: Forcing, members, soc: np.ndarray, cue: np.ndarray) -> p
                               "cue": cue_values, "npp": forcing.drivers.get("c_input", np.nan), **forcing.drivers})
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    table = stored_table(out_dir, "grid_summary.csv")
+    settings = summary.get("settings", {}).get("grid")
+    if table is None or not settings:
+        return
+    page.heading("Gridded run")
+    page.text(f"{settings['cells']} land cells of a {settings['shape'][0]} x {settings['shape'][1]} grid from "
+                f"{settings['forcing']}; every field, driver and cell status is in grid.nc (CF-1.10).", "muted")
+    inputs = json.loads((out_dir / "grid_inputs.json").read_text()) if (out_dir / "grid_inputs.json").exists() else {}
+    for name, info in inputs.items():
+        if info.get("synthetic", "no") != "no":
+            page.text(f"**{name} is SYNTHETIC** ({info['synthetic']}): the maps exercise the gridded path and are "
+                        "not predictions of real soils.", "verdict")
+    page.table(blank(table))
+    with netCDF4.Dataset(out_dir / "grid.nc") as ds:
+        lat, lon = ds["lat"][:].filled(), ds["lon"][:].filled()
+        members = list(ds["member_label"][:])
+        soc = {m: ds["soc"][i].filled(np.nan) for i, m in enumerate(members)}
+        soc |= {v[4:]: ds[v][:].filled(np.nan) for v in ds.variables if v.startswith("obs_")}
+        cue = {m: ds["cue_bulk"][i].filled(np.nan) for i, m in enumerate(members)}
+    page.figure("maps_soc", plots.maps(lat, lon, soc, "SOC [g C m-2]", log=True),
+                  "Steady-state SOC per model x variant and the observed layer(s), log10 scale; blank: not land "
+                  "or not solved (see the status in grid.nc).")
+    page.figure("maps_cue", plots.maps(lat, lon, cue, "bulk CUE [1]"),
+                  "Flux-weighted microbial carbon-use efficiency (cue_bulk) per model x variant.")
+
+
+def _report(page: Page, out_dir: Path, summary: dict) -> None:
+    report_section(page, out_dir, summary)
+    regression_section(page, out_dir, summary)
+
+
+def _check(plan: Plan, ctx: Context) -> None:
+    s = plan.scenario
+    if "grid" in s.given:
+        plan.inputs["forcing"] = checks.check_grid(s, plan.members, ctx)
+    if "regression" in s.given:
+        checks.check_regression(s, plan.members, plan.in_domain, ctx, every_model_valid=plan.every_model_valid)
+
+
+KIND = Kind(
+    name="grid",
+    description="one steady state per land cell of a CF lat/lon forcing grid, and a regression over the cells",
+    sections={"grid": Section(build_grid, GridSettings(), ("a grid scenario needs a `grid` section",
+                                                          "add `grid: {forcing: forcing.nc, drivers: {c_input: npp}}` "
+                                                          "(see docs/scenarios.md)")),
+              "regression": Section(partial(build_regression, gridded=True), RegressionSettings())},
+    run=run_grid,
+    report=_report,
+    check=_check,
+    varied=lambda s: tuple((name, path) for name, _, path in s.grid.drivers),
+    compared=(Compared("grid_summary.csv", ("product",)), REGRESSION_TABLE),
+)

@@ -8,16 +8,21 @@ For a driver x with baseline x0 and output S (S0 at the baseline, S+ and S- at x
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import checks
 from ..designs import local_design, local_forcing, perturbed
 from ..members import Member
+from ..page import Page, blank, stored_table
+from ..plan import Plan
 from ..report import local_markdown, published_table
-from ..spec.schema import QUANTITIES
-from ..store import atomic_write_text, write_csv
+from ..spec import LocalSettings, Section
+from ..spec.schema import QUANTITIES, Context, build_local, build_published
+from .base import Compared, Kind
 from .common import (
     RunContext,
     RunOutcome,
@@ -50,17 +55,14 @@ def run_local(ctx: RunContext) -> RunOutcome:
     table = pd.DataFrame(records)
     table["elasticity"] = table[s.definition]
     table["rank"] = _ranks(table)
-    write_csv(ctx.out_dir / "elasticities.csv", table)
-    outcome.files.append("elasticities.csv")
+    ctx.files.csv("elasticities.csv", table)
     comparison = compare_published(ctx.scenario, ctx.members, table, lambda p: p.quantity or s.definition)
     if comparison is not None:
-        write_csv(ctx.out_dir / "published.csv", comparison)
-        outcome.files.append("published.csv")
+        ctx.files.csv("published.csv", comparison)
         outcome.tables.append(published_table(comparison))
         outcome.warnings += [f"{r.member}: {r.driver} -> {r.output} {r.quantity} = {r.ours:.4g}, published "
                              f"{r.published:g}: outside tolerance" for r in comparison.itertuples() if not r.holds]
-    atomic_write_text(ctx.out_dir / "ranking.md", local_markdown(table, ctx.scenario, comparison))
-    outcome.files.append("ranking.md")
+    ctx.files.text("ranking.md", local_markdown(table, ctx.scenario, comparison))
     return outcome
 
 
@@ -97,3 +99,41 @@ def _ranks(table: pd.DataFrame) -> np.ndarray:
     magnitude = table["elasticity"].abs()
     ranks = magnitude.groupby([table["member"], table["output"]], sort=False).rank(ascending=False, method="min")
     return ranks.fillna(0).astype(int).to_numpy()
+
+
+def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    table = stored_table(out_dir, "elasticities.csv")
+    if table is None:
+        return
+    page.heading("Local sensitivities (elasticities)")
+    keep = ["member", "output", "driver", "elasticity", "S0", "ratio_plus", "ratio_minus", "rank", "note"]
+    page.table(blank(table[[c for c in keep if c in table]]))
+    published = stored_table(out_dir, "published.csv")
+    if published is not None:
+        page.heading("Published values beside ours", 3)
+        page.table(blank(published))
+
+
+def check_varied(plan: Plan, ctx: Context) -> None:
+    """The varied drivers (kinds local and sweep) and the published values beside them."""
+    checks.check_varied_drivers(plan.scenario, plan.in_domain, ctx, every_model_valid=plan.every_model_valid)
+    checks.check_published(plan.scenario.published, plan.members, plan.scenario, ctx)
+
+
+#: the published values a local or sweep scenario prints beside its own
+PUBLISHED = Section(build_published, ())
+COMPARED_PUBLISHED = Compared("published.csv", ("member", "driver", "output", "quantity"), "holds")
+
+KIND = Kind(
+    name="local",
+    description="elasticities of every output to listed drivers, from +-h perturbations",
+    sections={"local": Section(build_local, LocalSettings(), ("a local scenario needs a `local` section",
+                                                             "add `local: {drivers: [c_input, cue_scale]}`")),
+              "published": PUBLISHED},
+    run=run_local,
+    report=report_section,
+    check=check_varied,
+    varied=lambda s: tuple((d, f"local.drivers[{i}]") for i, d in enumerate(s.local.drivers)),
+    compared=(Compared("elasticities.csv", ("member", "output", "driver"), ranked_by="elasticity"),
+              COMPARED_PUBLISHED),
+)

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..store import write_csv
+from .. import checks
+from ..page import Page, blank, stored_table
+from ..plan import Plan
+from ..spec import Cases, Section
+from ..spec.schema import Context, build_cases
 from ..vocabulary import PARAM_PREFIX
+from .base import Compared, Kind
 from .common import RunContext, RunOutcome, member_columns, variant_columns
 
 
 def run_points(ctx: RunContext) -> RunOutcome:
     """Write ``points.csv``; failed rows stay in the table with their status and message."""
     outcome = RunOutcome()
-    cases = pd.DataFrame(list(ctx.scenario.cases))
+    cases = pd.DataFrame(list(ctx.plan.inputs["cases"]))
     if "case_id" not in cases:
         cases.insert(0, "case_id", [str(i + 1) for i in range(len(cases))])
     columns = variant_columns(ctx.members)
@@ -28,8 +34,7 @@ def run_points(ctx: RunContext) -> RunOutcome:
         frames.append(_solve_cases(ctx, member, mine, inputs, columns, outcome))
     table = pd.concat(frames, ignore_index=True)
     ordered = [c for c in table.columns if c not in ("status", "message")] + ["status", "message"]
-    write_csv(ctx.out_dir / "points.csv", table[ordered])
-    outcome.files.append("points.csv")
+    ctx.files.csv("points.csv", table[ordered])
     return outcome
 
 
@@ -64,3 +69,27 @@ def _solve_cases(ctx: RunContext, member, cases: pd.DataFrame, inputs: list[str]
 def _filled(column: pd.Series, fallback: float) -> np.ndarray:
     """Case values with empty cells replaced by the member's own value."""
     return column.fillna(fallback).to_numpy(float)
+
+
+def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    table = stored_table(out_dir, "points.csv")
+    if table is not None:
+        page.heading("Steady states at the listed cases")
+        page.table(blank(table))
+
+
+def _check(plan: Plan, ctx: Context) -> None:
+    plan.inputs["cases"] = checks.read_cases(plan.scenario, plan.members, ctx)
+    checks.check_cases(plan.inputs["cases"], plan.members, ctx)
+
+
+KIND = Kind(
+    name="points",
+    description="steady states at listed cases, one row per case x model x variant",
+    sections={"cases": Section(build_cases, Cases(), ("a points scenario needs `cases` (a CSV path or a list)",
+                                                      "add `cases: cases.csv`"))},
+    run=run_points,
+    report=report_section,
+    check=_check,
+    compared=(Compared("points.csv", ("member", "case_id")),),
+)

@@ -24,41 +24,49 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import checks
 from ..analysis import guard_failures, rank_by_total, sobol_indices
 from ..errors import RunError
-from ..grids import read_table
 from ..members import Member
 from ..mixed import MixedFit, fit_mixed
-from ..report import comparison_markdown, regression_comparison, regression_markdown, with_sobol_ranking
+from ..page import Page, stored_table
+from ..plan import Plan
+from ..report import (
+    comparison_markdown,
+    regression_comparison,
+    regression_markdown,
+    regression_rows,
+    with_sobol_ranking,
+)
 from ..sampling import child_seed, member_values, unit_design
-from ..spec import RegressionSettings, VirtualSettings
-from ..store import atomic_write_text, write_csv
+from ..spec import RegressionSettings, Section, VirtualSettings
+from ..spec.schema import TRANSFORMS, Context, build_regression
 from ..vocabulary import PREDICTOR_DRIVERS
+from .base import Compared, Kind
 from .common import RunContext, RunOutcome, member_columns, variant_columns
 from .sobol import represented_factors
 
-FUNCTIONS = {"log10": np.log10, "log": np.log, "sqrt": np.sqrt}
+#: the numpy function of each transform the schema allows (``regression.transform``): named alike
+FUNCTIONS = {name: getattr(np, name) for name in TRANSFORMS}
 
 
 def run_regression(ctx: RunContext) -> RunOutcome:
     """Write ``regression.csv`` and ``regression.md`` (and ``observations.csv`` when virtual)."""
     r = ctx.scenario.regression
     outcome = RunOutcome(settings={"regression": regression_settings(r)})
+    ranking = None
     if r.virtual is None:
-        path = Path(ctx.scenario.path).parent / r.data
-        data = read_table(path) if path.suffix == ".nc" else pd.read_csv(path)
-        table = fit_all(data, r, [{"member": "data"}], [None])
+        table = fit_all(ctx.plan.inputs["data"], r, [{"member": "data"}], [None])
     else:
         data = _virtual_observations(ctx, r.virtual, outcome)
         columns = variant_columns(ctx.members)
         heads = [{**member_columns(m, columns), "member": m.label} for m in ctx.members]
         table = fit_all(data, r, heads, [data["member"] == m.label for m in ctx.members])
-        write_csv(ctx.out_dir / "observations.csv", data)
-        outcome.files.append("observations.csv")
+        ctx.files.csv("observations.csv", data)
         if r.virtual.sobol_n:
-            write_csv(ctx.out_dir / "sobol_ranking.csv", sobol_ranking(ctx, r.virtual, outcome))
-            outcome.files.append("sobol_ranking.csv")
-    write_regression(ctx, table, outcome)
+            ranking = sobol_ranking(ctx, r.virtual, outcome)
+            ctx.files.csv("sobol_ranking.csv", ranking)
+    write_regression(ctx, table, outcome, ranking)
     return outcome
 
 
@@ -82,18 +90,18 @@ def fit_all(data: pd.DataFrame, r: RegressionSettings, heads: list[dict[str, Any
     return regression_table(fits)
 
 
-def write_regression(ctx: RunContext, table: pd.DataFrame, outcome: RunOutcome) -> None:
-    """``regression.csv``, ``regression.md`` and the printed comparison of predictors."""
+def write_regression(ctx: RunContext, table: pd.DataFrame, outcome: RunOutcome,
+                     ranking: pd.DataFrame | None = None) -> None:
+    """``regression.csv``, ``regression.md`` and the printed comparison of predictors (beside
+    each member's Sobol ranking of the drivers, when given)."""
     r = ctx.scenario.regression
     unconverged = table.loc[~table["converged"], ["member", "formula"]].drop_duplicates()
     outcome.warnings += [f"{m} ({f}): the REML fit did not converge" for m, f in unconverged.itertuples(index=False)]
     comparison = regression_comparison(table, list(r.predictors), r.separately)
-    if (ctx.out_dir / "sobol_ranking.csv").exists():
-        comparison = with_sobol_ranking(comparison, pd.read_csv(ctx.out_dir / "sobol_ranking.csv"),
-                                        list(r.predictors), PREDICTOR_DRIVERS)
-    write_csv(ctx.out_dir / "regression.csv", table)
-    atomic_write_text(ctx.out_dir / "regression.md", regression_markdown(table, ctx.scenario, comparison))
-    outcome.files += ["regression.csv", "regression.md"]
+    if ranking is not None:
+        comparison = with_sobol_ranking(comparison, ranking, list(r.predictors), PREDICTOR_DRIVERS)
+    ctx.files.csv("regression.csv", table)
+    ctx.files.text("regression.md", regression_markdown(table, ctx.scenario, comparison))
     outcome.tables.append(comparison_markdown(comparison))
 
 
@@ -223,3 +231,49 @@ def _site_drivers(member: Member, v: VirtualSettings, unit: np.ndarray) -> dict[
             out[d.name] = np.full(unit.shape[0], np.nan)
     return out
 
+
+
+def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    table = stored_table(out_dir, "regression.csv")
+    settings = summary.get("settings", {}).get("regression")
+    if table is None or not settings:
+        return
+    page.heading("Mixed-effects regression")
+    joiner = " or " if settings.get("separately") else " + "
+    if "formula" not in table:  # written before fits per formula existed
+        table["formula"] = " + ".join(settings["predictors"])
+    page.text(f"{settings['response']} ~ {joiner.join(settings['predictors'])} + (1 | {settings['group']}), REML; "
+                "predictors z-scored; 95 % Wald CI, two-sided Wald p (not Satterthwaite); R² after Nakagawa & "
+                "Schielzeth (2013). Full tables: regression.md.", "muted")
+    comparison = regression_comparison(table, settings["predictors"], settings.get("separately", False))
+    sobol = stored_table(out_dir, "sobol_ranking.csv")
+    if sobol is not None:
+        comparison = with_sobol_ranking(comparison, sobol, settings["predictors"], PREDICTOR_DRIVERS)
+        page.text("Each model's own Sobol total indices of log10 SOC over the same box (the truth the regression "
+                    "is set beside): sobol_ranking.csv.", "muted")
+    page.table(comparison)
+    for (member, formula), block in table.groupby(["member", "formula"], sort=False):
+        page.heading(f"{member}: {settings['response']} ~ {formula}", 3)
+        page.table(regression_rows(block, settings["group"]), ["Predictors", "Estimates", "CI", "p"])
+
+
+def _check(plan: Plan, ctx: Context) -> None:
+    if "regression" in plan.scenario.given:
+        plan.inputs["data"] = checks.check_regression(plan.scenario, plan.members, plan.in_domain, ctx,
+                                                      every_model_valid=plan.every_model_valid)
+
+
+REGRESSION_TABLE = Compared("regression.csv", ("member", "formula", "term"))
+
+KIND = Kind(
+    name="regression",
+    description="mixed-effects regression of SOC on its drivers, on data or on virtual observations",
+    sections={"regression": Section(build_regression, RegressionSettings(), (
+        "a regression scenario needs a `regression` section",
+        "add `regression: {data: observations.csv, response: log10_soc, predictors: [npp], group: source}`"))},
+    run=run_regression,
+    report=report_section,
+    check=_check,
+    varied=lambda s: tuple((d.name, d.path) for d in s.regression.virtual.drivers) if s.regression.virtual else (),
+    compared=(REGRESSION_TABLE, Compared("sobol_ranking.csv", ("member", "driver"))),
+)

@@ -14,25 +14,28 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import checks
 from ..adapter import SteadyStateResult
 from ..analysis import Analysis, analyse, rank_by_total
-from ..calibration.posterior import largest_correlation, load_posterior, split_calibrated
 from ..designs import local_design, local_forcing
 from ..errors import AnalysisError, TruncatedDesign
 from ..members import Member
 from ..netcdf import write_sobol_results
+from ..plan import Plan
+from ..posterior import largest_correlation, split_calibrated
 from ..report import ranking_markdown
 from ..sampling import Design, child_seed, member_values, sobol_designs
-from ..store import atomic_write_text, write_csv
+from ..spec import Section, SobolSettings
+from ..spec.schema import Context, build_drivers, build_drivers_from, build_on_failure, build_sobol
 from ..verdict_report import verdict_markdown
 from ..vocabulary import DRIVERS
 from .attribution import attribute
+from .base import Compared, Kind
 from .common import (
     RunContext,
     RunOutcome,
@@ -46,6 +49,7 @@ from .common import (
 )
 from .crossover import crossover_rows, crossover_table
 from .gates import Fit, gate_reasons
+from .sobol_page import report_section
 from .verdict import beta_effects, convergence_table, model_votes, verdict_table
 
 NOT_REPRESENTED = "not represented"
@@ -102,26 +106,22 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     effects = beta_effects(verdict, fits, scenario.sobol.confidence)
     crossover = pd.DataFrame(cross)
     crossovers = crossover_table(crossover) if not crossover.empty else pd.DataFrame()
-    write_csv(ctx.out_dir / "indices.csv", indices)
-    write_csv(ctx.out_dir / "convergence.csv", convergence)
-    write_csv(ctx.out_dir / "verdict.csv", verdict)
-    write_csv(ctx.out_dir / "votes.csv", votes)
-    write_csv(ctx.out_dir / "attribution.csv", pd.DataFrame(attribution))
-    write_csv(ctx.out_dir / "beta_effects.csv", effects)
-    outcome.files += ["indices.csv", "convergence.csv", "verdict.csv", "votes.csv", "beta_effects.csv"]
+    ctx.files.csv("indices.csv", indices)
+    ctx.files.csv("convergence.csv", convergence)
+    ctx.files.csv("verdict.csv", verdict)
+    ctx.files.csv("votes.csv", votes)
+    ctx.files.csv("beta_effects.csv", effects)
     if not crossover.empty:
-        write_csv(ctx.out_dir / "crossover_cells.csv", crossover)
-        write_csv(ctx.out_dir / "crossover.csv", crossovers)
-        outcome.files += ["crossover.csv", "crossover_cells.csv"]
+        ctx.files.csv("crossover.csv", crossovers)
+        ctx.files.csv("crossover_cells.csv", crossover)
     texts = (verdict, votes, effects, crossovers, outcome.settings["sobol"], outcome.settings["box"], scenario.on_failure)
-    atomic_write_text(ctx.out_dir / "verdict.md", verdict_markdown(*texts, title=scenario.name))
-    atomic_write_text(ctx.out_dir / "ranking.md", ranking_markdown(indices, scenario, _ranges(ctx)))
-    write_sobol_results(ctx.out_dir / "results.nc", scenario, designs, ctx.members, results, indices)
-    outcome.files += ["verdict.md", "attribution.csv", "ranking.md", "results.nc"]
+    ctx.files.text("verdict.md", verdict_markdown(*texts, title=scenario.name))
+    ctx.files.csv("attribution.csv", pd.DataFrame(attribution))
+    ctx.files.text("ranking.md", ranking_markdown(indices, scenario, _ranges(ctx)))
+    ctx.files.produce("results.nc", write_sobol_results, scenario, designs, ctx.members, results, indices)
     outcome.tables.append(verdict_markdown(*texts, brief=True))
     if failures:
-        write_csv(ctx.out_dir / "failures.csv", pd.concat(failures, ignore_index=True))
-        outcome.files.append("failures.csv")
+        ctx.files.csv("failures.csv", pd.concat(failures, ignore_index=True))
     return outcome
 
 
@@ -129,8 +129,7 @@ def with_posterior_twins(ctx: RunContext) -> tuple[list[Member], dict[str, str]]
     """Each calibrated member followed by its twin that samples the calibrated drivers from
     their posterior marginals; and, per twin, a sentence saying what it is conditioned on."""
     scenario = ctx.scenario
-    source = Path(scenario.path).parent / scenario.drivers_from
-    posterior = load_posterior(source)
+    posterior = ctx.plan.inputs["posterior"]
     sampled = {d.name for d in scenario.drivers}
     members, conditioned = [], {}
     for m in ctx.members:
@@ -267,3 +266,34 @@ def _ranges(ctx: RunContext) -> dict[str, list[tuple[str, float, float, str]]]:
         out[m.label] = [(d.name, *m.sampled_bounds(d), units[d.name])
                         for d in ctx.scenario.drivers if d.name in m.drivers and d.name not in m.variant]
     return out
+
+
+def _check(plan: Plan, ctx: Context) -> None:
+    if plan.scenario.drivers_from:
+        plan.inputs["posterior"] = checks.check_drivers_from(plan.scenario, plan.members, ctx)
+
+
+KIND = Kind(
+    name="sobol",
+    description="Sobol indices of every output to sampled drivers, per model x variant, and the verdict",
+    sections={
+        "drivers": Section(build_drivers, (), ("a sobol scenario needs sampled drivers",
+                                               "add `drivers: {c_input: {relative: [0.5, 1.5]}}`")),
+        "sobol": Section(build_sobol, SobolSettings()),
+        "on_failure": Section(build_on_failure, "error"),
+        "drivers_from": Section(build_drivers_from, ""),
+    },
+    run=run_sobol,
+    report=report_section,
+    check=_check,
+    varied=lambda s: tuple((d.name, d.path) for d in s.drivers),
+    size=lambda s: s.sobol.n,
+    compared=(
+        Compared("indices.csv", ("member", "output", "level", "driver"), "intervals"),
+        Compared("verdict.csv", ("member", "output"), "states", column="answer", category="verdicts changed"),
+        Compared("votes.csv", ("model", "output"), "states", column="vote", category="votes changed"),
+        Compared("crossover.csv", ("member", "output", "h_cue"), "states", column="state",
+                 category="crossovers changed", interval="k"),
+    ),
+    keeps=("verdict.md", "beta_effects.csv", "convergence.csv"),
+)

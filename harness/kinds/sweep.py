@@ -12,15 +12,21 @@ z-scoring is an affine map, so the raw shares are also those of the z-scores.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .. import plots
 from ..designs import sweep_design
 from ..members import Member
 from ..netcdf import write_table
-from ..store import write_csv
+from ..page import Page, blank, stored_table
+from ..spec import Section, SweepSettings
+from ..spec.schema import build_sweep
+from .base import Compared, Kind
 from .common import RunContext, RunOutcome, member_columns, on_scale, represents, variant_columns
+from .local import COMPARED_PUBLISHED, PUBLISHED, check_varied
 
 
 def run_sweep(ctx: RunContext) -> RunOutcome:
@@ -52,13 +58,11 @@ def run_sweep(ctx: RunContext) -> RunOutcome:
     if s.zscore:
         for output in ctx.scenario.outputs:
             table[f"{output}_z"] = table.groupby(["member", "swept"], sort=False)[output].transform(_zscore)
-    write_csv(ctx.out_dir / "sweep.csv", table)
-    write_table(ctx.out_dir / "sweep.nc", table, ctx.scenario, "soilbench sweep")
-    outcome.files += ["sweep.csv", "sweep.nc"]
+    ctx.files.csv("sweep.csv", table)
+    ctx.files.produce("sweep.nc", write_table, table, ctx.scenario, "soilbench sweep")
     if s.mode == "grid" and len(s.axes) == 2:
         shares = _shares_table(ctx, table, columns)
-        write_csv(ctx.out_dir / "sweep_shares.csv", shares)
-        outcome.files.append("sweep_shares.csv")
+        ctx.files.csv("sweep_shares.csv", shares)
         outcome.tables.append(_shares_markdown(shares))
     return outcome
 
@@ -122,3 +126,47 @@ def _shares_markdown(shares: pd.DataFrame) -> str:
 def _zscore(values: pd.Series) -> pd.Series:
     sd = values.std(ddof=0)
     return (values - values.mean()) / sd if sd > 0 else values * np.nan
+
+
+def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    table = stored_table(out_dir, "sweep.csv")
+    settings = summary.get("settings", {}).get("sweep")
+    if table is None or not settings:
+        return
+    page.heading("Sweep")
+    axes = settings["axes"]
+    if settings["mode"] == "grid" and len(axes) == 2:
+        for output in summary.get("outputs", []):
+            value = f"{output}_z" if f"{output}_z" in table else output
+            if table[value].notna().any():
+                page.figure(f"heatmap_{output}".replace(".", "_"),
+                              plots.heatmaps(table, axes[0], axes[1], value, f"{value} over {axes[0]} x {axes[1]}"),
+                              f"{value} per model x variant over {axes[0]} x {axes[1]}")
+    shares = stored_table(out_dir, "sweep_shares.csv")
+    if shares is not None:
+        page.heading("Variance shares over the grid", 3)
+        page.text(f"Each panel's variance over the full {axes[0]} x {axes[1]} grid, split exactly into the main "
+                    f"effect of {axes[0]} (variance of its row means), that of {axes[1]} and their interaction (the "
+                    f"rest), in shares of 1 (raw shares are also those of the z-scores); a share can move only "
+                    f"because another does, so the ratio {axes[0]}/{axes[1]} is what says whether {axes[0]} gains "
+                    f"weight relative to {axes[1]}.")
+        page.table(blank(shares[["member", "output", "scale", "share_axis_1", "share_axis_2", "share_interaction",
+                                    "ratio", "note"]]),
+                     ["model x variant", "output", "scale", f"share {axes[0]}", f"share {axes[1]}", "interaction",
+                      f"{axes[0]}/{axes[1]}", "note"])
+    page.text(f"{len(table)} points; every point with its status is in sweep.csv and sweep.nc.", "muted")
+
+
+KIND = Kind(
+    name="sweep",
+    description="outputs along one-at-a-time sweeps or a factorial grid of drivers",
+    sections={"sweep": Section(build_sweep, SweepSettings(), (
+        "a sweep scenario needs a `sweep` section", "add `sweep: {drivers: {c_input: {relative: [0.5, 1.5], num: 11}}}`")),
+        "published": PUBLISHED},
+    run=run_sweep,
+    report=report_section,
+    check=check_varied,
+    varied=lambda s: tuple((a.name, a.path) for a in s.sweep.axes),
+    compared=(Compared("sweep.csv", ("member", "swept")), Compared("sweep_shares.csv", ("member", "output", "scale")),
+              COMPARED_PUBLISHED),
+)

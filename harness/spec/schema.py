@@ -7,25 +7,26 @@ so all problems of a file are reported together.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import SpecIssue
-from ..vocabulary import OUTPUTS, POOL_PREFIX, SIGMA
+from ..vocabulary import CHUNK_ROWS, OUTPUTS, POOL_PREFIX, PRIOR_PARAMETERS, SAMPLERS, SIGMA
 from .positions import Positions, join
 
 SCHEMA_VERSION = 1
-KINDS = ("sobol", "points", "local", "sweep", "regression", "calibrate", "grid")
+#: what a failed row does to a Sobol analysis (``on_failure``; ``harness.analysis.guard_failures``):
+#: ``error`` refuses to compute indices when any row failed (default); ``drop_blocks`` drops every
+#: Saltelli block that holds a failed row and estimates from the rest, reporting the count
 ON_FAILURE = ("error", "drop_blocks")
-TOP_KEYS = (
-    "schema_version", "name", "description", "kind", "seed", "models", "baseline",
-    "drivers", "sobol", "outputs", "cases", "on_failure", "local", "sweep", "published", "executor",
-    "regression", "calibrate", "drivers_from", "grid",
-)
+#: keys every scenario may have, whatever its kind (a kind adds its own sections)
+COMMON_KEYS = ("schema_version", "name", "description", "kind", "seed", "models", "baseline", "outputs", "executor")
 MODEL_KEYS = ("model", "label", "variants", "parameters", "baseline")
 DRIVER_KEYS = ("range", "relative", "group")
 SOBOL_KEYS = ("n", "replicates", "intervals", "second_order", "bootstrap", "confidence", "scale", "gates",
@@ -58,16 +59,9 @@ OBSERVED_DRIVER_KEYS = ("column", "units")
 ERROR_KEYS = ("model", "sigma")
 ERROR_MODELS = ("lognormal", "normal")
 SAMPLER_KEYS = ("name", "draws", "tune", "chains")
-SAMPLERS = ("DEMetropolisZ", "SMC")
+#: samplers and prior distributions (names as in PyMC) live in the vocabulary: harness.calibration dispatches on them
+
 PRIOR_KEYS = ("dist", "lower", "upper", "mu", "sigma")
-#: prior distributions and their parameters (names as in PyMC)
-PRIOR_PARAMETERS = {
-    "uniform": ("lower", "upper"),
-    "normal": ("mu", "sigma"),
-    "truncated_normal": ("mu", "sigma", "lower", "upper"),
-    "lognormal": ("mu", "sigma"),
-    "halfnormal": ("sigma",),
-}
 
 EXECUTOR_TYPES = ("serial", "processes", "dask")
 
@@ -224,7 +218,7 @@ class ExecutorSettings:
     type: str = "serial"
     jobs: int = 1
     address: str | None = None  # dask scheduler, e.g. tcp://10.0.0.5:8786; None: a LocalCluster
-    chunk_rows: int = 8192
+    chunk_rows: int = CHUNK_ROWS
 
 
 @dataclass(frozen=True)
@@ -316,8 +310,43 @@ class SobolSettings:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A top-level section a kind reads: how it is built, its value when absent, whether it is needed.
+
+    ``build(value, ctx)`` turns the parsed YAML value into settings, adding issues to ``ctx``.
+    """
+
+    build: Callable[[Any, Context], Any]
+    default: Any = None
+    required: tuple[str, str] | None = None  # (message, hint) when the kind cannot run without it
+
+
+class KindSchema(Protocol):
+    """What the scenario model needs to know of a kind (the kind objects in ``harness.kinds``)."""
+
+    @property
+    def name(self) -> str:
+        """The value of ``kind:`` that selects it."""
+        ...
+
+    @property
+    def sections(self) -> Mapping[str, Section]:
+        """The top-level sections it reads, by key."""
+        ...
+
+    @property
+    def varied(self) -> Callable[[Scenario], tuple[tuple[str, str], ...]]:
+        """(driver, path) of every driver the kind's experiment varies."""
+        ...
+
+
+@dataclass(frozen=True)
 class Scenario:
-    """A validated scenario file."""
+    """What a scenario file says: the settings every kind shares, and its kind's sections.
+
+    A kind's sections are read as attributes (``scenario.sobol``, ``scenario.drivers``); a
+    section the kind does not read raises ``AttributeError``.
+    """
 
     path: str
     name: str
@@ -326,41 +355,33 @@ class Scenario:
     seed: int
     models: tuple[ModelSpec, ...]
     baseline: dict[str, float]
-    drivers: tuple[DriverRange, ...]
-    sobol: SobolSettings
     outputs: tuple[str, ...]
-    on_failure: str
-    cases: tuple[dict[str, Any], ...] = ()
-    cases_source: str = ""
-    local: LocalSettings = LocalSettings()
-    sweep: SweepSettings = SweepSettings()
-    published: tuple[Published, ...] = ()
     executor: ExecutorSettings = ExecutorSettings()
-    regression: RegressionSettings = RegressionSettings()
-    calibrate: CalibrationSettings = CalibrationSettings()
-    drivers_from: str = ""  # a calibration result directory (kind sobol)
-    grid: GridSettings = GridSettings()
+    sections: Mapping[str, Any] = field(default_factory=dict)
+    given: frozenset[str] = frozenset()  # the kind's sections the file gives (the others hold defaults)
+    #: (driver, path) of every driver the experiment varies, whatever the kind
+    varied: tuple[tuple[str, str], ...] = ()
     sha256: str = ""
     overrides: tuple[str, ...] = field(default=())
 
-    @property
-    def varied(self) -> tuple[tuple[str, str], ...]:
-        """(driver, path) of every driver the experiment varies, whatever the kind."""
-        if self.kind == "local":
-            return tuple((d, f"local.drivers[{i}]") for i, d in enumerate(self.local.drivers))
-        if self.kind == "sweep":
-            return tuple((a.name, a.path) for a in self.sweep.axes)
-        if self.kind == "regression":
-            virtual = self.regression.virtual
-            return tuple((d.name, d.path) for d in virtual.drivers) if virtual else ()
-        if self.kind == "grid":
-            return tuple((name, path) for name, _, path in self.grid.drivers)
-        return tuple((d.name, d.path) for d in self.drivers)
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "sections":
+            raise AttributeError(name)
+        try:
+            return self.sections[name]
+        except KeyError:
+            raise AttributeError(f"a {self.kind} scenario has no section {name!r}") from None
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with ``changes`` to fields or to the kind's sections (e.g. ``sobol=...``)."""
+        sections = {k: changes.pop(k) for k in list(changes) if k in self.sections}
+        return dataclasses.replace(self, **changes, sections={**self.sections, **sections})
 
     @property
     def groups(self) -> dict[str, list[str]]:
+        """Sampled drivers by ``group`` (kind sobol)."""
         out: dict[str, list[str]] = {}
-        for d in self.drivers:
+        for d in self.sections.get("drivers", ()):
             if d.group:
                 out.setdefault(d.group, []).append(d.name)
         return out
@@ -769,7 +790,8 @@ def build_executor(value: Any, ctx: Context) -> ExecutorSettings:
                 did_you_mean(kind, EXECUTOR_TYPES))
         kind = "serial"
     jobs = read_int(data.get("jobs", 1), "executor.jobs", ctx, 1, "use e.g. 2") or 1
-    chunk = read_int(data.get("chunk_rows", 8192), "executor.chunk_rows", ctx, 1, "use e.g. 8192") or 8192
+    chunk = read_int(data.get("chunk_rows", CHUNK_ROWS), "executor.chunk_rows", ctx, 1,
+                     f"use e.g. {CHUNK_ROWS}") or CHUNK_ROWS
     address = data.get("address")
     if address is not None and not isinstance(address, str):
         ctx.add("executor.address", f"must be a scheduler address; got {address!r}", "e.g. tcp://host:8786")
@@ -1018,3 +1040,34 @@ def _build_prior(name: str, value: Any, path: str, ctx: Context) -> Prior | None
         ctx.add(path, f"lower must be < upper; got [{args['lower']:g}, {args['upper']:g}]", "swap or widen the bounds")
         return None
     return Prior(name, dist, args, path)
+
+
+def build_on_failure(value: Any, ctx: Context) -> str:
+    """``on_failure`` (kind sobol): what a failed row does to the analysis."""
+    return _choice(value, ON_FAILURE, "on_failure", ctx) or "error"
+
+
+@dataclass(frozen=True)
+class Cases:
+    """Kind ``points``: the cases as written, a CSV path (read by the plan) or inline rows."""
+
+    source: str = ""  # CSV path relative to the scenario file, or "inline"
+    rows: tuple[dict[str, Any], ...] = ()  # inline rows, cells as written
+
+
+def build_cases(value: Any, ctx: Context) -> Cases:
+    if isinstance(value, str):
+        return Cases(value)
+    if isinstance(value, list) and all(isinstance(r, dict) for r in value):
+        return Cases("inline", tuple(value))
+    ctx.add("cases", f"must be a CSV path or a list of mappings; got {value!r}", "e.g. `cases: cases.csv`")
+    return Cases()
+
+
+def build_drivers_from(value: Any, ctx: Context) -> str:
+    """A calibration result directory, relative to the scenario file (its posterior is read by the plan)."""
+    if not isinstance(value, str) or not value:
+        ctx.add("drivers_from", f"must be a calibration result directory; got {value!r}",
+                "e.g. `drivers_from: ../results/calibrate_lter`")
+        return ""
+    return value

@@ -15,10 +15,12 @@ from harness.adapter import (
     BaseAdapter,
     BetaRescale,
     Driver,
+    Interval,
     Option,
     Parameter,
     Pool,
     Status,
+    SteadyStateParts,
     anchor_violations,
     violation,
 )
@@ -27,7 +29,8 @@ from . import equations as eq
 from .parameters import DEFAULT_C_INPUT, FAILING_CASE, PARAMETER_SETS, REFERENCE_CASES, T_REFERENCE
 
 _INF = float("inf")
-_OPEN = (True, True)
+_POSITIVE = Interval(0.0, _INF, (True, True))
+_TEMPERATURE = Interval(-10.0, 50.0, (True, False))
 #: largest max|dX/dt| / I at a returned steady state, native units (spec (g))
 RESIDUAL_RTOL_NATIVE = 1e-12
 
@@ -117,18 +120,17 @@ class AwbAdapter(BaseAdapter):
     def drivers(self) -> tuple[Driver, ...]:  # type: ignore[override]
         drivers = [
             Driver("c_input", "g C m-2 yr-1", "I = c_input/(1000 h [rho_b] 8760), split I_S = s I, I_D = (1-s) I",
-                   (0.0, _INF), default=DEFAULT_C_INPUT[self._set], open_bounds=_OPEN),
+                   _POSITIVE, default=DEFAULT_C_INPUT[self._set]),
             Driver("cue_scale", "1", "multiplies CUE, the only efficiency; CUE cue_scale must lie in (0, 1)",
-                   (0.0, _INF), default=1.0, open_bounds=_OPEN),
-            Driver("beta", "1", "DEATH = k_d* MIC^beta", (0.0, _INF), default=1.0, open_bounds=_OPEN),
-            Driver("beta_enz", "1", "EPROD = k_e* MIC^beta_enz", (0.0, _INF), default=1.0, open_bounds=_OPEN),
-            Driver("mic_turnover_scale", "1", "multiplies k_d", (0.0, _INF), default=1.0, open_bounds=_OPEN),
+                   _POSITIVE, default=1.0),
+            Driver("beta", "1", "DEATH = k_d* MIC^beta", _POSITIVE, default=1.0),
+            Driver("beta_enz", "1", "EPROD = k_e* MIC^beta_enz", _POSITIVE, default=1.0),
+            Driver("mic_turnover_scale", "1", "multiplies k_d", _POSITIVE, default=1.0),
         ]
         if self._set == ParameterSet.AWB2010:
             drivers.insert(2, Driver(
                 "temperature", "degC", "V_max, V_up (Arrhenius, offset 273), K_m, K_up, CUE (linear); "
-                "K_up = 0.1 + 0.01 T <= 0 at T <= -10 degC", (-10.0, 50.0), default=T_REFERENCE,
-                open_bounds=(True, False)))
+                "K_up = 0.1 + 0.01 T <= 0 at T <= -10 degC", _TEMPERATURE, default=T_REFERENCE))
         return tuple(drivers)
 
     # -- glue ---------------------------------------------------------------------------------
@@ -213,7 +215,7 @@ class AwbAdapter(BaseAdapter):
         if self._options["beta_rescale"] == BetaRescale.SITE:
             message[no_anchor] = ("beta_rescale 'site': MIC* at beta = beta_enz = 1 at the anchor site is not "
                                   "positive and finite, so k_d*, k_e* cannot be rescaled")
-        return state.pools * factor[:, None], status, message
+        return SteadyStateParts(state.pools * factor[:, None], status, message)
 
     @staticmethod
     def _failure_text(state, kin, i, units, residual, hurwitz) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.adapter import BaseAdapter, Driver, Option, ParameterError, Pool, violation
+from harness.adapter import BaseAdapter, Driver, Interval, Option, ParameterError, Pool, SteadyStateParts, violation
 
 from . import equations as eq
 from .parameters import FAILING_CASE, PARAMETERS, REFERENCE_CASES
@@ -77,15 +77,15 @@ class Clm5FirstOrderAdapter(BaseAdapter):
     parameters = PARAMETERS
     drivers = (
         Driver("c_input", "g C m-2 yr-1", "I, split between CWD and L1-L3 by f_wood, f_lab, f_cel, f_lig",
-               (0.0, _INF), default=500.0, open_bounds=(True, True)),
+               Interval(0.0, _INF, (True, True)), default=500.0),
         Driver("cue_scale", "1", "multiplies every litter -> SOM and SOM -> SOM transfer coefficient",
-               (0.0, _INF), default=1.0, open_bounds=(True, True)),
-        Driver("temperature", "degC", "r_T", (-50.0, 60.0), default=15.0),
+               Interval(0.0, _INF, (True, True)), default=1.0),
+        Driver("temperature", "degC", "r_T", Interval(-50.0, 60.0), default=15.0),
         Driver("moisture", "m3 m-3", "r_W via theta -> psi (needs sand, clay); NaN: absent, r_W = 1",
-               (0.0, 1.0), default=float("nan"), optional=True),
+               Interval(0.0, 1.0), default=float("nan"), optional=True),
         Driver("sand", "%", "S1 respired fraction t = 0.85 - 0.0068 (100 - sand) and theta -> psi",
-               (0.0, 100.0), default=40.0),
-        Driver("clay", "%", "theta -> psi only", (0.0, 100.0), default=20.0),
+               Interval(0.0, 100.0), default=40.0),
+        Driver("clay", "%", "theta -> psi only", Interval(0.0, 100.0), default=20.0),
     )
     pools = tuple(Pool(n, "g C m-2", _POOL_TEXT[n][0], _POOL_TEXT[n][1]) for n in eq.POOL_NAMES)
     outputs = ("soc", "soc_total", "litter", "respiration", "cue_bulk")
@@ -131,8 +131,8 @@ class Clm5FirstOrderAdapter(BaseAdapter):
     def _steady_state(self, theta, forcing):
         system = self._system(theta, forcing)
         pools = eq.steady_state(system.inputs, system.a, system.k, system.xi)
-        rates = eq.tendencies(pools, system.inputs, system.a, system.k, system.xi)
-        return pools, np.zeros(theta.shape[0], dtype=np.int8), None, rates
+        dpools, fluxes = eq.tendencies(pools, system.inputs, system.a, system.k, system.xi)
+        return SteadyStateParts(pools, np.zeros(theta.shape[0], dtype=np.int8), dpools=dpools, fluxes=fluxes)
 
     def _tendencies(self, theta, forcing, pools):
         system = self._system(theta, forcing)

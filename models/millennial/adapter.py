@@ -16,10 +16,12 @@ from harness.adapter import (
     BaseAdapter,
     BetaRescale,
     Driver,
+    Interval,
     Option,
     Parameter,
     Pool,
     Status,
+    SteadyStateParts,
     anchor_violations,
     violation,
 )
@@ -107,23 +109,23 @@ class MillennialAdapter(BaseAdapter):
                "(a scenario's baseline); missing drivers take their defaults, beta is 2 there"),
     )
     drivers = (
-        Driver("c_input", "g C m-2 yr-1", "I = c_input/365; p_i to POM, the rest to LMWC", (0.0, _INF),
-               default=REFERENCE_SITE["c_input"], open_bounds=(True, True)),
-        Driver("cue_scale", "1", "multiplies CUE(T); CUE(T) cue_scale must lie in (0, 1)", (0.0, _INF),
-               default=1.0, open_bounds=(True, True)),
-        Driver("temperature", "degC", "Arrhenius V_pl, V_lb and the linear CUE(T)", (-50.0, 60.0),
+        Driver("c_input", "g C m-2 yr-1", "I = c_input/365; p_i to POM, the rest to LMWC",
+               Interval(0.0, _INF, (True, True)), default=REFERENCE_SITE["c_input"]),
+        Driver("cue_scale", "1", "multiplies CUE(T); CUE(T) cue_scale must lie in (0, 1)",
+               Interval(0.0, _INF, (True, True)), default=1.0),
+        Driver("temperature", "degC", "Arrhenius V_pl, V_lb and the linear CUE(T)", Interval(-50.0, 60.0),
                default=REFERENCE_SITE["temperature"]),
-        Driver("moisture", "m3 m-3", "w_d and w_b; must be below the parameter porosity", (0.0, 1.0),
-               default=REFERENCE_SITE["moisture"], open_bounds=(True, True)),
-        Driver("clay", "%", "with silt, Q_max = rho_b p_c (clay + silt); only the sum enters", (0.0, 100.0),
+        Driver("moisture", "m3 m-3", "w_d and w_b; must be below the parameter porosity",
+               Interval(0.0, 1.0, (True, True)), default=REFERENCE_SITE["moisture"]),
+        Driver("clay", "%", "with silt, Q_max = rho_b p_c (clay + silt); only the sum enters", Interval(0.0, 100.0),
                default=REFERENCE_SITE["clay"]),
-        Driver("silt", "%", "with clay, Q_max = rho_b p_c (clay + silt); only the sum enters", (0.0, 100.0),
+        Driver("silt", "%", "with clay, Q_max = rho_b p_c (clay + silt); only the sum enters", Interval(0.0, 100.0),
                default=REFERENCE_SITE["silt"]),
-        Driver("ph", "1", "binding affinity K_lm = k_des exp(-p1 pH - p2); no hard bound", (-_INF, _INF),
-               default=REFERENCE_SITE["ph"], open_bounds=(True, True)),
-        Driver("beta", "1", "exponent of turnover k_b MIC**beta (published: 2)", (1.0, _INF),
-               default=REFERENCE_SITE["beta"], open_bounds=(False, True)),
-        Driver("mic_turnover_scale", "1", "multiplies rate_bd", (0.0, _INF), default=1.0, open_bounds=(True, True)),
+        Driver("ph", "1", "binding affinity K_lm = k_des exp(-p1 pH - p2); no hard bound",
+               Interval(-_INF, _INF, (True, True)), default=REFERENCE_SITE["ph"]),
+        Driver("beta", "1", "exponent of turnover k_b MIC**beta (published: 2)", Interval(1.0, _INF, (False, True)),
+               default=REFERENCE_SITE["beta"]),
+        Driver("mic_turnover_scale", "1", "multiplies rate_bd", Interval(0.0, _INF, (True, True)), default=1.0),
     )
     pools = tuple(Pool(n, "g C m-2", _POOL_TEXT[n][0], _POOL_TEXT[n][1]) for n in eq.POOL_NAMES)
     outputs = ("soc", "soc_total", "litter", "mic", "maom", "pom", "respiration", "cue_bulk")
@@ -180,7 +182,7 @@ class MillennialAdapter(BaseAdapter):
     def _steady_state(self, theta, forcing):
         rates = self._rates(theta, forcing)
         solution = eq.steady_state(rates)
-        return (solution.pools, *self._verdicts(solution, rates))
+        return SteadyStateParts(solution.pools, *self._verdicts(solution, rates))
 
     def _tendencies(self, theta, forcing, pools):
         rates = self._rates(theta, forcing)

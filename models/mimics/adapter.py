@@ -13,8 +13,10 @@ from harness.adapter import (
     BaseAdapter,
     BetaRescale,
     Driver,
+    Interval,
     Option,
     Pool,
+    SteadyStateParts,
     anchor_violations,
     violation,
 )
@@ -46,18 +48,18 @@ def _drivers(beta_default: float) -> tuple[Driver, ...]:
     return (
         Driver("c_input", "g C m-2 yr-1", "I_tot = c_input/(8760 x 10 depth) mgC cm-3 h-1, split by fMET; "
                "also sets the turnover modifier M in gmd2015_fwd and stode_rev_npp",
-               (0.0, _INF), default=500.0, open_bounds=(True, True)),
+               Interval(0.0, _INF, (True, True)), default=500.0),
         Driver("cue_scale", "1", "multiplies the four growth efficiencies mge_1..4 (public CUE_x); "
-               "each product must stay below 1", (0.0, 4.0 / 3.0), default=1.0, open_bounds=(True, True)),
-        Driver("temperature", "degC", "T in V_j and K_j only", (-20.0, 50.0), default=15.0),
+               "each product must stay below 1", Interval(0.0, 4.0 / 3.0, (True, True)), default=1.0),
+        Driver("temperature", "degC", "T in V_j and K_j only", Interval(-20.0, 50.0), default=15.0),
         Driver("clay", "%", "fc = clay/100 in P, fPHYS and D; fAVAI = 1 - fPHYS - fCHEM must stay >= 0",
-               (0.0, 100.0), default=20.0),
+               Interval(0.0, 100.0), default=20.0),
         Driver("lignin_n", "1", "L in fMET = 0.85 - 0.013 L (input split, tau, fCHEM); fMET > 0",
-               (0.0, 65.38), default=20.0, open_bounds=(False, True)),
+               Interval(0.0, 65.38, (False, True)), default=20.0),
         Driver("beta", "1", "exponent of microbial turnover tau MIC^beta, MIC in mgC cm-3",
-               (1.0, _INF), default=beta_default, open_bounds=(False, True)),
+               Interval(1.0, _INF, (False, True)), default=beta_default),
         Driver("mic_turnover_scale", "1", "s, multiplies tau_r and tau_K (public tau_MULT)",
-               (0.0, _INF), default=1.0, open_bounds=(True, True)),
+               Interval(0.0, _INF, (True, True)), default=1.0),
     )
 
 
@@ -235,7 +237,7 @@ class MimicsAdapter(BaseAdapter):
         if rows.size:
             pools[:, rows], status[rows], message[rows] = solver.steady_state(
                 kin if rows.size == kin.size else kin.take(rows))
-        return (pools * factor).T, status, message
+        return SteadyStateParts((pools * factor).T, status, message)
 
     def _tendencies(self, theta, forcing, pools):
         kin, factor = self._system(theta, forcing, stability=False)

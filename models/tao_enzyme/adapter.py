@@ -15,9 +15,11 @@ from harness.adapter import (
     BaseAdapter,
     BetaRescale,
     Driver,
+    Interval,
     Option,
     Pool,
     Status,
+    SteadyStateParts,
     anchor_violations,
     violation,
 )
@@ -114,21 +116,21 @@ class TaoEnzymeAdapter(BaseAdapter):
     parameters = PARAMETERS
     drivers = (
         Driver("c_input", "g C m-2 yr-1", "litter input, split by f_cwd, f_l1, f_l2, f_l3, / h",
-               (0.0, _INF), default=300.0, open_bounds=(True, True)),
+               Interval(0.0, _INF, (True, True)), default=300.0),
         Driver("cue_scale", "1", "multiplies cue, eps_l1, eps_l23 (routing fractions unscaled)",
-               (0.0, _INF), default=1.0, open_bounds=(True, True)),
+               Interval(0.0, _INF, (True, True)), default=1.0),
         Driver("temperature", "degC", "xi_T = q10**((T - 25)/10); default 25 gives xi_T = 1",
-               (-50.0, 60.0), default=25.0),
+               Interval(-50.0, 60.0), default=25.0),
         Driver("moisture", "m3 m-3", "xi_W via theta -> psi (needs sand, clay); NaN: absent, xi_W = 1",
-               (0.0, 1.0), default=float("nan"), optional=True),
-        Driver("clay", "%", "theta -> psi only", (0.0, 100.0), default=20.0),
-        Driver("sand", "%", "theta -> psi only", (0.0, 100.0), default=40.0),
-        Driver("beta", "1", "D = xi k_d* MIC**beta (MIC in g C m-3)", (0.0, _INF), default=1.0,
-               open_bounds=(True, True)),
-        Driver("beta_enz", "1", "P = xi k_e* MIC**beta_enz (MIC in g C m-3)", (0.0, _INF), default=1.0,
-               open_bounds=(True, True)),
-        Driver("mic_turnover_scale", "1", "multiplies k_d = 1/tau_mic only", (0.0, _INF), default=1.0,
-               open_bounds=(True, True)),
+               Interval(0.0, 1.0), default=float("nan"), optional=True),
+        Driver("clay", "%", "theta -> psi only", Interval(0.0, 100.0), default=20.0),
+        Driver("sand", "%", "theta -> psi only", Interval(0.0, 100.0), default=40.0),
+        Driver("beta", "1", "D = xi k_d* MIC**beta (MIC in g C m-3)", Interval(0.0, _INF, (True, True)),
+               default=1.0),
+        Driver("beta_enz", "1", "P = xi k_e* MIC**beta_enz (MIC in g C m-3)", Interval(0.0, _INF, (True, True)),
+               default=1.0),
+        Driver("mic_turnover_scale", "1", "multiplies k_d = 1/tau_mic only", Interval(0.0, _INF, (True, True)),
+               default=1.0),
     )
     pools = tuple(Pool(n, "g C m-2", _POOL_TEXT[n][0], _POOL_TEXT[n][1]) for n in eq.POOL_NAMES)
     outputs = ("soc", "soc_total", "litter", "mic", "respiration", "cue_bulk")
@@ -207,7 +209,8 @@ class TaoEnzymeAdapter(BaseAdapter):
             return self._solve_block(theta, forcing)
         parts = [self._solve_block(theta[i : i + BLOCK_ROWS], forcing[i : i + BLOCK_ROWS])
                  for i in range(0, theta.shape[0], BLOCK_ROWS)]
-        return tuple(np.concatenate(column) for column in zip(*parts))
+        return SteadyStateParts(np.concatenate([p.pools for p in parts]), np.concatenate([p.status for p in parts]),
+                                np.concatenate([p.message for p in parts]))
 
     def _solve_block(self, theta, forcing):
         kin, inputs, h = self._model(theta, forcing)
@@ -237,7 +240,7 @@ class TaoEnzymeAdapter(BaseAdapter):
             status[k] = Status.NOT_CONVERGED
             message[k] = f"unstable equilibrium, max Re(lambda) = {value:.6g} yr-1"
         pools[status != Status.OK] = np.nan
-        return pools * h[:, None], status, message
+        return SteadyStateParts(pools * h[:, None], status, message)
 
     @staticmethod
     def _unstable(pools: np.ndarray, kin: eq.Kinetics) -> tuple[np.ndarray, np.ndarray]:

@@ -38,8 +38,8 @@ def random_inputs(adapter, n: int, seed: int = 20240611) -> tuple[np.ndarray, np
     theta = adapter.default_theta(n)
     for j, p in enumerate(adapter.parameters):
         if not p.optional:
-            lo, hi = p.bounds
-            lo = lo + 1e-3 * (hi - lo) if p.open_bounds[0] else lo
+            lo, hi = p.interval.lower, p.interval.upper
+            lo = lo + 1e-3 * (hi - lo) if p.interval.open_bounds[0] else lo
             theta[:, j] = rng.uniform(lo, hi, n)
     theta[:, adapter.parameter_names.index("f_wood")] = rng.uniform(0.0, 0.5, n)
     split = rng.dirichlet([2.0, 2.0, 2.0], n)

@@ -63,8 +63,8 @@ def random_inputs(adapter, n: int, seed: int = 20240611, nonlinear: bool = False
     for j, p in enumerate(adapter.parameters):
         if p.optional or p.name.startswith("f_") and p.name != "f_cwdl2":
             continue
-        lo, hi = p.bounds
-        theta[:, j] = rng.uniform(lo + 1e-3 * (hi - lo) if p.open_bounds[0] else lo, hi, n)
+        lo, hi = p.interval.lower, p.interval.upper
+        theta[:, j] = rng.uniform(lo + 1e-3 * (hi - lo) if p.interval.open_bounds[0] else lo, hi, n)
     theta[:, names.index("tau_enz")] = 10.0 ** rng.uniform(-3.0, 0.0, n)
     theta[:, names.index("psi_min")] = -2.5  # keeps psi(moisture >= 0.3) above psi_min
     theta[:, names.index("xi_fixed")] = np.where(rng.uniform(size=n) < 0.5, np.nan, rng.uniform(0.05, 1.0, n))

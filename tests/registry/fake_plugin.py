@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.adapter import BaseAdapter, Driver, Option, Parameter, Pool
+from harness.adapter import BaseAdapter, Driver, Interval, Option, Parameter, Pool, SteadyStateParts
 
 _INF = float("inf")
 
@@ -21,11 +21,10 @@ class ToyAdapter(BaseAdapter):
     steady_state_method = "closed form X = c_input * tau"
     options = (Option("label", "plain", "a free-text option, echoed in provenance"),)
     parameters = (
-        Parameter("tau", "yr", 10.0, (0.0, 100.0), "turnover time of the pool", "test fixture",
-                  open_bounds=(True, False)),
+        Parameter("tau", "yr", 10.0, Interval(0.0, 100.0, (True, False)), "turnover time of the pool", "test fixture"),
     )
     drivers = (
-        Driver("c_input", "g C m-2 yr-1", "carbon input", (0.0, _INF), default=100.0, open_bounds=(True, True)),
+        Driver("c_input", "g C m-2 yr-1", "carbon input", Interval(0.0, _INF, (True, True)), default=100.0),
         Driver("ph", "1", "soil pH (read but unused)", (3.0, 10.0), default=6.5),
     )
     pools = (Pool("som", "g C m-2", "soil organic matter", "som"),)
@@ -33,7 +32,7 @@ class ToyAdapter(BaseAdapter):
 
     def _steady_state(self, theta, forcing):
         pools = (forcing[:, 0] * theta[:, 0])[:, None]
-        return pools, np.zeros(theta.shape[0], dtype=np.int8), None
+        return SteadyStateParts(pools, np.zeros(theta.shape[0], dtype=np.int8))
 
     def _tendencies(self, theta, forcing, pools):
         decay = pools[:, 0] / theta[:, 0]
@@ -47,8 +46,7 @@ class BrokenAdapter(ToyAdapter):
 
     name = "broken"
     parameters = (
-        Parameter("tau", "yr", 500.0, (0.0, 100.0), "turnover time of the pool", "test fixture",
-                  open_bounds=(True, False)),
+        Parameter("tau", "yr", 500.0, Interval(0.0, 100.0, (True, False)), "turnover time of the pool", "test fixture"),
     )
     pools = (Pool("som", "g C m-2", "soil organic matter", "soup"),)
 

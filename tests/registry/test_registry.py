@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from harness import registry
+from harness.api import load_scenario
 from harness.cli import main
 from harness.errors import AdapterValidationError, ParameterError, RegistryError, ScenarioError
 from harness.registry import (
@@ -24,7 +25,6 @@ from harness.registry import (
     get_adapter_class,
     provenance,
 )
-from harness.spec import load_scenario
 from tests.registry import fake_plugin
 
 PLUGIN = "tests.registry.fake_plugin"

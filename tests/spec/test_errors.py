@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.api import load_scenario
 from harness.cli import main
 from harness.errors import ScenarioError, SpecIssue
-from harness.spec import load_scenario
 
 
 @dataclass(frozen=True)

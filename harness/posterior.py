@@ -7,8 +7,8 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 
-from ..errors import HarnessError
-from ..vocabulary import DRIVERS
+from .errors import HarnessError
+from .vocabulary import DRIVERS
 
 FILE = "posterior.nc"
 

@@ -1,28 +1,32 @@
-"""Scenario meaning: checks against the registry and each adapter's declared domain.
+"""What a scenario means: checks against the registry, each adapter's domain and the input files.
 
-One function per rule; each appends ``SpecIssue``s to the context. Sections that failed the
-structural stage are absent and skipped, so errors do not cascade.
+One function per rule; each appends ``SpecIssue``s to the context. The plan (``harness.plan``)
+runs the checks every kind shares, each kind runs its own; a check that reads an input file
+returns what it read, so the plan keeps it and nothing is read twice.
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import yaml
 
-from .. import designs
-from ..adapter import Status
-from ..calibration.posterior import load_posterior, split_calibrated
-from ..errors import HarnessError
-from ..grids import load_forcing, read_table
-from ..members import Member, build_member, unanchored_options, variant_role
-from ..registry import available_adapters, get_adapter_class
-from ..vocabulary import DRIVERS, MULTIPLIER_SUFFIX, OUTPUTS, PARAM_PREFIX, POOL_PREFIX, SIGMA
-from .positions import join
-from .schema import GRID_COLUMNS, VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean
+from . import designs
+from .adapter import Status
+from .errors import HarnessError
+from .grids import Forcing, load_forcing, read_table
+from .members import Member, build_member, unanchored_options, variant_role
+from .posterior import load_posterior, split_calibrated
+from .registry import available_adapters, get_adapter_class
+from .spec.positions import join
+from .spec.schema import GRID_COLUMNS, VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean
+from .vocabulary import DRIVERS, MULTIPLIER_SUFFIX, OUTPUTS, PARAM_PREFIX, POOL_PREFIX, SIGMA
 
 MAX_CORNER_DRIVERS = 12  # 2**12 corner rows per member at most
 
@@ -325,10 +329,12 @@ def check_published(published: tuple, members: list[Member], scenario: Scenario,
 
 
 def check_regression(scenario: Scenario, members: list[Member], in_domain: list[Member], ctx: Context, *,
-                     every_model_valid: bool) -> None:
-    """Kind ``regression``: the columns it names exist (in the CSV, or among the virtual
-    observations), and virtual drivers are known and their box lies in every model's domain."""
+                     every_model_valid: bool) -> pd.DataFrame | None:
+    """Kind ``regression``: the columns it names exist (in the data, or among the virtual
+    observations), and virtual drivers are known and their box lies in every model's domain;
+    returns the data table when the regression reads one."""
     r = scenario.regression
+    data = None
     if r.virtual is not None:
         if not scenario.models:
             ctx.add("regression.virtual", "virtual observations need `models` to generate them",
@@ -347,12 +353,13 @@ def check_regression(scenario: Scenario, members: list[Member], in_domain: list[
         if scenario.models:
             ctx.add("models", "is used only with `regression.virtual`; a `regression.data` scenario runs no model",
                     "remove `models`", at_key=True)
-        columns = _csv_columns(scenario, r.data, ctx)
-        if columns is None:
-            return
+        data = read_data(scenario, r.data, ctx)
+        if data is None:
+            return None
+        columns = set(data.columns)
         where = repr(r.data)
     else:
-        return
+        return None
     for name, _, source in r.transform:
         if source not in columns:
             ctx.add(join("regression.transform", name), f"column {source!r} is not in {where}",
@@ -363,71 +370,62 @@ def check_regression(scenario: Scenario, members: list[Member], in_domain: list[
     for path, name in named:
         if name not in columns:
             ctx.add(path, f"column {name!r} is not in {where}", did_you_mean(name, columns))
+    return data
 
 
-def _csv_columns(scenario: Scenario, value: str, ctx: Context) -> set[str] | None:
+def read_data(scenario: Scenario, value: str, ctx: Context) -> pd.DataFrame | None:
+    """The table a ``regression.data`` scenario fits (CSV or netCDF, relative to the scenario file)."""
     path = Path(scenario.path).parent / value
     if path.suffix == ".nc":
         try:
-            return set(read_table(path).columns)
+            return read_table(path)
         except HarnessError as exc:
             ctx.add("regression.data", str(exc), "the path is relative to the scenario file")
             return None
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), [])
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
     except OSError as exc:
         ctx.add("regression.data", f"cannot read {value!r}: {exc.strerror}", "the path is relative to the scenario file")
         return None
-    return set(header)
 
 
-def _declared(meta: Any) -> tuple[float, float]:
-    return getattr(meta, "valid_range", None) or meta.bounds
-
-
-def read_observations(scenario: Scenario, ctx: Context) -> dict[str, np.ndarray] | None:
-    """The columns a calibration uses, as arrays; every unreadable cell is an issue (file:line)."""
+def read_observations(scenario: Scenario, ctx: Context) -> pd.DataFrame | None:
+    """The observation table of a calibration, read once: cells as written, the numeric columns
+    it uses as floats; every unreadable cell is an issue (file:line)."""
     c = scenario.calibrate
     where = "calibrate.observations.file"
     path = Path(scenario.path).parent / c.file
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            rows = list(reader)
-            header = reader.fieldnames or []
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        table = pd.DataFrame()
     except OSError as exc:
         ctx.add(where, f"cannot read {c.file!r}: {exc.strerror}", "the path is relative to the scenario file")
         return None
     numeric = [c.column] + [d.column for d in c.drivers]
-    missing = [name for name in [c.id_column] + numeric if name not in header]
+    missing = [name for name in [c.id_column] + numeric if name not in table.columns]
     for name in missing:
-        ctx.add(where, f"{c.file}: no column {name!r}", did_you_mean(name, header))
-    numeric = [name for name in numeric if name not in missing]
-    if not rows:
+        ctx.add(where, f"{c.file}: no column {name!r}", did_you_mean(name, list(table.columns)))
+    if table.empty:
         ctx.add(where, f"{c.file}: no observations", "add one row per site")
         return None
-    out: dict[str, np.ndarray] = {}
-    for name in numeric:
-        values = []
-        for line, row in enumerate(rows, start=2):
-            try:
-                value = float(row[name])
-            except (TypeError, ValueError):
-                value = float("nan")
-            if not np.isfinite(value):
-                ctx.add(where, f"{c.file}:{line}: column {name!r}: expected a finite number; got {row[name]!r}",
-                        "fill the cell or drop the row")
-            values.append(value)
-        out[name] = np.array(values)
+    for name in dict.fromkeys(n for n in numeric if n not in missing):
+        raw = table[name]
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        for i in np.flatnonzero(~np.isfinite(values)):
+            ctx.add(where, f"{c.file}:{i + 2}: column {name!r}: expected a finite number; got {raw.iloc[i]!r}",
+                    "fill the cell or drop the row")
+        table[name] = values
     if missing:
         return None
-    if len({r[c.id_column] for r in rows}) != len(rows):
+    if table[c.id_column].duplicated().any():
         ctx.add(where, f"{c.file}: column {c.id_column!r} has repeated values", "use one row per observation")
-    return out
+    return table
 
 
-def check_grid(scenario: Scenario, members: list[Member], ctx: Context) -> None:
+def check_grid(scenario: Scenario, members: list[Member], ctx: Context) -> Forcing | None:
     """Kind ``grid``: mapped drivers are known, readable in convertible units, represented by a
     model and not fixed by a variant; observation layers lie on the forcing grid."""
     g = scenario.grid
@@ -441,14 +439,16 @@ def check_grid(scenario: Scenario, members: list[Member], ctx: Context) -> None:
                 ctx.add(where, f"{name!r} is both read from the grid and fixed by a variant of {m.model}",
                         "remove one of them", at_key=True)
     if not g.forcing:
-        return
-    _, problems = load_forcing(Path(scenario.path).parent, g)
+        return None
+    forcing, problems = load_forcing(Path(scenario.path).parent, g)
     for where, exc in problems:
         ctx.add(where, exc.message, exc.hint)
+    return forcing
 
 
-def check_calibration(scenario: Scenario, members: list[Member], ctx: Context) -> None:
-    """Kind ``calibrate``: observation table, units, and every prior inside the declared bounds."""
+def check_calibration(scenario: Scenario, members: list[Member], ctx: Context) -> pd.DataFrame | None:
+    """Kind ``calibrate``: observation table, units, and every prior inside the declared bounds;
+    returns the observation table."""
     c = scenario.calibrate
     table = read_observations(scenario, ctx) if c.file and c.column and c.id_column else None
     observed = {d.name for d in c.drivers}
@@ -488,6 +488,7 @@ def check_calibration(scenario: Scenario, members: list[Member], ctx: Context) -
     if not isinstance(c.sigma, float) and c.sigma.support[0] < 0:
         ctx.add(c.sigma.path, f"sigma must be positive; {c.sigma} allows negative values",
                 "use halfnormal, lognormal or a uniform prior with lower >= 0")
+    return table
 
 
 def _any_multiplier(c: Any, driver: str) -> bool:
@@ -515,7 +516,7 @@ def _check_prior(prior: Any, m: Member, observed: set[str], table: dict | None, 
                     "use lognormal or uniform with lower >= 0")
             return
         reach = (lo * column.min(), hi * column.max())
-        d_lo, d_hi = _declared(meta)
+        d_lo, d_hi = meta.interval.lower, meta.interval.upper
         if reach[0] < d_lo or reach[1] > d_hi:
             ctx.add(prior.path, f"{prior} times {driver} in the table reaches [{reach[0]:g}, {reach[1]:g}], outside "
                     f"{m.model}'s valid range {meta.interval} [{meta.units}]", "narrow the prior")
@@ -538,21 +539,27 @@ def _check_prior(prior: Any, m: Member, observed: set[str], table: dict | None, 
         ctx.add(prior.path, f"{name!r} is both calibrated and fixed by a variant of {m.model}",
                 "calibrate it or list it under variants, not both", at_key=True)
         return
-    d_lo, d_hi = _declared(meta)
+    d_lo, d_hi = meta.interval.lower, meta.interval.upper
     if lo < d_lo or hi > d_hi:
         ctx.add(prior.path, f"the support [{lo:g}, {hi:g}] of {prior} leaves {m.model}'s bounds {meta.interval} "
                 f"[{meta.units}] for {what} {name}", f"use a prior inside {meta.interval}, e.g. uniform or "
                 "truncated_normal")
 
 
-def check_drivers_from(scenario: Scenario, members: list[Member], ctx: Context) -> None:
-    """A posterior-informed Sobol run: some member was calibrated, and every driver calibrated
-    for it is sampled here (else its box would silently stand in for its posterior)."""
+def check_drivers_from(scenario: Scenario, members: list[Member], ctx: Context) -> dict[str, Any] | None:
+    """A posterior-informed Sobol run: the calibration's posterior exists, some member was
+    calibrated, and every driver calibrated for it is sampled here (else its box would silently
+    stand in for its posterior); returns the posterior draws per member."""
+    directory = Path(scenario.path).parent / scenario.drivers_from
+    if not (directory / "posterior.nc").is_file():
+        ctx.add("drivers_from", f"{scenario.drivers_from!r} has no posterior.nc (resolved to {directory.resolve()})",
+                "run the calibration first, e.g. `python -m harness run scenarios/calibrate_lter.yaml`")
+        return None
     try:
-        posterior = load_posterior(Path(scenario.path).parent / scenario.drivers_from)
+        posterior = load_posterior(directory)
     except HarnessError as exc:
         ctx.add("drivers_from", str(exc))
-        return
+        return None
     sampled = {d.name for d in scenario.drivers}
     matched = [m for m in members if m.label in posterior]
     if members and not matched:
@@ -563,3 +570,45 @@ def check_drivers_from(scenario: Scenario, members: list[Member], ctx: Context) 
         for name in unsampled:
             ctx.add("drivers", f"{m.label}: {name!r} was calibrated in {scenario.drivers_from!r} but is not sampled "
                     "here", f"add `{name}: {{range: [lower, upper]}}` (the prior box) under drivers")
+    return posterior
+
+
+def read_cases(scenario: Scenario, members: list[Member], ctx: Context) -> tuple[dict[str, Any], ...]:
+    """Kind ``points``: the cases (CSV rows or inline), cells as numbers; a variant key (e.g.
+    ``parameter_set``) keeps its value and restricts the case to the members with that value."""
+    cases = scenario.cases
+    variant_keys = {k for spec in scenario.models for k in spec.variants}
+    if cases.source == "inline":
+        return tuple(_case_row(r, f"cases[{i}]", variant_keys, ctx) for i, r in enumerate(cases.rows))
+    if not cases.source:
+        return ()
+    csv_path = (Path(scenario.path).parent / cases.source).resolve()
+    try:
+        with csv_path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as exc:
+        ctx.add("cases", f"cannot read {cases.source!r}: {exc.strerror}", "the path is relative to the scenario file")
+        return ()
+    return tuple(_case_row(r, f"{cases.source}:{i + 2}", variant_keys, ctx) for i, r in enumerate(rows))
+
+
+def _case_row(row: dict, where: str, variant_keys: set[str], ctx: Context) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, raw in row.items():
+        if key == "case_id":
+            out[key] = str(raw)
+            continue
+        if key in variant_keys:
+            if raw not in (None, ""):
+                out[key] = yaml.safe_load(raw) if isinstance(raw, str) else raw
+            continue
+        if raw is None or raw == "":
+            continue  # an empty cell takes the baseline (driver) or the default (parameter)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = math.nan
+        if isinstance(raw, bool) or math.isnan(value):
+            ctx.add("cases", f"{where}: column {key!r}: expected a number; got {raw!r}", "fix the value")
+        out[key] = value
+    return out

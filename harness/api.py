@@ -1,0 +1,158 @@
+"""The Python API: validate a scenario, run it and get its results back as pandas tables.
+
+>>> import harness
+>>> plan = harness.load("scenarios/beta_sweep.yaml", overrides=["sobol.n=256"])
+>>> result = harness.run(plan)  # no ``out``: nothing is left on disk
+>>> result.table("verdict")  # the verdict as a DataFrame
+
+The command line is a thin shell over these functions; a run writes the same files either way,
+listed with their sha256 in ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import HarnessError
+from .executors import make_executor
+from .html_report import render_report
+from .kinds import RunContext, RunOutcome, kinds
+from .plan import Plan, plan_from_dict, read_plan
+from .registry import provenance as adapter_provenance
+from .spec import Scenario
+from .store import ResultDir, read_manifest, soilbench_version
+from .store import provenance as run_provenance
+
+#: what a run writes besides its kind's files
+RUN_FILES = ("report.html", "figures/", "scenario.yaml", "chunks/", "summary.json", "provenance.json")
+
+
+def load(path: str | Path, overrides: Sequence[str] = ()) -> Plan:
+    """Read, check and plan a scenario file; ``overrides`` are ``KEY.PATH=VALUE`` strings (as
+    ``--set``). Raises ``ScenarioError`` listing every problem with its file:line:col."""
+    return read_plan(path, tuple(overrides), kinds=kinds())
+
+
+def from_dict(data: Mapping[str, Any], base: str | Path = ".", overrides: Sequence[str] = ()) -> Plan:
+    """Check and plan a scenario given as a mapping (keys as in a scenario file); relative paths
+    in it are resolved against ``base``."""
+    return plan_from_dict(data, base, tuple(overrides), kinds=kinds())
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """The checked scenario of a file (see :func:`load`)."""
+    return load(path, overrides).scenario
+
+
+@dataclass
+class Result:
+    """A finished run: its tables and texts by file name, its summary and manifest."""
+
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    directory: Path | None = None  # None when the run kept nothing on disk
+    outcome: RunOutcome | None = None  # warnings, problems and console tables of the run
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run and its analysis succeeded (the CLI exits 1 otherwise)."""
+        return not self.summary["problems"]
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A result table by file name, with or without ``.csv`` (e.g. ``"indices"``)."""
+        key = name if name.endswith(".csv") else f"{name}.csv"
+        if key not in self.tables:
+            raise KeyError(f"this {self.summary['kind']} run wrote no {key}; it wrote "
+                           f"{', '.join(sorted(self.tables)) or 'no tables'}")
+        return self.tables[key]
+
+
+def run(scenario: Plan | str | Path | Mapping[str, Any], out: str | Path | None = None, *,
+        overrides: Sequence[str] = (), jobs: int | None = None, dask: str | None = None, resume: bool = False,
+        command: Sequence[str] = ()) -> Result:
+    """Run a scenario (a plan, a file or a mapping) and return its results.
+
+    ``out``: the result directory (with ``report.html`` and ``manifest.json``); None runs in a
+    temporary directory that is removed afterwards. ``jobs`` local worker processes, or ``dask``
+    a scheduler address ("" for a LocalCluster), override the scenario's ``executor``.
+    ``resume`` reuses the chunks an interrupted run left in ``out``. ``command`` is recorded in
+    ``provenance.json``.
+    """
+    start = time.perf_counter()
+    plan = scenario if isinstance(scenario, Plan) else (
+        from_dict(scenario, overrides=overrides) if isinstance(scenario, Mapping) else load(scenario, overrides))
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="soilbench-") as tmp:
+            result = _run(plan, Path(tmp), jobs, dask, False, command, start, report=False)
+        result.directory = None
+        return result
+    return _run(plan, Path(out), jobs, dask, resume, command, start, report=True)
+
+
+def _run(plan: Plan, out_dir: Path, jobs: int | None, dask: str | None, resume: bool, command: Sequence[str],
+         start: float, *, report: bool) -> Result:
+    scenario = plan.scenario
+    kind = kinds()[scenario.kind]
+    files = ResultDir(out_dir)
+    if not resume:
+        shutil.rmtree(out_dir / "chunks", ignore_errors=True)
+    files.text("scenario.yaml", plan.text)
+    settings = scenario.executor
+    use_dask = dask is not None or (settings.type == "dask" and jobs is None)
+    executor = make_executor(jobs or settings.jobs, dask or settings.address, use_dask=use_dask)
+    try:
+        outcome = kind.run(RunContext(plan, files, executor, chunk_rows=settings.chunk_rows))
+    finally:
+        executor.close()
+    wall = time.perf_counter() - start
+    written = [name for name in files.files if name != "scenario.yaml"]
+    summary = {
+        "scenario": scenario.name, "kind": scenario.kind, "seed": scenario.seed,
+        "description": scenario.description, "outputs": list(scenario.outputs), "settings": outcome.settings,
+        "members": outcome.members, "problems": outcome.problems, "warnings": outcome.warnings,
+        "files": written + list(RUN_FILES), "wall_time_s": round(wall, 3),
+    }
+    files.json("summary.json", summary)
+    adapters = [adapter_provenance(m.model, m.adapter) for m in plan.members]
+    files.json("provenance.json", run_provenance(scenario, adapters, list(command)))
+    if report:  # from the files just written, exactly as `harness report DIR` would
+        render_report(out_dir, files)
+    manifest = files.write_manifest(about(plan))
+    return Result(summary, manifest, dict(files.tables), dict(files.texts), out_dir, outcome)
+
+
+def about(plan: Plan) -> dict[str, Any]:
+    """What a manifest says of the run besides its files: enough for ``compare`` to tell
+    whether two runs answer the same question."""
+    scenario = plan.scenario
+    return {
+        "soilbench": soilbench_version(),
+        "kind": scenario.kind,
+        "n": kinds()[scenario.kind].size(scenario),
+        "seed": scenario.seed,
+        "scenario": {"name": scenario.name, "sha256": scenario.sha256, "overrides": list(scenario.overrides)},
+        "members": [m.label for m in plan.members],
+    }
+
+
+def read_result(directory: str | Path) -> Result:
+    """The tables and texts of a finished run's directory, as its manifest lists them."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if manifest is None:
+        raise HarnessError(f"{directory}: no manifest.json; pass the --out directory of a run")
+    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+    tables = {n: pd.read_csv(directory / n) for n in manifest["files"] if n.endswith(".csv")}
+    texts = {n: (directory / n).read_text(encoding="utf-8") for n in manifest["files"] if n.endswith(".md")}
+    return Result(summary, manifest, tables, texts, directory)

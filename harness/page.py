@@ -1,0 +1,102 @@
+"""HTML blocks of ``report.html``: headings, paragraphs, tables and embedded figures.
+
+Each kind adds its section to a ``Page`` (``Kind.report``); ``harness.html_report`` assembles
+the page from a finished run's files.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from .store import ResultDir, atomic_write_text
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;
+color:#1d2733;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #1f5f9e;padding-bottom:.2em;margin-top:2em}
+h3{margin-top:1.6em}table{border-collapse:collapse;font-size:.88em;margin:.6em 0}
+th,td{border:1px solid #cfd8e3;padding:.25em .6em;text-align:left}th{background:#eef3f8}
+.muted{color:#5b6b7c;font-size:.9em}.verdict{background:#f5f9fd;border-left:4px solid #1f5f9e;padding:.3em 1em}
+img{max-width:100%;height:auto;display:block;margin:.5em 0}pre{background:#f4f6f8;padding:1em;overflow-x:auto;
+font-size:.85em}figure{margin:0}figcaption{font-size:.85em;color:#5b6b7c}
+"""
+# Marks every figure once it has loaded (read by the browser test).
+SCRIPT = """
+window.addEventListener('load', function () {
+  for (const img of document.images) {
+    img.dataset.width = img.naturalWidth;
+    img.dataset.visible = (img.naturalWidth > 0 && img.getBoundingClientRect().width > 0) ? 'yes' : 'no';
+  }
+  document.body.dataset.ready = 'yes';
+});
+"""
+
+
+class Page:
+    """Accumulates HTML blocks and figures."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.blocks: list[str] = []
+        self.figures: dict[str, bytes] = {}
+
+    def heading(self, text: str, level: int = 2) -> None:
+        self.blocks.append(f"<h{level}>{html.escape(text)}</h{level}>")
+
+    def text(self, markdownish: str, cls: str = "") -> None:
+        """A paragraph (a list item when it starts with "- "); **bold** and *emphasis* rendered."""
+        item = markdownish.startswith("- ")
+        body = html.escape(markdownish[2:] if item else markdownish)
+        body = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", body)
+        body = re.sub(r"\*(\S.*?)\*", r"<em>\1</em>", body)
+        attr = f' class="{cls}"' if cls else ""
+        self.blocks.append(f"<ul{attr}><li>{body}</li></ul>" if item else f"<p{attr}>{body}</p>")
+
+    def table(self, rows: list[tuple] | pd.DataFrame, headers: list[str] | str = "keys") -> None:
+        self.blocks.append(tabulate(rows, headers=headers, tablefmt="html", showindex=False,
+                                    floatfmt=".4g"))
+
+    def figure(self, name: str, png: bytes, caption: str) -> None:
+        self.figures[name] = png
+        data = base64.b64encode(png).decode()
+        self.blocks.append(f'<figure><img id="fig-{html.escape(name)}" alt="{html.escape(caption)}" '
+                           f'src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}'
+                           "</figcaption></figure>")
+
+    def pre(self, text: str) -> None:
+        self.blocks.append(f"<pre>{html.escape(text)}</pre>")
+
+    def write(self, title: str, files: ResultDir) -> Path:
+        """Write ``report.html`` and ``figures/*.png`` through ``files`` (so the manifest lists them)."""
+        (self.out_dir / "figures").mkdir(exist_ok=True)
+        for name, png in self.figures.items():
+            files.produce(f"figures/{name}.png", Path.write_bytes, png)
+        page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>" + "\n".join(self.blocks)
+                + "</body></html>\n")
+        files.produce("report.html", atomic_write_text, page)
+        return files.path("report.html")
+
+
+
+
+def stored_table(out_dir: Path, name: str) -> pd.DataFrame | None:
+    """A CSV table of a finished run, or None when the run did not write it (or wrote it empty)."""
+    path = out_dir / name
+    return pd.read_csv(path, keep_default_na=True) if path.exists() and path.stat().st_size > 1 else None
+
+
+def blank(table: pd.DataFrame) -> pd.DataFrame:
+    """Empty cells instead of NaN, for display."""
+    return table.astype(object).where(table.notna(), "")
+
+
+def signed_number(value: float) -> str:
+    """``+0.123`` (3 significant digits), or a dash for NaN."""
+    return "–" if value != value else f"{value:+.3g}"
