@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
 from numbers import Real
@@ -93,6 +93,7 @@ class Interval:
     open_bounds: tuple[bool, bool] = (False, False)
 
     def __str__(self) -> str:
+        """The interval as written in messages, e.g. ``(0, 1]``."""
         left = "(" if self.open_bounds[0] else "["
         right = ")" if self.open_bounds[1] else "]"
         return f"{left}{self.lower:g}, {self.upper:g}{right}"
@@ -116,23 +117,12 @@ class Interval:
         return np.isfinite(values) & ~(below | above)
 
 
-def _as_interval(value: Interval | tuple[float, float], open_bounds: tuple[bool, bool] | None) -> Interval:
-    """``value`` itself, or the interval of a ``(lower, upper)`` pair and the deprecated ``open_bounds``."""
-    if isinstance(value, Interval):
-        if open_bounds is not None:
-            raise TypeError("give the open bounds inside the Interval, not as open_bounds")
-        return value
-    lower, upper = value
-    return Interval(lower, upper, open_bounds or (False, False))
-
-
 @dataclass(frozen=True)
 class Parameter:
     """One column of ``theta``: a native model parameter that can be sampled or calibrated.
 
     ``interval`` holds the admissible values [``units``]; ``optional`` parameters also accept
-    NaN, meaning "unset" (e.g. an override such as ``xi_fixed``). A ``(lower, upper)`` pair with
-    ``open_bounds`` is still accepted for ``interval`` (deprecated: pass an ``Interval``).
+    NaN, meaning "unset" (e.g. an override such as ``xi_fixed``).
     """
 
     name: str
@@ -142,15 +132,6 @@ class Parameter:
     description: str
     reference: str
     optional: bool = False
-    open_bounds: InitVar[tuple[bool, bool] | None] = None
-
-    def __post_init__(self, open_bounds: tuple[bool, bool] | None) -> None:
-        object.__setattr__(self, "interval", _as_interval(self.interval, open_bounds))
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """Deprecated: ``(interval.lower, interval.upper)``."""
-        return self.interval.lower, self.interval.upper
 
     def contains(self, values: np.ndarray) -> np.ndarray:
         """Mask of admissible values (NaN admissible only when ``optional``)."""
@@ -164,8 +145,7 @@ class Driver:
 
     ``interval`` holds the values the model admits [``units``]. ``default`` fills the column
     when a scenario's baseline does not set the driver; a driver without a default must be
-    given. ``optional`` drivers accept NaN, meaning "absent". A ``(lower, upper)`` pair with
-    ``open_bounds`` is still accepted for ``interval`` (deprecated: pass an ``Interval``).
+    given. ``optional`` drivers accept NaN, meaning "absent".
     """
 
     name: str
@@ -174,15 +154,6 @@ class Driver:
     interval: Interval
     default: float | None = None
     optional: bool = False
-    open_bounds: InitVar[tuple[bool, bool] | None] = None
-
-    def __post_init__(self, open_bounds: tuple[bool, bool] | None) -> None:
-        object.__setattr__(self, "interval", _as_interval(self.interval, open_bounds))
-
-    @property
-    def valid_range(self) -> tuple[float, float]:
-        """Deprecated: ``(interval.lower, interval.upper)``."""
-        return self.interval.lower, self.interval.upper
 
     def contains(self, values: np.ndarray) -> np.ndarray:
         """Mask of admissible values (NaN admissible only when ``optional``)."""
@@ -335,6 +306,7 @@ class SteadyStateParts:
     fluxes: Mapping[str, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
+        """Check that ``dpools`` and ``fluxes`` come together."""
         if (self.dpools is None) != (self.fluxes is None):
             raise TypeError("SteadyStateParts: give dpools and fluxes together, or neither")
 
@@ -355,6 +327,7 @@ class SteadyStateResult:
 
     @property
     def ok(self) -> np.ndarray:
+        """Mask of the solved rows (``status == Status.OK``), shape (n_sets,)."""
         return self.status == Status.OK
 
     def take(self, rows: np.ndarray | slice) -> SteadyStateResult:
@@ -386,9 +359,11 @@ class SteadyStateResult:
         )
 
     def pool(self, name: str) -> np.ndarray:
+        """The native pool ``name`` of every row, shape (n_sets,) [g C m-2]."""
         return self.pools[:, self.pool_names.index(name)]
 
     def output(self, name: str) -> np.ndarray:
+        """The harmonised output ``name`` of every row, shape (n_sets,) [units of the output]."""
         return self.outputs[:, self.output_names.index(name)]
 
     def get(self, name: str) -> np.ndarray:
@@ -450,22 +425,26 @@ class BaseAdapter:
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
+        """Names of the columns of ``theta``, in order."""
         return tuple(p.name for p in self.parameters)
 
     @property
     def driver_names(self) -> tuple[str, ...]:
+        """Names of the columns of ``forcing``, in order."""
         return tuple(d.name for d in self.drivers)
 
     @property
     def pool_names(self) -> tuple[str, ...]:
+        """Names of the native pools, in the order of ``pools``."""
         return tuple(p.name for p in self.pools)
 
     @property
     def output_metadata(self) -> tuple[Output, ...]:
+        """Units and description of each harmonised output the model produces."""
         return tuple(Output(n, *OUTPUTS[n]) for n in self.outputs)
 
-    def default_theta(self, n_sets: int = 1, **overrides: float) -> np.ndarray:
-        """``theta`` of shape (n_sets, n_params) at the defaults, with named overrides."""
+    def default_theta(self, n_sets: int = 1, **overrides: float | np.ndarray) -> np.ndarray:
+        """``theta`` of shape (n_sets, n_params) at the defaults, with named overrides (a value or one per row)."""
         names = self.parameter_names
         row = np.array([p.default for p in self.parameters], dtype=float)
         theta = np.tile(row, (n_sets, 1))
@@ -547,13 +526,14 @@ class BaseAdapter:
             status[rows] = sub_status
             failed = np.flatnonzero(sub_status != Status.OK)
             for k in failed:
-                message[rows[k]] = str(solved.message[k]) if solved.message is not None else ""
+                message[rows[k]] = str(solved.message[int(k)]) if solved.message is not None else ""
         self._flag_pools(pools, status, message)
 
         outputs = np.full((n_sets, len(self.outputs)), np.nan)
         ok_rows = np.flatnonzero(status == Status.OK)
         if ok_rows.size:  # ok rows are among the solved ones
-            if solved.dpools is None:
+            assert solved is not None  # ok rows exist only when some rows were solved
+            if solved.dpools is None or solved.fluxes is None:  # given together (SteadyStateParts checks)
                 dpools, fluxes = self._tendencies(
                     _take(theta, ok_rows), _take(forcing, ok_rows), _readonly(pools[ok_rows])
                 )
@@ -716,7 +696,7 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _add_failure(status: np.ndarray, message: np.ndarray, row: int, code: Status, text: str) -> None:
+def _add_failure(status: np.ndarray, message: np.ndarray, row: int | np.integer, code: Status, text: str) -> None:
     if status[row] == Status.OK:
         status[row] = code
     message[row] = f"{message[row]}; {text}" if message[row] else text
@@ -747,8 +727,10 @@ def _checked_anchor(model: BaseAdapter) -> dict[str, float]:
 
 def anchor_violations(model: BaseAdapter, checks, theta: np.ndarray, anchor: np.ndarray,
                        rescaled: np.ndarray) -> list[tuple[np.ndarray, dict[int, str]]]:
-    """Domain violations of the ``rescaled`` rows at the anchor forcing ``anchor`` (beta_rescale
-    'site'): its driver ranges, then ``checks(theta, anchor)``, the model's cross-constraints."""
+    """Domain violations of the ``rescaled`` rows at the anchor forcing ``anchor`` (beta_rescale 'site').
+
+    Its driver ranges, then ``checks(theta, anchor)``, the model's cross-constraints.
+    """
     prefix = "beta_rescale 'site': at the anchor site, "
     found = [violation(rescaled, f"{prefix}driver {d.name}={float(value)!r} [{d.units}] is outside {d.interval}")
              for d, value in zip(model.drivers, anchor[0]) if not d.contains(np.array([value]))[0]]
@@ -770,6 +752,10 @@ def metadata_problems(adapter: BaseAdapter) -> list[str]:
     for p in adapter.parameters:
         if not (p.units and p.description and p.reference):
             problems.append(f"parameter {p.name!r} needs units, description and reference")
+        if not isinstance(p.interval, Interval):
+            problems.append(f"parameter {p.name!r} must declare Interval(lower, upper, open_bounds); "
+                            f"got {p.interval!r}")
+            continue
         lo, hi = p.interval.lower, p.interval.upper
         if not lo <= hi:
             problems.append(f"parameter {p.name!r} has bounds {(lo, hi)} with lower > upper")
@@ -780,12 +766,15 @@ def metadata_problems(adapter: BaseAdapter) -> list[str]:
             problems.append(unknown_message("driver", d.name, DRIVERS) + " (use the shared vocabulary)")
         elif d.units != DRIVERS[d.name][0]:
             problems.append(f"driver {d.name!r} must be in {DRIVERS[d.name][0]!r}; declared {d.units!r}")
+        if not isinstance(d.interval, Interval):
+            problems.append(f"driver {d.name!r} must declare Interval(lower, upper, open_bounds); got {d.interval!r}")
+            continue
         if d.default is not None and not d.contains(np.array([d.default]))[0]:
             problems.append(f"driver {d.name!r} default {d.default!r} is outside {d.interval}")
     c_input = [d for d in adapter.drivers if d.name == "c_input"]
     if not c_input:
         problems.append("every adapter must represent the driver 'c_input'")
-    elif c_input[0].contains(np.array([0.0]))[0]:
+    elif isinstance(c_input[0].interval, Interval) and c_input[0].contains(np.array([0.0]))[0]:
         problems.append("driver 'c_input' must exclude 0 (open lower bound at 0): steady-state "
                         "residuals are measured relative to it")
     for pool in adapter.pools:

@@ -115,17 +115,21 @@ class Analysis:
 
     @property
     def blocks_dropped(self) -> int:
+        """Base samples (Saltelli blocks) dropped because a row in them failed."""
         return self.estimates.dropped
 
     @property
     def blocks_total(self) -> int:
+        """Base samples (Saltelli blocks) in the design."""
         return self.estimates.total
 
 
 def analyse(design, y: np.ndarray, usable: np.ndarray, policy: str, settings, seed: int) -> Analysis:
     """Indices of ``y`` (already on its analysis scale) over ``design`` (see ``sampling.Design``).
-    ``usable`` marks rows that may enter; ``policy`` is the scenario's ``on_failure``;
-    ``settings`` its ``sobol`` section; ``seed`` that of the bootstrap (one scramble only)."""
+
+    ``usable`` marks rows that may enter; ``policy`` is the scenario's ``on_failure``; ``settings``
+    its ``sobol`` section; ``seed`` that of the bootstrap (one scramble only).
+    """
     replicates, unit = design.replicates, design.unit
     guarded = guard_failures(y, usable, design.block_size, policy)
     k = len(design.factors)

@@ -37,14 +37,19 @@ RUN_FILES = ("report.html", "figures/", "scenario.yaml", "chunks/", "summary.jso
 
 
 def load(path: str | Path, overrides: Sequence[str] = ()) -> Plan:
-    """Read, check and plan a scenario file; ``overrides`` are ``KEY.PATH=VALUE`` strings (as
-    ``--set``). Raises ``ScenarioError`` listing every problem with its file:line:col."""
+    """Read, check and plan a scenario file.
+
+    ``overrides`` are ``KEY.PATH=VALUE`` strings (as ``--set``). Raises ``ScenarioError`` listing
+    every problem with its file:line:col.
+    """
     return read_plan(path, tuple(overrides), kinds=kinds())
 
 
 def from_dict(data: Mapping[str, Any], base: str | Path = ".", overrides: Sequence[str] = ()) -> Plan:
-    """Check and plan a scenario given as a mapping (keys as in a scenario file); relative paths
-    in it are resolved against ``base``."""
+    """Check and plan a scenario given as a mapping (keys as in a scenario file).
+
+    Relative paths in it are resolved against ``base``.
+    """
     return plan_from_dict(data, base, tuple(overrides), kinds=kinds())
 
 
@@ -90,6 +95,8 @@ def run(scenario: Plan | str | Path | Mapping[str, Any], out: str | Path | None 
     ``provenance.json``.
     """
     start = time.perf_counter()
+    if isinstance(scenario, Plan) and overrides:
+        raise HarnessError("a plan is already checked: pass the overrides to harness.load() instead")
     plan = scenario if isinstance(scenario, Plan) else (
         from_dict(scenario, overrides=overrides) if isinstance(scenario, Mapping) else load(scenario, overrides))
     if out is None:
@@ -133,8 +140,10 @@ def _run(plan: Plan, out_dir: Path, jobs: int | None, dask: str | None, resume: 
 
 
 def about(plan: Plan) -> dict[str, Any]:
-    """What a manifest says of the run besides its files: enough for ``compare`` to tell
-    whether two runs answer the same question."""
+    """What a manifest says of the run besides its files.
+
+    Enough for ``compare`` to tell whether two runs answer the same question.
+    """
     scenario = plan.scenario
     return {
         "soilbench": soilbench_version(),
@@ -147,12 +156,16 @@ def about(plan: Plan) -> dict[str, Any]:
 
 
 def read_result(directory: str | Path) -> Result:
-    """The tables and texts of a finished run's directory, as its manifest lists them."""
+    """The tables and texts of a finished run's directory, as its manifest lists them.
+
+    Files a stored baseline pruned are left out.
+    """
     directory = Path(directory)
     manifest = read_manifest(directory)
     if manifest is None:
         raise HarnessError(f"{directory}: no manifest.json; pass the --out directory of a run")
     summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
-    tables = {n: pd.read_csv(directory / n) for n in manifest["files"] if n.endswith(".csv")}
-    texts = {n: (directory / n).read_text(encoding="utf-8") for n in manifest["files"] if n.endswith(".md")}
+    present = [n for n in manifest["files"] if (directory / n).is_file()]
+    tables = {n: pd.read_csv(directory / n) for n in present if n.endswith(".csv")}
+    texts = {n: (directory / n).read_text(encoding="utf-8") for n in present if n.endswith(".md")}
     return Result(summary, manifest, tables, texts, directory)

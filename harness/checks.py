@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from . import designs
-from .adapter import Status
+from .adapter import Driver, Parameter, Status
 from .errors import HarnessError
 from .grids import Forcing, load_forcing, read_table
 from .members import Member, build_member, unanchored_options, variant_role
@@ -252,8 +252,10 @@ def check_outputs(outputs: tuple[str, ...], members: list[Member], ctx: Context)
 
 
 def check_cases(cases: tuple[dict, ...], members: list[Member], ctx: Context) -> None:
-    """Case columns are drivers, ``case_id``, ``param.NAME`` of at least one model, or variant
-    keys (which restrict a case to the members with that variant value)."""
+    """Case columns are drivers, ``case_id``, ``param.NAME`` of at least one model, or variant keys.
+
+    A variant key restricts a case to the members with that variant value.
+    """
     params = {p for m in members for p in m.adapter.parameter_names}
     variant_keys = {k for m in members for k in m.variant}
     columns = sorted({k for case in cases for k in case})
@@ -271,8 +273,11 @@ def check_cases(cases: tuple[dict, ...], members: list[Member], ctx: Context) ->
 
 def check_varied_drivers(scenario: Scenario, members: list[Member], ctx: Context, *,
                          every_model_valid: bool) -> None:
-    """Drivers a ``local`` or ``sweep`` scenario varies: known, represented, not fixed twice,
-    and every row of the design inside each model's domain."""
+    """Drivers a ``local`` or ``sweep`` scenario varies.
+
+    They are known, represented, not fixed twice, and every row of the design lies inside each
+    model's domain.
+    """
     for name, path in scenario.varied:
         if name not in DRIVERS:
             ctx.add(path, f"unknown driver {name!r}", did_you_mean(name, DRIVERS))
@@ -330,9 +335,11 @@ def check_published(published: tuple, members: list[Member], scenario: Scenario,
 
 def check_regression(scenario: Scenario, members: list[Member], in_domain: list[Member], ctx: Context, *,
                      every_model_valid: bool) -> pd.DataFrame | None:
-    """Kind ``regression``: the columns it names exist (in the data, or among the virtual
-    observations), and virtual drivers are known and their box lies in every model's domain;
-    returns the data table when the regression reads one."""
+    """Kind ``regression``: the columns it names exist (in the data, or among the virtual observations).
+
+    Virtual drivers are known and their box lies in every model's domain; returns the data table
+    when the regression reads one.
+    """
     r = scenario.regression
     data = None
     if r.virtual is not None:
@@ -392,8 +399,11 @@ def read_data(scenario: Scenario, value: str, ctx: Context) -> pd.DataFrame | No
 
 
 def read_observations(scenario: Scenario, ctx: Context) -> pd.DataFrame | None:
-    """The observation table of a calibration, read once: cells as written, the numeric columns
-    it uses as floats; every unreadable cell is an issue (file:line)."""
+    """The observation table of a calibration, read once.
+
+    Cells as written, the numeric columns it uses as floats; every unreadable cell is an issue
+    (file:line).
+    """
     c = scenario.calibrate
     where = "calibrate.observations.file"
     path = Path(scenario.path).parent / c.file
@@ -426,8 +436,11 @@ def read_observations(scenario: Scenario, ctx: Context) -> pd.DataFrame | None:
 
 
 def check_grid(scenario: Scenario, members: list[Member], ctx: Context) -> Forcing | None:
-    """Kind ``grid``: mapped drivers are known, readable in convertible units, represented by a
-    model and not fixed by a variant; observation layers lie on the forcing grid."""
+    """Kind ``grid``: mapped drivers and observation layers.
+
+    Mapped drivers are known, readable in convertible units, represented by a model and not fixed by
+    a variant; observation layers lie on the forcing grid.
+    """
     g = scenario.grid
     for name, _, where in g.drivers:
         if name not in DRIVERS:
@@ -447,8 +460,10 @@ def check_grid(scenario: Scenario, members: list[Member], ctx: Context) -> Forci
 
 
 def check_calibration(scenario: Scenario, members: list[Member], ctx: Context) -> pd.DataFrame | None:
-    """Kind ``calibrate``: observation table, units, and every prior inside the declared bounds;
-    returns the observation table."""
+    """Kind ``calibrate``: observation table, units, and every prior inside the declared bounds.
+
+    Returns the observation table.
+    """
     c = scenario.calibrate
     table = read_observations(scenario, ctx) if c.file and c.column and c.id_column else None
     observed = {d.name for d in c.drivers}
@@ -507,8 +522,8 @@ def _check_prior(prior: Any, m: Member, observed: set[str], table: dict | None, 
             ctx.add(prior.path, f"{name!r} multiplies a driver read from the table, but {driver!r} is not under "
                     "observations.drivers", f"map {driver} to a column, or calibrate {driver} itself", at_key=True)
             return
-        meta = next((x for x in m.adapter.drivers if x.name == driver), None)
-        if meta is None or table is None:
+        multiplied = next((x for x in m.adapter.drivers if x.name == driver), None)
+        if multiplied is None or table is None:
             return
         column = table[next(d.column for d in c.drivers if d.name == driver)]
         if lo < 0:
@@ -516,11 +531,12 @@ def _check_prior(prior: Any, m: Member, observed: set[str], table: dict | None, 
                     "use lognormal or uniform with lower >= 0")
             return
         reach = (lo * column.min(), hi * column.max())
-        d_lo, d_hi = meta.interval.lower, meta.interval.upper
+        d_lo, d_hi = multiplied.interval.lower, multiplied.interval.upper
         if reach[0] < d_lo or reach[1] > d_hi:
             ctx.add(prior.path, f"{prior} times {driver} in the table reaches [{reach[0]:g}, {reach[1]:g}], outside "
-                    f"{m.model}'s valid range {meta.interval} [{meta.units}]", "narrow the prior")
+                    f"{m.model}'s valid range {multiplied.interval} [{multiplied.units}]", "narrow the prior")
         return
+    meta: Parameter | Driver | None
     if name.startswith(PARAM_PREFIX):
         meta = next((p for p in m.adapter.parameters if p.name == name[len(PARAM_PREFIX):]), None)
         what = "parameter"
@@ -547,9 +563,12 @@ def _check_prior(prior: Any, m: Member, observed: set[str], table: dict | None, 
 
 
 def check_drivers_from(scenario: Scenario, members: list[Member], ctx: Context) -> dict[str, Any] | None:
-    """A posterior-informed Sobol run: the calibration's posterior exists, some member was
-    calibrated, and every driver calibrated for it is sampled here (else its box would silently
-    stand in for its posterior); returns the posterior draws per member."""
+    """A posterior-informed Sobol run: its calibration's posterior and the drivers it samples.
+
+    The calibration's posterior exists, some member was calibrated, and every driver calibrated for
+    it is sampled here (else its box would silently stand in for its posterior); returns the
+    posterior draws per member.
+    """
     directory = Path(scenario.path).parent / scenario.drivers_from
     if not (directory / "posterior.nc").is_file():
         ctx.add("drivers_from", f"{scenario.drivers_from!r} has no posterior.nc (resolved to {directory.resolve()})",
@@ -574,8 +593,11 @@ def check_drivers_from(scenario: Scenario, members: list[Member], ctx: Context) 
 
 
 def read_cases(scenario: Scenario, members: list[Member], ctx: Context) -> tuple[dict[str, Any], ...]:
-    """Kind ``points``: the cases (CSV rows or inline), cells as numbers; a variant key (e.g.
-    ``parameter_set``) keeps its value and restricts the case to the members with that value."""
+    """Kind ``points``: the cases (CSV rows or inline), cells as numbers.
+
+    A variant key (e.g. ``parameter_set``) keeps its value and restricts the case to the members
+    with that value.
+    """
     cases = scenario.cases
     variant_keys = {k for spec in scenario.models for k in spec.variants}
     if cases.source == "inline":

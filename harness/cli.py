@@ -1,9 +1,11 @@
-"""Command line: ``run``, ``validate``, ``report``, ``compare``, ``suite``, ``models``, ``describe``;
-a thin shell over the Python API (``harness.api``).
+"""Command line: ``run``, ``validate``, ``report``, ``compare``, ``suite``, ``models``, ``describe``.
+
+A thin shell over the Python API (``harness.api``).
 
 Exit codes: 0 success; 1 the scenario is valid but the run or analysis failed (failed rows are
-listed); 2 bad input (scenario, usage, unknown model); 3 (``compare``) something moved. Errors the harness raises on purpose print
-without traceback unless ``--debug``; any other exception is a bug and keeps its traceback.
+listed); 2 bad input (scenario, usage, unknown model); 3 (``compare``) something moved. Errors the
+harness raises on purpose print without traceback unless ``--debug``; any other exception is a
+bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from . import api
+from .adapter import Interval
 from .compare import compare_roots, write_comparison
 from .errors import HarnessError
 from .html_report import render_report
@@ -62,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     try:
@@ -155,8 +159,9 @@ def _describe(name: str) -> int:
                        headers=["option", "default", "choices", "description"], tablefmt="simple"), "\n")
     print(tabulate([(p.name, p.units, f"{p.default:g}", p.interval, p.description) for p in adapter.parameters],
                    headers=["parameter", "units", "default", "bounds", "description"], tablefmt="simple"), "\n")
-    rows = [(d.name, d.units, "" if d.default is None else f"{d.default:g}", d.interval, d.description)
-            for d in adapter.drivers]
+    rows: list[tuple[str, str, str, Interval | str, str]] = [
+        (d.name, d.units, "" if d.default is None else f"{d.default:g}", d.interval, d.description)
+        for d in adapter.drivers]
     rows += [(n, units, "", "", "not represented") for n, (units, _) in DRIVERS.items() if n not in adapter.driver_names]
     print(tabulate(rows, headers=["driver", "units", "default", "valid range", "meaning"], tablefmt="simple"), "\n")
     print(tabulate([(p.name, p.kind, p.units, p.description) for p in adapter.pools],

@@ -1,4 +1,4 @@
-"""Compare two result directories: did any index, ranking, verdict or reference value move?
+"""Compare two result directories (did any index, ranking, verdict or reference value move?).
 
 ``BASELINE`` and ``NEW`` are run directories (with ``summary.json``) or directories of run
 directories (matched by name). Two runs are compared only when their manifests say they answer
@@ -50,10 +50,12 @@ class Comparison:
     notes: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, category: str, **item: Any) -> None:
+        """Record ``item`` as moved under ``category``."""
         self.moved.setdefault(category, []).append(item)
 
     @property
     def anything_moved(self) -> bool:
+        """Whether any category holds a moved item."""
         return any(self.moved.values())
 
     @property
@@ -74,6 +76,7 @@ def run_dirs(root: Path) -> dict[str, Path]:
 
 
 def compare_roots(baseline: Path, new: Path, rtol: float = 1e-6, atol: float = 1e-12) -> Comparison:
+    """Compare the runs under ``baseline`` with those under ``new``, matched by name."""
     base_runs, new_runs = run_dirs(baseline), run_dirs(new)
     if len(base_runs) == 1 and len(new_runs) == 1:  # two single runs: compare them whatever their names
         base_runs = {next(iter(new_runs)): next(iter(base_runs.values()))}
@@ -176,8 +179,11 @@ def _compare_rankings(name: str, b: pd.DataFrame, n: pd.DataFrame, group: list[s
 
 
 def _compare_states(name: str, table: Compared, b: pd.DataFrame, n: pd.DataFrame, result: Comparison) -> None:
-    """Conclusions (a verdict's answer, a vote, a crossover's state) that changed, and values
-    whose intervals (``table.interval``: ``_low`` and ``_high`` columns) no longer overlap."""
+    """Conclusions (a verdict's answer, a vote, a crossover's state) that changed, and values that moved.
+
+    A value moved when its intervals (``table.interval``: ``_low`` and ``_high`` columns) no longer
+    overlap.
+    """
     keys, column = list(table.keys), table.column
     if column not in b or column not in n:
         result.add("values missing", run=name, file=table.file, column=column)

@@ -46,8 +46,10 @@ class AnalysisError(HarnessError, RuntimeError):
 
 
 class TruncatedDesign(AnalysisError):
-    """So many Saltelli blocks were dropped that too few remain to estimate anything (with
-    ``on_failure: drop_blocks`` the member is then *not estimable*, not a failed run)."""
+    """So many Saltelli blocks were dropped that too few remain to estimate anything.
+
+    With ``on_failure: drop_blocks`` the member is then *not estimable*, not a failed run.
+    """
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class ScenarioError(HarnessError, ValueError):
         super().__init__(self.format())
 
     def format(self) -> str:
+        """Every issue on its own line, then the count; as printed to the user."""
         lines = [issue.format(self.filename) for issue in self.issues]
         n = len(self.issues)
         lines.append(f"{n} error{'s' if n != 1 else ''} in {self.filename}; nothing was run.")

@@ -24,10 +24,12 @@ class SerialExecutor:
     description = "serial"
 
     def map(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[Any]:
+        """Results of ``fn(*task)`` for each task, in order."""
         for task in tasks:
             yield fn(*task)
 
     def close(self) -> None:
+        """Release the workers (nothing to release here)."""
         pass
 
 
@@ -52,10 +54,12 @@ class ProcessExecutor:
         self._pool = ProcessPoolExecutor(max_workers=jobs)
 
     def map(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[Any]:
+        """Results of ``fn(*task)`` for each task, in order, at most a few tasks per worker in flight."""
         return _bounded(lambda t: self._pool.submit(fn, *t), lambda f: f.result(), tasks,
                         IN_FLIGHT_PER_WORKER * self.jobs)
 
     def close(self) -> None:
+        """Shut the worker processes down."""
         self._pool.shutdown()
 
 
@@ -81,10 +85,12 @@ class DaskExecutor:
         self.description = f"dask at {address or 'a LocalCluster'} ({self.jobs} workers)"
 
     def map(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[Any]:
+        """Results of ``fn(*task)`` for each task, in order, at most a few tasks per worker in flight."""
         return _bounded(lambda t: self._client.submit(fn, *t, pure=False), lambda f: f.result(), tasks,
                         IN_FLIGHT_PER_WORKER * self.jobs)
 
     def close(self) -> None:
+        """Close the client (and the local cluster it started)."""
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()

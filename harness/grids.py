@@ -51,24 +51,28 @@ class Grid:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """Cells along latitude and longitude, (n_lat, n_lon)."""
         return self.lat.size, self.lon.size
 
     def cell_area(self) -> np.ndarray:
-        """Area of each cell on the sphere of radius ``EARTH_RADIUS``, (lat, lon). [m2]"""
+        """Area of each cell on the sphere of radius ``EARTH_RADIUS``, (lat, lon) [m2]."""
         sin = np.sin(np.deg2rad(self.lat_bounds))
         dlon = np.deg2rad(np.abs(self.lon_bounds[:, 1] - self.lon_bounds[:, 0]))
         return EARTH_RADIUS**2 * np.abs(sin[:, 1] - sin[:, 0])[:, None] * dlon[None, :]
 
     def describe(self) -> str:
+        """Size and spacing of the grid, for the report."""
         step = abs(float(self.lat[1] - self.lat[0])) if self.lat.size > 1 else float("nan")
         return f"{self.lat.size} x {self.lon.size} cells ({step:g} degrees)"
 
 
 def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of the file at ``path``."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def open_dataset(path: Path) -> netCDF4.Dataset:
+    """The netCDF file at ``path``; raises ``GridError`` when it cannot be read."""
     try:
         return netCDF4.Dataset(path)
     except (OSError, RuntimeError) as exc:
@@ -77,8 +81,10 @@ def open_dataset(path: Path) -> netCDF4.Dataset:
 
 
 def read_grid(ds: netCDF4.Dataset) -> Grid:
-    """The latitude and longitude coordinates of ``ds`` (found by ``standard_name``, ``units``
-    or name, as CF allows)."""
+    """The latitude and longitude coordinates of ``ds``.
+
+    Found by ``standard_name``, ``units`` or name, as CF allows.
+    """
     return _axes(ds)[0]
 
 
@@ -159,7 +165,7 @@ def _coordinate(ds: netCDF4.Dataset, axis: str) -> tuple[np.ndarray, np.ndarray,
 
 
 def _edges(centres: np.ndarray, axis: str) -> np.ndarray:
-    """Cell edges halfway between centres (latitude clipped to the poles). [degrees]"""
+    """Cell edges halfway between centres (latitude clipped to the poles) [degrees]."""
     mid = (centres[1:] + centres[:-1]) / 2
     first, last = 2 * centres[0] - mid[0], 2 * centres[-1] - mid[-1]
     edges = np.concatenate([[first], mid, [last]])
@@ -200,10 +206,11 @@ class Forcing:
 
     @property
     def n_cells(self) -> int:
+        """Number of land cells."""
         return int(self.land.sum())
 
     def land_area(self) -> np.ndarray:
-        """Land area of each land cell: cell area x land fraction. [m2]"""
+        """Land area of each land cell: cell area x land fraction [m2]."""
         return self.grid.cell_area()[self.land] * self.land_fraction
 
     def on_grid(self, values: np.ndarray) -> np.ndarray:
@@ -214,9 +221,10 @@ class Forcing:
 
 
 def load_forcing(base: Path, settings) -> tuple[Forcing | None, list[tuple[str, GridError]]]:
-    """Read the ``grid`` section of a scenario (paths relative to ``base``): drivers in the
-    vocabulary's units (unknown driver names are skipped; the scenario checks name them),
-    observation layers in the units of ``soc``.
+    """Read the ``grid`` section of a scenario (paths relative to ``base``).
+
+    Drivers are read in the vocabulary's units (unknown driver names are skipped; the scenario
+    checks name them), observation layers in the units of ``soc``.
 
     Returns the forcing (None if the forcing file itself is unusable) and every problem found
     as (scenario path, error), so a scenario check can report them all at once.

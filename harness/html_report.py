@@ -18,8 +18,11 @@ from .store import ResultDir, read_manifest
 
 
 def render_report(out_dir: Path, files: ResultDir | None = None) -> Path:
-    """Write ``report.html`` (and ``figures/*.png``) from the files of a finished run, through
-    ``files`` (a run being written) or else recorded in the directory's manifest."""
+    """Write ``report.html`` (and ``figures/*.png``) from the files of a finished run.
+
+    Files are written through ``files`` (a run being written) or else recorded in the directory's
+    manifest.
+    """
     out_dir = Path(out_dir)
     try:
         summary = json.loads((out_dir / "summary.json").read_text())
@@ -54,7 +57,7 @@ def _status(page: Page, out_dir: Path, summary: dict) -> None:
     page.heading("Rows solved")
     page.table([(m["member"], m.get("design", ""), m["rows"], m["status"].get("ok", 0),
                    m["rows"] - m["status"].get("ok", 0), f"{m['seconds']:.2f}") for m in summary["members"]],
-                 ["model x variant", "design", "rows", "ok", "failed", "seconds"])
+               ["model x variant", "design", "rows", "ok", "failed", "seconds"])
     for text in summary.get("problems", []) + summary.get("warnings", []):
         page.text(text, "muted")
 

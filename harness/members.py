@@ -34,14 +34,17 @@ class Member:
 
     @property
     def label(self) -> str:
+        """The member's name in tables: ``model[key=value, ...]``, marked when posterior-informed."""
         inner = ", ".join(f"{k}={v}" for k, v in self.variant.items())
         name = self.name or self.model
         base = f"{name}[{inner}]" if inner else name
         return f"{base} | posterior" if self.posterior else base
 
     def from_unit(self, driver: Any, unit: np.ndarray) -> np.ndarray:
-        """Map unit-interval samples onto a sampled driver [driver units]: uniformly over its box,
-        or through the empirical quantile function of its posterior draws."""
+        """Map unit-interval samples onto a sampled driver [driver units].
+
+        Uniformly over its box, or through the empirical quantile function of its posterior draws.
+        """
         if self.posterior and driver.name in self.posterior:
             draws = np.sort(self.posterior[driver.name])
             return np.interp(unit, (np.arange(draws.size) + 0.5) / draws.size, draws)
@@ -49,11 +52,15 @@ class Member:
         return lo + unit * (hi - lo)
 
     def theta(self, n_sets: int, overrides: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
-        return self.adapter.default_theta(n_sets, **{**self.parameters, **(overrides or {})})
+        """``theta`` of shape (n_sets, n_params) with the member's and then ``overrides``'s values."""
+        values: dict[str, float | np.ndarray] = {**self.parameters, **(overrides or {})}
+        return self.adapter.default_theta(n_sets, **values)
 
     def sampled_bounds(self, driver: Any) -> tuple[float, float]:
-        """Absolute bounds of a sampled driver (``range`` or ``relative`` to this member's
-        baseline) for this member [driver units]."""
+        """Absolute bounds of a sampled driver for this member [driver units].
+
+        From its ``range``, or ``relative`` to this member's baseline.
+        """
         if self.posterior and driver.name in self.posterior:
             draws = self.posterior[driver.name]
             return float(draws.min()), float(draws.max())
@@ -133,16 +140,21 @@ def _site_rescaled(options: Mapping[str, Any]) -> bool:
 
 
 def unanchored_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Options to build a probe adapter before a member's drivers are known (metadata, roles of
-    variant keys): ``beta_rescale: site`` needs an anchor, so it is replaced by ``none``, on which
-    no driver, parameter or pool depends."""
+    """Options to build a probe adapter before a member's drivers are known (metadata, roles of variant keys).
+
+    ``beta_rescale: site`` needs an anchor, so it is replaced by ``none``, on which no driver,
+    parameter or pool depends.
+    """
     return {**options, "beta_rescale": BetaRescale.NONE.value} if _site_rescaled(options) else dict(options)
 
 
 def _anchored(model: str, options: Mapping[str, Any], adapter: BaseAdapter,
               drivers: Mapping[str, float]) -> BaseAdapter:
-    """The member's adapter: with ``beta_rescale: site``, rebuilt anchored at the member's drivers
-    (beta and beta_enz excluded), so every beta variant shares the pools of its baseline row."""
+    """The member's adapter, with ``beta_rescale: site`` rebuilt anchored at the member's drivers.
+
+    The anchor excludes beta and beta_enz, so every beta variant shares the pools of its baseline
+    row.
+    """
     if not _site_rescaled(options):
         return adapter
     anchor = {k: v for k, v in drivers.items() if k not in _NOT_ANCHOR}

@@ -51,17 +51,17 @@ class MixedFit:
 
     @property
     def icc(self) -> float:
-        """Intraclass correlation ``tau00 / (tau00 + sigma2)``. [1]"""
+        """Intraclass correlation ``tau00 / (tau00 + sigma2)`` [1]."""
         return icc(self.tau00, self.sigma2)
 
     @property
     def r2_marginal(self) -> float:
-        """Variance explained by the fixed effects alone (Nakagawa & Schielzeth 2013). [1]"""
+        """Variance explained by the fixed effects alone (Nakagawa & Schielzeth 2013) [1]."""
         return r_squared(self.var_fixed, self.tau00, self.sigma2)[0]
 
     @property
     def r2_conditional(self) -> float:
-        """Variance explained by fixed and random effects (Nakagawa & Schielzeth 2013). [1]"""
+        """Variance explained by fixed and random effects (Nakagawa & Schielzeth 2013) [1]."""
         return r_squared(self.var_fixed, self.tau00, self.sigma2)[1]
 
     def first_predictor(self) -> str:
@@ -71,7 +71,7 @@ class MixedFit:
 
 
 def icc(tau00: float, sigma2: float) -> float:
-    """Intraclass correlation ``tau00 / (tau00 + sigma2)``. [1]
+    """Intraclass correlation ``tau00 / (tau00 + sigma2)`` [1].
 
     Parameters
     ----------
@@ -112,7 +112,7 @@ def r_squared(var_fixed: float, tau00: float, sigma2: float) -> tuple[float, flo
 
 
 def zscore(values: pd.DataFrame) -> pd.DataFrame:
-    """Columns minus their mean, divided by their sample standard deviation (ddof = 1). [1]"""
+    """Columns minus their mean, divided by their sample standard deviation (ddof = 1) [1]."""
     return (values - values.mean()) / values.std(ddof=1)
 
 

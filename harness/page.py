@@ -47,6 +47,7 @@ class Page:
         self.figures: dict[str, bytes] = {}
 
     def heading(self, text: str, level: int = 2) -> None:
+        """Add a heading of ``level``."""
         self.blocks.append(f"<h{level}>{html.escape(text)}</h{level}>")
 
     def text(self, markdownish: str, cls: str = "") -> None:
@@ -59,10 +60,12 @@ class Page:
         self.blocks.append(f"<ul{attr}><li>{body}</li></ul>" if item else f"<p{attr}>{body}</p>")
 
     def table(self, rows: list[tuple] | pd.DataFrame, headers: list[str] | str = "keys") -> None:
+        """Add a table of ``rows`` (a data frame, or tuples under ``headers``)."""
         self.blocks.append(tabulate(rows, headers=headers, tablefmt="html", showindex=False,
                                     floatfmt=".4g"))
 
     def figure(self, name: str, png: bytes, caption: str) -> None:
+        """Add the PNG ``png`` as figure ``name`` with its caption."""
         self.figures[name] = png
         data = base64.b64encode(png).decode()
         self.blocks.append(f'<figure><img id="fig-{html.escape(name)}" alt="{html.escape(caption)}" '
@@ -70,6 +73,7 @@ class Page:
                            "</figcaption></figure>")
 
     def pre(self, text: str) -> None:
+        """Add preformatted text."""
         self.blocks.append(f"<pre>{html.escape(text)}</pre>")
 
     def write(self, title: str, files: ResultDir) -> Path:

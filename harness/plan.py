@@ -66,8 +66,11 @@ def read_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = (), *,
 
 def plan_from_dict(data: Mapping[str, Any], base: str | Path = ".", overrides: list[str] | tuple[str, ...] = (), *,
                    kinds: Mapping[str, PlannedKind]) -> Plan:
-    """Plan a scenario given as a mapping (as its YAML would read); relative paths in it are
-    resolved against ``base``. Problems are reported against the mapping written as YAML."""
+    """Plan a scenario given as a mapping (as its YAML would read).
+
+    Relative paths in it are resolved against ``base``. Problems are reported against the mapping
+    written as YAML.
+    """
     text = yaml.safe_dump(dict(data), sort_keys=False)
     return plan_text(text, str(Path(base) / f"{data.get('name', 'scenario')}.yaml"), overrides, kinds=kinds)
 

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import io
 import textwrap
+from collections.abc import Mapping
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
+
+
+class Density(Protocol):
+    """A distribution with a density, such as a frozen SciPy distribution."""
+
+    def pdf(self, x: np.ndarray) -> np.ndarray:
+        """Probability density at ``x`` [1 / units of x]."""
+        ...
 
 
 def _pyplot():
@@ -37,7 +47,7 @@ def sobol_panels(block: pd.DataFrame, convergence: pd.DataFrame | None, title: s
     ax.bar(x - 0.2, block["S1"], 0.4, yerr=block["S1_conf"], capsize=3, label="S1 (first order)", color="#8fb8de")
     ax.bar(x + 0.2, block["ST"], 0.4, yerr=block["ST_conf"], capsize=3, label="ST (total)", color="#1f5f9e")
     _style(ax, x, block["driver"], "Sobol index [1]", title)
-    if panels == 2:
+    if convergence is not None and panels == 2:
         conv = convergence.set_index("driver").loc[block["driver"]]
         ax = axes[0, 1]
         ax.errorbar(x - 0.1, conv["ST_half"], yerr=conv["ST_conf_half"], fmt="o", capsize=3, color="#c77c2e",
@@ -86,7 +96,8 @@ def _short(label: str, width: int = 48) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
-def posterior_densities(draws: dict[str, dict[str, np.ndarray]], priors: dict[str, object], title: str) -> bytes:
+def posterior_densities(draws: dict[str, dict[str, np.ndarray]], priors: Mapping[str, Density | None],
+                        title: str) -> bytes:
     """One panel per calibrated quantity: posterior histograms per member, prior density dashed.
 
     ``draws`` is {member: {quantity: draws}}; ``priors`` maps a quantity to a frozen SciPy

@@ -39,17 +39,21 @@ def load_posterior(directory: str | Path) -> dict[str, dict[str, np.ndarray]]:
 
 
 def split_calibrated(draws: dict[str, np.ndarray], sampled: set[str]) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
-    """A member's calibrated quantities for a Sobol design that samples ``sampled`` drivers:
-    (driver draws to sample from, calibrated drivers the design does not sample, quantities that
-    are not drivers: multipliers of table columns, native parameters and the error's sigma)."""
+    """A member's calibrated quantities for a Sobol design that samples ``sampled`` drivers.
+
+    Returns (driver draws to sample from, calibrated drivers the design does not sample, quantities
+    that are not drivers: multipliers of table columns, native parameters and the error's sigma).
+    """
     drivers = {k: v for k, v in draws.items() if k in DRIVERS}
     return ({k: v for k, v in drivers.items() if k in sampled}, sorted(set(drivers) - sampled),
             sorted(set(draws) - set(drivers)))
 
 
 def largest_correlation(draws: dict[str, np.ndarray]) -> tuple[float, str]:
-    """The largest |Pearson r| between two posterior marginals, and the pair (a Sobol design
-    samples marginals independently, so this is what it leaves out)."""
+    """The largest |Pearson r| between two posterior marginals, and the pair.
+
+    A Sobol design samples marginals independently, so this is what it leaves out.
+    """
     names = sorted(draws)
     best, pair = 0.0, ""
     for i, a in enumerate(names):

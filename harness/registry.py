@@ -39,6 +39,7 @@ class AdapterInfo:
     version: str
 
     def as_dict(self) -> dict[str, str]:
+        """The fields as a dict, for provenance."""
         return asdict(self)
 
 

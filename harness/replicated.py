@@ -35,10 +35,12 @@ class Estimates:
 
     @property
     def replicates(self) -> int:
+        """Number of replicates R."""
         return int(self.ST.shape[0])
 
     @property
     def dropped(self) -> int:
+        """Base samples (blocks) dropped over all replicates."""
         return int(self.total - self.kept.sum())
 
 
@@ -57,7 +59,7 @@ def replicate_estimates(y: np.ndarray, usable: np.ndarray, unit: np.ndarray, blo
     if y.size % block_size or blocks % replicates:
         raise AnalysisError(f"{y.size} rows are not {replicates} replicates of whole Saltelli blocks of {block_size}")
     shape = (replicates, blocks // replicates, block_size)
-    keep = usable.reshape(shape).all(axis=2)  # (R, n_r)
+    keep: np.ndarray = np.all(usable.reshape(shape), axis=2)  # (R, n_r)
     kept = keep.sum(axis=1)
     if (kept < 2).any():
         raise TruncatedDesign(f"{1 - kept.sum() / blocks:.0%} of the design dropped, and replicate "
@@ -80,9 +82,11 @@ def replicate_estimates(y: np.ndarray, usable: np.ndarray, unit: np.ndarray, blo
 
 def _slopes(f_a: np.ndarray, f_b: np.ndarray, unit: np.ndarray, shape: tuple[int, int, int],
             keep: np.ndarray) -> np.ndarray:
-    """Least-squares slopes of y on all unit coordinates jointly (with an intercept) over the kept
-    A and B rows, per replicate: the best additive linear approximation of the output. NaN for a
-    replicate with no more kept rows than coefficients."""
+    """Least-squares slopes of y on all unit coordinates jointly (with an intercept), per replicate.
+
+    Fitted over the kept A and B rows: the best additive linear approximation of the output. NaN for
+    a replicate with no more kept rows than coefficients.
+    """
     x = unit.reshape(*shape, unit.shape[1])
     xs = np.concatenate([x[:, :, 0], x[:, :, -1]], axis=1)  # (R, 2 n_r, d)
     ys = np.concatenate([f_a, f_b], axis=1)  # (R, 2 n_r)
@@ -106,8 +110,10 @@ def t_interval(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.nd
 
 
 def log_ratio(numerator: np.ndarray, denominator: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    """Ratio of two positive per-replicate quantities, from the t-interval of the mean log ratio:
-    (ratio, lower, upper); NaN where a replicate is not positive."""
+    """Ratio of two positive per-replicate quantities, from the t-interval of the mean log ratio.
+
+    Returns (ratio, lower, upper); NaN where a replicate is not positive.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log(numerator) - np.log(denominator)
     if not np.isfinite(logs).all():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 from tabulate import tabulate
@@ -23,8 +25,10 @@ def pm(value: float, conf: float, signed: bool = False) -> str:
 
 
 def ranking_markdown(indices: pd.DataFrame, scenario, ranges: dict[str, list[tuple]]) -> str:
-    """One ranked table per member x output x level, drivers ordered by total index; a member
-    that fails an integrity gate is listed unranked, with the reason."""
+    """One ranked table per member x output x level, drivers ordered by total index.
+
+    A member that fails an integrity gate is listed unranked, with the reason.
+    """
     s = scenario.sobol
     intervals = (f"{s.replicates} independent scrambles of {s.n // s.replicates}, ± = {s.confidence:.0%} Student-t "
                  "half-width over the replicates" if s.intervals == "replicates" else
@@ -113,14 +117,16 @@ def _num(value: float) -> str:
 
 
 def _p_value(p: float) -> str:
-    """p as the papers print it: ``<0.001`` below one in a thousand, else 3 decimals."""
+    """``p`` as the papers print it: ``<0.001`` below one in a thousand, else 3 decimals."""
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def regression_comparison(table: pd.DataFrame, predictors: list[str], separately: bool = False) -> pd.DataFrame:
-    """Per member: the predictor ranked first and every standardised estimate. With one fit of
-    all predictors the rank is by |estimate|, with R² of that fit; fitted ``separately`` (the
-    Reply's "SOC ~ CUE or NPP") the rank is by each fit's marginal R²."""
+    """Per member: the predictor ranked first and every standardised estimate.
+
+    With one fit of all predictors the rank is by |estimate|, with R² of that fit; fitted
+    ``separately`` (the Reply's "SOC ~ CUE or NPP") the rank is by each fit's marginal R².
+    """
     rows = []
     for member, block in table.groupby("member", sort=False):
         terms = block[block["term"] != "(Intercept)"].set_index("term")
@@ -141,11 +147,13 @@ def regression_comparison(table: pd.DataFrame, predictors: list[str], separately
 
 
 def with_sobol_ranking(comparison: pd.DataFrame, sobol: pd.DataFrame, predictors: list[str],
-                       drivers: dict[str, str]) -> pd.DataFrame:
-    """``comparison`` with each member's own Sobol ranking of the drivers behind the predictors
-    (``drivers``: predictor -> driver, e.g. cue -> cue_scale): their total indices, the one
-    ranked first, whether the regression ranked the same predictor first, and the driver with
-    the largest total index of all sampled (a predictor may stand in for it)."""
+                       drivers: Mapping[str, str]) -> pd.DataFrame:
+    """``comparison`` with each member's own Sobol ranking of the drivers behind the predictors.
+
+    ``drivers`` maps predictor -> driver (e.g. cue -> cue_scale). Added: their total indices, the
+    one ranked first, whether the regression ranked the same predictor first, and the driver with
+    the largest total index of all sampled (a predictor may stand in for it).
+    """
     out = comparison.copy()
     behind = {p: drivers.get(p, p) for p in predictors}
     table = sobol.set_index(["member", "driver"])
@@ -156,7 +164,7 @@ def with_sobol_ranking(comparison: pd.DataFrame, sobol: pd.DataFrame, predictors
             conf = table["ST_conf"].get((row["member"], d), math.nan)
             out.loc[i, f"Sobol ST {d}"] = pm(st[p], conf) if st[p] == st[p] else "–"
         known = {p: v for p, v in st.items() if v == v}
-        first = max(known, key=known.get) if known else ""
+        first = max(known, key=known.__getitem__) if known else ""
         firsts.append(first)
         agree.append("yes" if first and first == row["ranked first"] else "NO")
         mine = sobol[(sobol["member"] == row["member"]) & (sobol["rank"] == 1)]
@@ -232,6 +240,7 @@ def calibration_markdown(scenario, summary: pd.DataFrame, predictions: pd.DataFr
         + (f" after {c.tune} tuning steps" if c.sampler != "SMC" else "") + f", seed {scenario.seed}. "
         "Intervals are central 90 % posterior intervals.", ""]
     lines += [f"## Posterior (largest R-hat {worst:.4f}: {'all ≤' if worst <= rhat_max else 'NOT all ≤'} {rhat_max})", ""]
+    body: list[tuple[Any, ...]]  # one table after another, each with its own columns
     body = [(r["member"], r["quantity"], r["prior"], _g(r["mean"], 4), _g(r["sd"]), f"[{_g(r['q05'], 4)}, {_g(r['q95'], 4)}]",
              f"{r['r_hat']:.4f}", f"{r['ess_bulk']:.0f}", f"{r['ess_tail']:.0f}") for _, r in summary.iterrows()]
     lines += [tabulate(body, headers=["model x variant", "quantity", "prior", "mean", "sd", "90 % interval", "R-hat",

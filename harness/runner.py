@@ -39,6 +39,7 @@ class ChunkStore:
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def load(self, index: int, digest: str) -> SteadyStateResult | None:
+        """Chunk ``index`` if it is stored with input ``digest``, else None."""
         path = self.directory / f"{index:06d}.npz"
         if not path.exists():
             return None
@@ -50,6 +51,7 @@ class ChunkStore:
                                      tuple(data["output_names"].tolist()))
 
     def save(self, index: int, digest: str, result: SteadyStateResult) -> None:
+        """Store chunk ``index`` with its input ``digest`` (atomically)."""
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".npz")
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, digest=digest, pools=result.pools, outputs=result.outputs, status=result.status,

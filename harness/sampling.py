@@ -38,6 +38,7 @@ class Design:
 
     @property
     def problem(self) -> dict:
+        """The SALib problem of the design's unit box."""
         problem = {
             "num_vars": len(self.drivers),
             "names": [d.name for d in self.drivers],
@@ -75,8 +76,11 @@ def _design(scenario: Scenario, level: str) -> Design:
 
 def unit_design(drivers: tuple[DriverRange, ...], n: int, seed: int, level: str = "driver",
                 second_order: bool = False, replicates: int = 1) -> Design:
-    """A Saltelli design of ``n`` base samples over ``drivers`` (or their groups): one scramble
-    of the Sobol sequence, or ``replicates`` independent scrambles of ``n / replicates`` each."""
+    """A Saltelli design of ``n`` base samples over ``drivers`` (or their groups).
+
+    One scramble of the Sobol sequence, or ``replicates`` independent scrambles of ``n /
+    replicates`` each.
+    """
     factors = tuple(dict.fromkeys((d.group or d.name) if level == "group" else d.name for d in drivers))
     design = Design(level, drivers, factors, np.empty((0, len(drivers))), second_order, replicates)
     seeds = [seed] if replicates == 1 else [

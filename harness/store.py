@@ -55,10 +55,12 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` as CSV without its index (atomically)."""
     atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as indented JSON (atomically)."""
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=_jsonable) + "\n")
 
 
@@ -111,8 +113,11 @@ def sha256_of(path: Path) -> str:
 
 
 class ResultDir:
-    """A run's output directory: every file written through it is recorded (name -> sha256) for
-    ``manifest.json``, and every table and text is also kept in memory for the Python API."""
+    """A run's output directory.
+
+    Every file written through it is recorded (name -> sha256) for ``manifest.json``, and every
+    table and text is also kept in memory for the Python API.
+    """
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -152,8 +157,10 @@ class ResultDir:
         self.files[name] = sha256_of(self.path(name))
 
     def write_manifest(self, about: Mapping[str, Any]) -> dict[str, Any]:
-        """Write ``manifest.json``: what the run was (``about``) and every file it wrote, with its
-        sha256; returns it."""
+        """Write ``manifest.json``: what the run was (``about``) and every file it wrote, with its sha256.
+
+        Returns it.
+        """
         manifest = {**about, "files": dict(sorted(self.files.items()))}
         write_json(self.path(MANIFEST), manifest)
         return manifest

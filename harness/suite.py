@@ -37,8 +37,11 @@ def read_suite(path: Path) -> list[dict[str, Any]]:
 
 
 def run_suite(path: Path, out_dir: Path, prune: bool = False) -> list[tuple[str, int]]:
-    """Run every scenario of the suite into ``OUT/<scenario file stem>/``; returns (name, exit
-    code) per run: 0 done, 1 the run or its analysis failed, 2 bad input (the error is printed)."""
+    """Run every scenario of the suite into ``OUT/<scenario file stem>/``.
+
+    Returns (name, exit code) per run: 0 done, 1 the run or its analysis failed, 2 bad input (the
+    error is printed).
+    """
     codes = []
     for item in read_suite(path):
         name = Path(item["scenario"]).stem

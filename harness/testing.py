@@ -254,8 +254,11 @@ def _rebuild(adapter: BaseAdapter, options: Mapping[str, Any]) -> BaseAdapter:
 
 
 def _instance_for(adapter: BaseAdapter, options: Mapping[str, Any]) -> BaseAdapter:
-    """The instance a declared case runs on: ``adapter`` if built with the defaults updated by
-    ``options``, else a fresh ``type(adapter)(**options)``."""
+    """The instance a declared case runs on.
+
+    ``adapter`` if built with the defaults updated by ``options``, else a fresh
+    ``type(adapter)(**options)``.
+    """
     model = _rebuild(adapter, options)
     return adapter if model.get_options() == adapter.get_options() else model
 
@@ -514,7 +517,7 @@ def check_out_of_domain_rejected(adapter: BaseAdapter) -> None:
     theta, forcing = _sample_inputs(adapter)
     alone = _solve_alone(adapter, theta, forcing)
     others = [i for i in range(_N_ROWS) if i != _BAD_ROW]
-    columns = [(0, j, p) for j, p in enumerate(adapter.parameters)]
+    columns: list[tuple[int, int, Parameter | Driver]] = [(0, j, p) for j, p in enumerate(adapter.parameters)]
     columns += [(1, j, d) for j, d in enumerate(adapter.drivers)]
     problems: list[str] = []
     for which, j, meta in columns:

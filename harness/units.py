@@ -25,8 +25,10 @@ _TOKEN = re.compile(r"^([A-Za-z_]+)(?:\^|\*\*)?(-?\d+)?$")
 
 
 def conversion(source: str, target: str) -> tuple[float, float] | None:
-    """``(scale, offset)`` with ``value_in_target = value * scale + offset``, or None when the
-    units are not convertible (or not understood)."""
+    """``(scale, offset)`` with ``value_in_target = value * scale + offset``.
+
+    None when the units are not convertible (or not understood).
+    """
     if _is(source, _CELSIUS | _KELVIN) or _is(target, _CELSIUS | _KELVIN):
         if not (_is(source, _CELSIUS | _KELVIN) and _is(target, _CELSIUS | _KELVIN)):
             return None
@@ -71,6 +73,8 @@ def _parse(units: str) -> tuple[tuple[int, int, int], float] | None:
 
 
 def cf_units(units: str) -> str:
-    """The vocabulary's units as CF/UDUNITS writes them: the element label dropped
-    (``g C m-2`` -> ``g m-2``; the carbon goes into the standard or long name)."""
+    """The vocabulary's units as CF/UDUNITS writes them: the element label dropped.
+
+    ``g C m-2`` -> ``g m-2``; the carbon goes into the standard or long name.
+    """
     return " ".join(t for t in units.split() if t not in _CARBON_LABELS) or "1"

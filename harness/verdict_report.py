@@ -1,10 +1,11 @@
-"""The verdict of a Sobol run as sections of tables and sentences, for verdict.md, the console
-and report.html alike.
+"""The verdict of a Sobol run as sections of tables and sentences.
+
+The same sections serve verdict.md, the console and report.html alike.
 
 Order: the range-aware answer (crossover ratios: the headline, as it rests on no single box), the
 answer by structure at the scenario's box (one vote per model), every model x variant, then He et
-al.'s beta effect on a scale-free quantity. Every table
-says on what scale, over which box, with what sign, from how much of the design and how sure.
+al.'s beta effect on a scale-free quantity. Every table says on what scale, over which box, with
+what sign, from how much of the design and how sure.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ class Section:
     blocks: list[tuple] = field(default_factory=list)
 
     def table(self, headers: list[str], rows: list[tuple]) -> None:
+        """Add a table of ``rows`` under ``headers``."""
         self.blocks.append(("table", headers, rows))
 
     def text(self, markdown: str) -> None:
+        """Add a paragraph of markdown."""
         self.blocks.append(("text", markdown))
 
 

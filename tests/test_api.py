@@ -3,6 +3,8 @@ to end through the API and the CLI, is validated, reported and compared; the REA
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.metadata
 import json
 import re
 import textwrap
@@ -15,7 +17,7 @@ from toy_kind import TOY
 import harness
 from harness import kinds as kind_registry
 from harness.cli import main
-from harness.errors import ScenarioError
+from harness.errors import HarnessError, RegistryError, ScenarioError
 from harness.store import sha256_of
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,3 +107,65 @@ def test_the_readme_example_runs(tmp_path, monkeypatch):
     namespace: dict = {}
     exec(compile(textwrap.dedent(code), "README.md", "exec"), namespace)  # noqa: S102
     assert isinstance(namespace["verdict"], pd.DataFrame) and len(namespace["verdict"])
+
+
+class _EntryPoint:
+    """What the kind registry reads of an entry point."""
+
+    def __init__(self, name: str, value: object, group: str = kind_registry.ENTRY_POINT_GROUP):
+        self.name, self.value, self.group = name, f"fake:{name}", group
+        self._object = value
+
+    def load(self) -> object:
+        if isinstance(self._object, Exception):
+            raise self._object
+        return self._object
+
+
+@pytest.fixture
+def offer_kinds(monkeypatch):
+    """``offer_kinds(ep, ...)``: make these the installed entry points of every group."""
+
+    def install(*entry_points: _EntryPoint) -> None:
+        monkeypatch.setattr(importlib.metadata, "entry_points",
+                            lambda *, group=None, **_: [e for e in entry_points if group in (None, e.group)])
+        kind_registry.installed.cache_clear()
+
+    yield install
+    kind_registry.installed.cache_clear()
+
+
+def test_a_kind_from_an_installed_package_is_a_kind(offer_kinds):
+    offer_kinds(_EntryPoint("toy", TOY))
+    assert kind_registry.kinds()["toy"] is TOY
+    plan = harness.from_dict(TOY_SCENARIO)
+    assert harness.run(plan).table("toy")["soc"].gt(0).all()
+
+
+@pytest.mark.parametrize(("offered", "message"), [
+    (ImportError("no module named soilbench_toy"), "kind 'toy' (fake:toy) cannot be loaded: no module named"),
+    ("not a kind", "entry point 'toy' (fake:toy) is not a soilbench Kind"),
+])
+def test_a_broken_kind_plugin_names_itself(offer_kinds, offered, message):
+    offer_kinds(_EntryPoint("toy", offered))
+    with pytest.raises(RegistryError, match=re.escape(message)):
+        kind_registry.kinds()
+
+
+def test_a_plugin_cannot_replace_a_built_in_kind(offer_kinds):
+    offer_kinds(_EntryPoint("sobol", dataclasses.replace(TOY, name="sobol")))
+    with pytest.raises(RegistryError, match="offers kind 'sobol', a built-in kind"):
+        kind_registry.kinds()
+
+
+def test_a_stored_baseline_reads_back_without_its_pruned_files():
+    result = harness.read_result(REPO / "baselines" / "beta_sweep")
+    assert result.manifest["kind"] == "sobol" and result.manifest["n"] == 512
+    assert {"verdict.csv", "indices.csv"} <= set(result.tables) and "attribution.csv" not in result.tables
+
+
+def test_overrides_belong_to_load_not_to_a_checked_plan():
+    scenario = {k: v for k, v in TOY_SCENARIO.items() if k != "toy"}
+    plan = harness.from_dict({**scenario, "kind": "points", "cases": [{"c_input": 300.0}]})
+    with pytest.raises(HarnessError, match="pass the overrides to harness.load"):
+        harness.run(plan, overrides=["seed=2"])

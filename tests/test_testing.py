@@ -26,6 +26,7 @@ from harness.adapter import (
     ReferenceCase,
     Status,
     SteadyStateParts,
+    metadata_problems,
     violation,
 )
 from harness.errors import AdapterValidationError
@@ -471,16 +472,14 @@ def test_interval_text_and_membership():
     assert str(Interval(-np.inf, np.inf)) == "[-inf, inf]" and not Interval(-np.inf, np.inf).contains(np.inf)
 
 
-def test_a_bounds_pair_with_open_bounds_still_builds_the_interval():
-    """The deprecated spelling (a pair and ``open_bounds``) gives the same metadata as an ``Interval``."""
-    parameter = Parameter("k", "yr-1", 0.5, (0.0, 10.0), "decay", TOY_REFERENCE, open_bounds=(True, False))
-    assert parameter == Parameter("k", "yr-1", 0.5, Interval(0.0, 10.0, (True, False)), "decay", TOY_REFERENCE)
-    assert parameter.bounds == (0.0, 10.0) and str(parameter.interval) == "(0, 10]"
-    driver = Driver("c_input", "g C m-2 yr-1", "input", (0.0, 5e3), 300.0, open_bounds=(True, False))
-    assert driver == Driver("c_input", "g C m-2 yr-1", "input", Interval(0.0, 5e3, (True, False)), 300.0)
-    assert driver.valid_range == (0.0, 5e3)
-    with pytest.raises(TypeError, match="inside the Interval"):
-        Driver("c_input", "g C m-2 yr-1", "input", Interval(0.0, 5e3), open_bounds=(True, False))
+def test_a_bounds_pair_is_reported_by_the_metadata_check():
+    """One way to write an admissible interval: a plain (lower, upper) pair is named as a problem."""
+
+    class PairAdapter(ToyAdapter):
+        parameters = (Parameter("k", "yr-1", 0.5, (0.0, 10.0), "decay", TOY_REFERENCE),)
+
+    assert any("parameter 'k' must declare Interval(lower, upper, open_bounds); got (0.0, 10.0)" in problem
+               for problem in metadata_problems(PairAdapter))
 
 
 def test_status_flag_and_label_spell_one_name():

@@ -26,8 +26,10 @@ SECONDS_PER_YEAR = 365.25 * 86400.0
 
 
 def smooth_noise(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, waves: int = 6) -> np.ndarray:
-    """A smooth random field of unit standard deviation, (lat, lon): a sum of plane waves in
-    latitude and longitude with random wavenumbers 1-4 and phases. [1]"""
+    """A smooth random field of unit standard deviation on (lat, lon) [1].
+
+    A sum of plane waves in latitude and longitude with random wavenumbers 1-4 and phases.
+    """
     phi, lam = np.deg2rad(lat)[:, None], np.deg2rad(lon)[None, :]
     field = np.zeros((lat.size, lon.size))
     for _ in range(waves):
@@ -81,6 +83,7 @@ VARIABLES = {  # name: (units, standard_name or "", long_name)
 
 
 def build(out: Path = OUT, soc: Path = SOC, seed: int = SEED) -> None:
+    """Write the synthetic forcing file ``out`` on the grid of the SOC product ``soc``."""
     with netCDF4.Dataset(soc) as ds:
         lat, lon = ds["lat"][:].filled(), ds["lon"][:].filled()
         stock = ds["socs_0_30cm_2010"][:]

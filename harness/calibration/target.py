@@ -32,6 +32,7 @@ class Target:
 
     @property
     def n_obs(self) -> int:
+        """Number of observations (sites)."""
         return self.observed.size
 
     def predict(self, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ point names a ``Kind`` object); a script or test may call :func:`register`.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 
 from ..errors import RegistryError
@@ -14,13 +15,13 @@ from .base import Compared, Kind
 from .common import RunContext, RunOutcome
 
 ENTRY_POINT_GROUP = "soilbench.kinds"
-_REGISTERED: dict[str, Kind] = {k.name: k for k in (sobol.KIND, points.KIND, local.KIND, sweep.KIND,
-                                                       regression.KIND, calibrate.KIND, grid.KIND)}
-_loaded_entry_points = False
+BUILTIN: dict[str, Kind] = {k.name: k for k in (sobol.KIND, points.KIND, local.KIND, sweep.KIND, regression.KIND,
+                                                   calibrate.KIND, grid.KIND)}
+_REGISTERED: dict[str, Kind] = {}
 
 
 def register(kind: Kind) -> Kind:
-    """Add ``kind`` to the registry (replacing a kind of the same name); returns it."""
+    """Add ``kind`` to the registry (replacing any kind of the same name); returns it."""
     _REGISTERED[kind.name] = kind
     return kind
 
@@ -30,20 +31,26 @@ def unregister(name: str) -> None:
     _REGISTERED.pop(name, None)
 
 
+@functools.cache
+def installed() -> dict[str, Kind]:
+    """The kinds installed packages offer in the entry-point group ``soilbench.kinds``."""
+    found: dict[str, Kind] = {}
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            kind = entry.load()
+        except Exception as exc:  # a broken plug-in must name itself, not break every command
+            raise RegistryError(f"kind {entry.name!r} ({entry.value}) cannot be loaded: {exc}") from exc
+        if not isinstance(kind, Kind):
+            raise RegistryError(f"entry point {entry.name!r} ({entry.value}) is not a soilbench Kind")
+        if kind.name in BUILTIN:
+            raise RegistryError(f"entry point {entry.name!r} ({entry.value}) offers kind {kind.name!r}, a built-in kind")
+        found[kind.name] = kind
+    return found
+
+
 def kinds() -> dict[str, Kind]:
     """Every kind by name: the built-in ones, those of installed packages, those registered."""
-    global _loaded_entry_points
-    if not _loaded_entry_points:
-        _loaded_entry_points = True
-        for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                kind = entry.load()
-            except Exception as exc:  # a broken plug-in must name itself, not break every command
-                raise RegistryError(f"kind {entry.name!r} ({entry.value}) cannot be loaded: {exc}") from exc
-            if not isinstance(kind, Kind):
-                raise RegistryError(f"entry point {entry.name!r} ({entry.value}) is not a soilbench Kind")
-            _REGISTERED.setdefault(kind.name, kind)
-    return dict(_REGISTERED)
+    return {**BUILTIN, **installed(), **_REGISTERED}
 
 
-__all__ = ["Compared", "Kind", "RunContext", "RunOutcome", "kinds", "register", "unregister"]
+__all__ = ["Compared", "Kind", "RunContext", "RunOutcome", "installed", "kinds", "register", "unregister"]

@@ -42,6 +42,7 @@ PREDICTIVE_STREAM = 2**31  # "chain" number of the posterior predictive noise st
 
 
 def run_calibrate(ctx: RunContext) -> RunOutcome:
+    """Run kind ``calibrate``: sample each member's posterior and write its draws and summaries."""
     pm = require_pymc()
     import arviz as az
     import xarray as xr
@@ -240,8 +241,8 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     predictions, sampling = stored_table(out_dir, "predictions.csv"), stored_table(out_dir, "sampling.csv")
     page.heading("Calibration")
     page.text(f"{settings['sampler']}, {settings['chains']} chains x {settings['draws']} draws; output "
-                f"{settings['output']} [{settings['units']}] against column {settings['column']} of "
-                f"{settings['file']}; {settings['error_model']} error. Full tables: calibration.md.", "muted")
+              f"{settings['output']} [{settings['units']}] against column {settings['column']} of "
+              f"{settings['file']}; {settings['error_model']} error. Full tables: calibration.md.", "muted")
     worst = posterior["r_hat"].max()
     page.text(f"**Largest R-hat {worst:.4f}** ({'all' if worst <= 1.01 else 'NOT all'} ≤ 1.01).", "verdict")
     page.table(posterior[["member", "quantity", "prior", "mean", "sd", "q05", "median", "q95", "r_hat",
@@ -250,10 +251,10 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     priors = {name: scipy_prior(p["dist"], {k: v for k, v in p.items() if k != "dist"})
               for name, p in settings["priors"].items()}
     page.figure("posterior", plots.posterior_densities(draws, priors, "posterior densities (prior dashed)"),
-                  "Posterior densities of the calibrated quantities per model x variant; prior dashed.")
+                "Posterior densities of the calibrated quantities per model x variant; prior dashed.")
     if predictions is not None:
         page.figure("observed_vs_predicted", plots.observed_vs_predicted(predictions, settings["id"], settings["units"]),
-                      "Observed against predicted (posterior median and 90 % interval of the steady state).")
+                    "Observed against predicted (posterior median and 90 % interval of the steady state).")
     if fit is not None:
         page.heading("Fit", 3)
         page.table(fit)
@@ -262,7 +263,7 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
         page.table(comparison)
     if sampling is not None:
         page.text(f"{int(sampling['failed_calls'].sum())} of {int(sampling['likelihood_calls'].sum())} likelihood "
-                    "calls hit a failed steady state and got zero likelihood.", "muted")
+                  "calls hit a failed steady state and got zero likelihood.", "muted")
 
 
 def _check(plan: Plan, ctx: Context) -> None:

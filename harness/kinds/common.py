@@ -22,8 +22,10 @@ from ..vocabulary import CHUNK_ROWS, POOL_PREFIX
 
 @dataclass
 class RunContext:
-    """What a kind's runner needs: the plan (scenario, members, inputs), where to write
-    (``files``: every file goes through it) and where to compute."""
+    """What a kind's runner needs: the plan (scenario, members, inputs), where to write and where to compute.
+
+    Where to write is ``files``: every file goes through it.
+    """
 
     plan: Plan
     files: ResultDir
@@ -32,20 +34,25 @@ class RunContext:
     members: list[Member] = field(init=False)  # the plan's; a kind may add members (posterior twins)
 
     def __post_init__(self) -> None:
+        """Start with the plan's members."""
         self.members = list(self.plan.members)
 
     @property
     def scenario(self) -> Scenario:
+        """The scenario being run."""
         return self.plan.scenario
 
     @property
     def out_dir(self) -> Path:
+        """The run's output directory."""
         return self.files.root
 
     def evaluate(self, member: Member, n_rows: int, drivers=None, parameters=None, *, what: str = "",
                  keep: list[str] | None = None):
-        """Steady states of ``member`` over ``n_rows`` rows, stored chunk by chunk under
-        ``chunks/`` so an interrupted run can resume (``what`` names the design)."""
+        """Steady states of ``member`` over ``n_rows`` rows, stored chunk by chunk under ``chunks/``.
+
+        An interrupted run can resume; ``what`` names the design.
+        """
         key = hashlib.sha1(f"{member.label}|{what}".encode()).hexdigest()[:16]
         return evaluate_member(member, n_rows, drivers, parameters, executor=self.executor,
                                chunk_rows=self.chunk_rows, keep=keep, store=ChunkStore(self.out_dir / "chunks" / key),
@@ -67,6 +74,7 @@ class RunOutcome:
     settings: dict[str, Any] = field(default_factory=dict)  # kind settings the report needs
 
     def record(self, member: Member, result: Any, seconds: float, what: str = "") -> dict[str, Any]:
+        """Record the rows solved for ``member`` (status counts, seconds [s]); returns the entry."""
         entry = {
             "member": member.label,
             "model": member.model,
@@ -98,8 +106,7 @@ def represents(member: Member, output: str) -> bool:
 
 
 def on_scale(y: np.ndarray, scale: str) -> np.ndarray:
-    """An output on the analysis scale ``log`` (ln; NaN where undefined, such rows are screened
-    out) or ``raw``."""
+    """An output on the analysis scale ``log`` (ln; NaN where undefined, such rows are screened out) or ``raw``."""
     if scale == "raw":
         return y
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -113,8 +120,11 @@ def kept_outputs(scenario: Scenario, member: Member) -> list[str]:
 
 
 def screen(scenario: Scenario, member: Member, result: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``result`` usable by every analysed output of the member, and why the others are
-    not (implausible, not finite, or not positive on the log scale); see ``analysis.screen_rows``."""
+    """Rows of ``result`` usable by every analysed output of the member, and why the others are not.
+
+    The others are implausible, not finite, or not positive on the log scale; see
+    ``analysis.screen_rows``.
+    """
     s = scenario.sobol
     bounds = {name: b for name, b in s.plausible if represents(member, name)}
     analysed = {o for o in scenario.outputs if represents(member, o)} | set(bounds)
@@ -122,6 +132,7 @@ def screen(scenario: Scenario, member: Member, result: Any) -> tuple[np.ndarray,
 
 
 def output_units(member: Member, output: str) -> str:
+    """Units of ``output`` (a harmonised output or ``pool.NAME``) for ``member``."""
     if output.startswith(POOL_PREFIX):
         return next(p.units for p in member.adapter.pools if p.name == output.removeprefix(POOL_PREFIX))
     return next(o.units for o in member.adapter.output_metadata if o.name == output)

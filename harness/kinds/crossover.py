@@ -1,4 +1,4 @@
-"""The range-aware verdict: at which ratio of relative ranges does the dominant driver flip?
+"""The range-aware verdict (at which ratio of relative ranges does the dominant driver flip?).
 
 Sobol indices depend on how widely each driver is sampled. For every cell of a grid of relative
 half-widths (c_input ±h_in against cue_scale ±h_cue, the other drivers over their declared box)
@@ -28,9 +28,12 @@ INPUT, CUE = "c_input", "cue_scale"
 
 def crossover_rows(ctx: RunContext, member: Member, design: Design, columns: list[str],
                    outcome: RunOutcome) -> list[dict[str, Any]]:
-    """One row per grid cell x output: both total indices, their paired difference, the share of
-    the cell's design dropped, and whether the cell is estimable (the dropped-blocks gate). The
-    rows solved are recorded in ``outcome`` (design ``crossover``)."""
+    """One row per grid cell x output.
+
+    Both total indices, their paired difference, the share of the cell's design dropped, and whether
+    the cell is estimable (the dropped-blocks gate). The rows solved are recorded in ``outcome``
+    (design ``crossover``).
+    """
     s = ctx.scenario.sobol
     names = [d.name for d in design.drivers]
     moving = [n for n in (INPUT, CUE) if n in names and n in member.drivers and n not in member.variant]
@@ -69,8 +72,11 @@ def _cell_unit(design: Design, n: int, j_input: int, j_cue: int) -> np.ndarray:
 
 
 def _cell(y: np.ndarray, ok: np.ndarray, unit: np.ndarray, replicates: int, s, on_failure: str) -> dict[str, Any]:
-    """Both total indices of one cell, unless its failed rows make it not estimable: any with
-    ``on_failure: error``, more than the dropped-blocks gate otherwise."""
+    """Both total indices of one cell, unless its failed rows make it not estimable.
+
+    Not estimable means any failed row with ``on_failure: error``, more rows than the dropped-blocks
+    gate allows otherwise.
+    """
     keep = ok.reshape(-1, 4).all(axis=1)
     total, dropped = keep.size, int((~keep).sum())
     allowed = 0 if on_failure == "error" else s.gates.dropped * total
@@ -123,8 +129,10 @@ def crossover(row: pd.DataFrame) -> dict[str, Any]:
 
 
 def _first_crossing(x: np.ndarray, d: np.ndarray) -> tuple[float, int]:
-    """exp of the first x where ``d`` changes sign from <= 0 to > 0 (linear interpolation), and
-    how many sign changes there are."""
+    """``exp`` of the first x where ``d`` changes sign from <= 0 to > 0, and how many sign changes there are.
+
+    The crossing is found by linear interpolation.
+    """
     sign = d > 0
     changes = np.flatnonzero(sign[1:] != sign[:-1])
     ups = [i for i in changes if not sign[i]]

@@ -27,6 +27,7 @@ class Fit:
 
     @property
     def estimable(self) -> bool:
+        """Whether the analysis exists and passed every gate."""
         return self.analysis is not None and not self.reasons
 
     def per_replicate(self, factor: str) -> np.ndarray:

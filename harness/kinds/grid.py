@@ -94,11 +94,13 @@ def _provenance(scenario, forcing: Forcing) -> dict[str, str]:
 
 
 def grid_summary(forcing: Forcing, labels: list[str], soc: np.ndarray, cue: np.ndarray) -> pd.DataFrame:
-    """Per product (model x variant or observation layer): cells solved, global stock over the
-    solved cells and over the cells every product has, median SOC and CUE, the share of the
-    spatial variance of log10 SOC that CUE and that NPP explain alone within the product
-    (squared Pearson correlation over its solved cells), and the spatial correlation of
-    log10 SOC with each observation layer on the common cells."""
+    """One summary row per product (model x variant or observation layer).
+
+    Cells solved, global stock over the solved cells and over the cells every product has, median
+    SOC and CUE, the share of the spatial variance of log10 SOC that CUE and that NPP explain alone
+    within the product (squared Pearson correlation over its solved cells), and the spatial
+    correlation of log10 SOC with each observation layer on the common cells.
+    """
     products = {**dict(zip(labels, soc)), **forcing.observations}
     cues = dict(zip(labels, cue))
     common = np.logical_and.reduce([np.isfinite(v) & (v > 0) for v in products.values()])
@@ -130,9 +132,12 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def cell_table(forcing: Forcing, members, soc: np.ndarray, cue: np.ndarray) -> pd.DataFrame:
-    """One row per product x land cell: ``product``, ``model``, ``lat``, ``lon``, ``soc``
-    [g C m-2], ``log10_soc``, ``cue`` [1] (NaN for observation layers: no CUE is observed),
-    ``npp`` (= c_input) [g C m-2 yr-1] and every mapped driver. Unsolved cells are NaN."""
+    """One row per product x land cell.
+
+    Columns ``product``, ``model``, ``lat``, ``lon``, ``soc`` [g C m-2], ``log10_soc``, ``cue`` [1]
+    (NaN for observation layers: no CUE is observed), ``npp`` (= c_input) [g C m-2 yr-1] and every
+    mapped driver. Unsolved cells are NaN.
+    """
     lat, lon = np.meshgrid(forcing.grid.lat, forcing.grid.lon, indexing="ij")
     where = {"lat": lat[forcing.land], "lon": lon[forcing.land]}
     rows = [(m.label, m.model, soc[i], cue[i]) for i, m in enumerate(members)]
@@ -148,18 +153,19 @@ def cell_table(forcing: Forcing, members, soc: np.ndarray, cue: np.ndarray) -> p
 
 
 def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    """The ``report.html`` section of a grid run (nothing if its files are missing)."""
     table = stored_table(out_dir, "grid_summary.csv")
     settings = summary.get("settings", {}).get("grid")
     if table is None or not settings:
         return
     page.heading("Gridded run")
     page.text(f"{settings['cells']} land cells of a {settings['shape'][0]} x {settings['shape'][1]} grid from "
-                f"{settings['forcing']}; every field, driver and cell status is in grid.nc (CF-1.10).", "muted")
+              f"{settings['forcing']}; every field, driver and cell status is in grid.nc (CF-1.10).", "muted")
     inputs = json.loads((out_dir / "grid_inputs.json").read_text()) if (out_dir / "grid_inputs.json").exists() else {}
     for name, info in inputs.items():
         if info.get("synthetic", "no") != "no":
             page.text(f"**{name} is SYNTHETIC** ({info['synthetic']}): the maps exercise the gridded path and are "
-                        "not predictions of real soils.", "verdict")
+                      "not predictions of real soils.", "verdict")
     page.table(blank(table))
     with netCDF4.Dataset(out_dir / "grid.nc") as ds:
         lat, lon = ds["lat"][:].filled(), ds["lon"][:].filled()
@@ -168,10 +174,10 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
         soc |= {v[4:]: ds[v][:].filled(np.nan) for v in ds.variables if v.startswith("obs_")}
         cue = {m: ds["cue_bulk"][i].filled(np.nan) for i, m in enumerate(members)}
     page.figure("maps_soc", plots.maps(lat, lon, soc, "SOC [g C m-2]", log=True),
-                  "Steady-state SOC per model x variant and the observed layer(s), log10 scale; blank: not land "
-                  "or not solved (see the status in grid.nc).")
+                "Steady-state SOC per model x variant and the observed layer(s), log10 scale; blank: not land "
+                "or not solved (see the status in grid.nc).")
     page.figure("maps_cue", plots.maps(lat, lon, cue, "bulk CUE [1]"),
-                  "Flux-weighted microbial carbon-use efficiency (cue_bulk) per model x variant.")
+                "Flux-weighted microbial carbon-use efficiency (cue_bulk) per model x variant.")
 
 
 def _report(page: Page, out_dir: Path, summary: dict) -> None:

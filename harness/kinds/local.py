@@ -102,6 +102,7 @@ def _ranks(table: pd.DataFrame) -> np.ndarray:
 
 
 def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    """The ``report.html`` section of a local run (nothing if its files are missing)."""
     table = stored_table(out_dir, "elasticities.csv")
     if table is None:
         return

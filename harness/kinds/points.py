@@ -72,6 +72,7 @@ def _filled(column: pd.Series, fallback: float) -> np.ndarray:
 
 
 def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    """The ``report.html`` section of a points run (nothing if its files are missing)."""
     table = stored_table(out_dir, "points.csv")
     if table is not None:
         page.heading("Steady states at the listed cases")

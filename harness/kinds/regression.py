@@ -78,8 +78,10 @@ def regression_settings(r: RegressionSettings) -> dict[str, Any]:
 
 def fit_all(data: pd.DataFrame, r: RegressionSettings, heads: list[dict[str, Any]],
             subsets: list[Any]) -> pd.DataFrame:
-    """Every formula of ``r`` fitted to each subset of ``data`` (None: all rows), one block of
-    rows per (head, formula) in :func:`regression_table`'s layout."""
+    """Every formula of ``r`` fitted to each subset of ``data`` (None: all rows).
+
+    One block of rows per (head, formula) in :func:`regression_table`'s layout.
+    """
     data = transformed(data, r)
     fits = []
     for head, subset in zip(heads, subsets):
@@ -92,8 +94,10 @@ def fit_all(data: pd.DataFrame, r: RegressionSettings, heads: list[dict[str, Any
 
 def write_regression(ctx: RunContext, table: pd.DataFrame, outcome: RunOutcome,
                      ranking: pd.DataFrame | None = None) -> None:
-    """``regression.csv``, ``regression.md`` and the printed comparison of predictors (beside
-    each member's Sobol ranking of the drivers, when given)."""
+    """``regression.csv``, ``regression.md`` and the printed comparison of predictors.
+
+    The predictors are set beside each member's Sobol ranking of the drivers, when given.
+    """
     r = ctx.scenario.regression
     unconverged = table.loc[~table["converged"], ["member", "formula"]].drop_duplicates()
     outcome.warnings += [f"{m} ({f}): the REML fit did not converge" for m, f in unconverged.itertuples(index=False)]
@@ -106,9 +110,12 @@ def write_regression(ctx: RunContext, table: pd.DataFrame, outcome: RunOutcome,
 
 
 def transformed(data: pd.DataFrame, r: RegressionSettings) -> pd.DataFrame:
-    """``data`` with the ``transform`` columns added. Missing values stay missing (the fit drops
-    their rows and reports how many it used); a present value outside the function's domain
-    (e.g. log10 of 0, or text) raises ``RunError`` naming column and row."""
+    """``data`` with the ``transform`` columns added.
+
+    Missing values stay missing (the fit drops their rows and reports how many it used); a present
+    value outside the function's domain (e.g. log10 of 0, or text) raises ``RunError`` naming column
+    and row.
+    """
     out = data.copy()
     for name, func, source in r.transform:
         values = pd.to_numeric(out[source], errors="coerce").to_numpy(dtype=float)
@@ -172,9 +179,11 @@ def _virtual_observations(ctx: RunContext, v: VirtualSettings, outcome: RunOutco
 
 
 def sobol_ranking(ctx: RunContext, v: VirtualSettings, outcome: RunOutcome) -> pd.DataFrame:
-    """Each member's own Sobol indices of log10 SOC over the virtual drivers' box, the truth the
-    regression's ranking is set beside. Blocks with a failed row are dropped and counted
-    (``blocks_dropped``), as a regression drops failed sites."""
+    """Each member's own Sobol indices of log10 SOC over the virtual drivers' box.
+
+    They are the truth the regression's ranking is set beside. Blocks with a failed row are dropped
+    and counted (``blocks_dropped``), as a regression drops failed sites.
+    """
     design = unit_design(v.drivers, v.sobol_n, child_seed(ctx.scenario.seed, "drivers"))
     rows = []
     for member in ctx.members:
@@ -221,8 +230,10 @@ def virtual_draws(v: VirtualSettings, seed: int) -> dict[str, np.ndarray]:
 
 
 def _site_drivers(member: Member, v: VirtualSettings, unit: np.ndarray) -> dict[str, np.ndarray]:
-    """Absolute driver values at each site for ``member`` [driver units]; a relative driver the
-    member does not represent has no baseline to scale and is NaN."""
+    """Absolute driver values at each site for ``member`` [driver units].
+
+    A relative driver the member does not represent has no baseline to scale and is NaN.
+    """
     out = {}
     for j, d in enumerate(v.drivers):
         if d.mode == "range" or d.name in member.drivers:
@@ -234,6 +245,7 @@ def _site_drivers(member: Member, v: VirtualSettings, unit: np.ndarray) -> dict[
 
 
 def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    """The ``report.html`` section of a regression run (nothing if its files are missing)."""
     table = stored_table(out_dir, "regression.csv")
     settings = summary.get("settings", {}).get("regression")
     if table is None or not settings:
@@ -243,14 +255,14 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     if "formula" not in table:  # written before fits per formula existed
         table["formula"] = " + ".join(settings["predictors"])
     page.text(f"{settings['response']} ~ {joiner.join(settings['predictors'])} + (1 | {settings['group']}), REML; "
-                "predictors z-scored; 95 % Wald CI, two-sided Wald p (not Satterthwaite); R² after Nakagawa & "
-                "Schielzeth (2013). Full tables: regression.md.", "muted")
+              "predictors z-scored; 95 % Wald CI, two-sided Wald p (not Satterthwaite); R² after Nakagawa & "
+              "Schielzeth (2013). Full tables: regression.md.", "muted")
     comparison = regression_comparison(table, settings["predictors"], settings.get("separately", False))
     sobol = stored_table(out_dir, "sobol_ranking.csv")
     if sobol is not None:
         comparison = with_sobol_ranking(comparison, sobol, settings["predictors"], PREDICTOR_DRIVERS)
         page.text("Each model's own Sobol total indices of log10 SOC over the same box (the truth the regression "
-                    "is set beside): sobol_ranking.csv.", "muted")
+                  "is set beside): sobol_ranking.csv.", "muted")
     page.table(comparison)
     for (member, formula), block in table.groupby(["member", "formula"], sort=False):
         page.heading(f"{member}: {settings['response']} ~ {formula}", 3)

@@ -58,8 +58,10 @@ ELASTICITY_STEP = 0.01
 
 
 def run_sobol(ctx: RunContext) -> RunOutcome:
-    """Write ``indices.csv``, ``verdict.*``, ``crossover.csv``, ``ranking.md``, ``results.nc`` (and
-    ``failures.csv`` if rows failed or were screened out)."""
+    """Write ``indices.csv``, ``verdict.*``, ``crossover.csv``, ``ranking.md`` and ``results.nc``.
+
+    Also ``failures.csv`` if rows failed or were screened out.
+    """
     scenario = ctx.scenario
     outcome = RunOutcome(settings={"sobol": asdict(scenario.sobol), "on_failure": scenario.on_failure,
                                    "box": box_text(scenario)})
@@ -126,8 +128,10 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
 
 
 def with_posterior_twins(ctx: RunContext) -> tuple[list[Member], dict[str, str]]:
-    """Each calibrated member followed by its twin that samples the calibrated drivers from
-    their posterior marginals; and, per twin, a sentence saying what it is conditioned on."""
+    """Each calibrated member followed by its twin that samples the calibrated drivers from their posterior marginals.
+
+    Also, per twin, a sentence saying what it is conditioned on.
+    """
     scenario = ctx.scenario
     posterior = ctx.plan.inputs["posterior"]
     sampled = {d.name for d in scenario.drivers}
@@ -151,8 +155,10 @@ def with_posterior_twins(ctx: RunContext) -> tuple[list[Member], dict[str, str]]
 def _index_rows(ctx: RunContext, member: Member, design: Design, result: SteadyStateResult, usable: np.ndarray,
                 output: str, columns: list[str], outcome: RunOutcome, elasticity: dict[str, float],
                 halve: bool = False) -> tuple[Fit, list[dict[str, Any]]]:
-    """The analysis of one member x output x design level (its first half with ``halve``) and its
-    index rows, gated."""
+    """The analysis of one member x output x design level (its first half with ``halve``) and its index rows.
+
+    The index rows are gated.
+    """
     scenario, s = ctx.scenario, ctx.scenario.sobol
     head = {**member_columns(member, columns), "member": member.label, "output": output, "level": design.level,
             "scale": "ln" if s.scale == "log" else "raw"}
@@ -211,8 +217,10 @@ def _only_sampled(analysis: Analysis, sampled: np.ndarray) -> Analysis:
 
 
 def baseline_elasticities(ctx: RunContext, member: Member, design: Design) -> dict[str, dict[str, float]]:
-    """d ln output / d ln driver at the member's baseline, per output and sampled driver [1]
-    (central difference of ln output over ln(1 +- h), h = ``ELASTICITY_STEP``)."""
+    """``d ln output / d ln driver`` at the member's baseline, per output and sampled driver [1].
+
+    A central difference of ln output over ln(1 +- h), h = ``ELASTICITY_STEP``.
+    """
     drivers = tuple(d.name for d in design.drivers)
     rows = local_design(member, drivers, ELASTICITY_STEP, "central")
     result = ctx.evaluate(member, len(rows), local_forcing(member, rows), what="(baseline elasticities)",

@@ -19,6 +19,7 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
 
 
 def verdict_section(page: Page, out_dir: Path, summary: dict) -> None:
+    """The verdict part of a Sobol run's ``report.html`` section."""
     verdict = stored_table(out_dir, "verdict.csv")
     settings = summary.get("settings", {})
     if verdict is None or "sobol" not in settings:
@@ -39,6 +40,7 @@ def verdict_section(page: Page, out_dir: Path, summary: dict) -> None:
 
 
 def members_section(page: Page, out_dir: Path, summary: dict) -> None:
+    """The per model x variant part of a Sobol run's ``report.html`` section."""
     indices = stored_table(out_dir, "indices.csv")
     if indices is None:
         return
@@ -57,7 +59,7 @@ def members_section(page: Page, out_dir: Path, summary: dict) -> None:
             page.table([(r["rank"] or "", r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]),
                            pm(r["slope"], r["slope_conf"], signed=True), signed_number(r["elasticity"]),
                            r["note"] if isinstance(r["note"], str) else "") for _, r in ranked.iterrows()],
-                         [f"rank ({scale})", "driver", "ST", "S1", "slope over box", "elasticity at baseline", "note"])
+                       [f"rank ({scale})", "driver", "ST", "S1", "slope over box", "elasticity at baseline", "note"])
         groups = block[block["level"] == "group"]
         if not groups.empty:
             page.table([(r["output"], r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]))
@@ -74,11 +76,11 @@ def members_section(page: Page, out_dir: Path, summary: dict) -> None:
             scale = f"ln({output})" if first["scale"].iloc[0] == "ln" else output
             page.figure(f"sobol_{k}", plots.sobol_panels(first, mine, f"{member}: {scale}"
                                                            + (" (NOT ESTIMABLE)" if gated else "")),
-                          f"Sobol indices of {scale} with confidence half-widths (left) and ST at N/2 vs N "
-                          f"(right){stable}, {member}" + ("; not estimable, see the reason above" if gated else ""))
+                        f"Sobol indices of {scale} with confidence half-widths (left) and ST at N/2 vs N "
+                        f"(right){stable}, {member}" + ("; not estimable, see the reason above" if gated else ""))
         if attribution is not None:
             mine = attribution[attribution["member"] == member]
             if not mine.empty:
                 page.table([(r["analysis"].replace("_", " "), r["output"], r["factor"], f"{r['value']:.4g}",
                                r["units"]) for _, r in mine.iterrows()],
-                             ["attribution", "output", "factor", "value", "units"])
+                           ["attribution", "output", "factor", "value", "units"])

@@ -68,8 +68,9 @@ def run_sweep(ctx: RunContext) -> RunOutcome:
 
 
 def grid_shares(y: np.ndarray) -> tuple[float, float, float]:
-    """Two-way decomposition of the variance of a full factorial grid ``y[i, j]`` [any units]
-    (i: levels of the first axis, j: of the second).
+    """Two-way decomposition of the variance of a full factorial grid ``y[i, j]`` [any units].
+
+    i: levels of the first axis, j: of the second.
 
     Returns the shares [1] of the first axis' main effect (population variance of the row means
     over the total population variance), of the second axis' main effect (of the column means)
@@ -93,9 +94,11 @@ def _shares_table(ctx: RunContext, table: pd.DataFrame, columns: list[str]) -> p
 
 def _panel_shares(table: pd.DataFrame, member: Member, output: str, scale: str, axes: tuple,
                   columns: list[str]) -> dict:
-    """One ``sweep_shares.csv`` record: the grid shares [1] of one member x output on ``scale``
-    (``raw`` or ``ln``), and ``ratio`` = share_axis_1 / share_axis_2 [1]; NaN with a note where a
-    point failed, the output is missing or not positive (ln), or an axis is not swept."""
+    """One ``sweep_shares.csv`` record: the grid shares [1] of one member x output on ``scale``.
+
+    ``scale`` is ``raw`` or ``ln``; ``ratio`` = share_axis_1 / share_axis_2 [1]; NaN with a note
+    where a point failed, the output is missing or not positive (ln), or an axis is not swept.
+    """
     first, second = (a.name for a in axes)
     panel = table[table["member"] == member.label]
     failed = int((panel["status"] != "ok").sum())
@@ -129,6 +132,7 @@ def _zscore(values: pd.Series) -> pd.Series:
 
 
 def report_section(page: Page, out_dir: Path, summary: dict) -> None:
+    """The ``report.html`` section of a sweep run (nothing if its files are missing)."""
     table = stored_table(out_dir, "sweep.csv")
     settings = summary.get("settings", {}).get("sweep")
     if table is None or not settings:
@@ -140,19 +144,19 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
             value = f"{output}_z" if f"{output}_z" in table else output
             if table[value].notna().any():
                 page.figure(f"heatmap_{output}".replace(".", "_"),
-                              plots.heatmaps(table, axes[0], axes[1], value, f"{value} over {axes[0]} x {axes[1]}"),
-                              f"{value} per model x variant over {axes[0]} x {axes[1]}")
+                            plots.heatmaps(table, axes[0], axes[1], value, f"{value} over {axes[0]} x {axes[1]}"),
+                            f"{value} per model x variant over {axes[0]} x {axes[1]}")
     shares = stored_table(out_dir, "sweep_shares.csv")
     if shares is not None:
         page.heading("Variance shares over the grid", 3)
         page.text(f"Each panel's variance over the full {axes[0]} x {axes[1]} grid, split exactly into the main "
-                    f"effect of {axes[0]} (variance of its row means), that of {axes[1]} and their interaction (the "
-                    f"rest), in shares of 1 (raw shares are also those of the z-scores); a share can move only "
-                    f"because another does, so the ratio {axes[0]}/{axes[1]} is what says whether {axes[0]} gains "
-                    f"weight relative to {axes[1]}.")
+                  f"effect of {axes[0]} (variance of its row means), that of {axes[1]} and their interaction (the "
+                  f"rest), in shares of 1 (raw shares are also those of the z-scores); a share can move only "
+                  f"because another does, so the ratio {axes[0]}/{axes[1]} is what says whether {axes[0]} gains "
+                  f"weight relative to {axes[1]}.")
         page.table(blank(shares[["member", "output", "scale", "share_axis_1", "share_axis_2", "share_interaction",
                                     "ratio", "note"]]),
-                     ["model x variant", "output", "scale", f"share {axes[0]}", f"share {axes[1]}", "interaction",
+                   ["model x variant", "output", "scale", f"share {axes[0]}", f"share {axes[1]}", "interaction",
                       f"{axes[0]}/{axes[1]}", "note"])
     page.text(f"{len(table)} points; every point with its status is in sweep.csv and sweep.nc.", "muted")
 

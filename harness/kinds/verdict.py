@@ -1,5 +1,6 @@
-"""The roll-up of a Sobol run: convergence, the CUE-versus-input verdict, votes by structure and
-He et al.'s beta effect on a scale-free quantity.
+"""The roll-up of a Sobol run: convergence, the CUE-versus-input verdict and votes by structure.
+
+It also gives He et al.'s beta effect on a scale-free quantity.
 
 Every verdict row says on which scale (``scale``), from how much of the design (``n_base`` of
 ``blocks_total``), with what sign (``cue_effect``, ``effect``) and how sure (paired intervals)
@@ -46,9 +47,11 @@ def convergence_table(indices: pd.DataFrame, half: pd.DataFrame) -> pd.DataFrame
 
 def verdict_table(indices: pd.DataFrame, convergence: pd.DataFrame, members: list[Member],
                   fits: dict[tuple[str, str], Fit], settings, conditioned: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per model x variant x output: CUE against input, with the paired difference of
-    their total indices, the ratio ST(c_input)/ST(cue_scale), the partial variances, the signs
-    of both effects, the driver that actually comes first, and the state of the comparison.
+    """One row per model x variant x output: CUE against input.
+
+    Each row holds the paired difference of their total indices, the ratio
+    ST(c_input)/ST(cue_scale), the partial variances, the signs of both effects, the driver that
+    actually comes first, and the state of the comparison.
 
     ``conditioned`` maps posterior-informed members to what they are conditioned on; with it the
     table gains the columns ``inputs`` ("prior box" or "posterior") and ``conditioned_on``.
@@ -106,9 +109,12 @@ def _comparison(by: pd.DataFrame, fit: Fit, confidence: float) -> dict[str, Any]
 
 
 def _paired(fit: Fit, confidence: float) -> dict[str, float]:
-    """Paired (per-replicate) difference ST(cue) - ST(input), ratio ST(input)/ST(cue) and the
-    partial variances ST x Var(y); with one scramble only the point values."""
+    """Paired (per-replicate) difference ST(cue) - ST(input), ratio ST(input)/ST(cue), partial variances.
+
+    The partial variances are ST x Var(y); with one scramble only the point values.
+    """
     analysis = fit.analysis
+    assert analysis is not None  # _comparison returns before pairing a fit without an analysis
     st_cue, st_in = fit.per_replicate(CUE), fit.per_replicate(INPUT)
     variance = analysis.estimates.variance
     diff, diff_c = t_interval(st_cue - st_in, confidence)
@@ -137,8 +143,11 @@ def effect_sign(slope: float, half: float) -> str:
 
 
 def answer(row: pd.Series | dict) -> str:
-    """The verdict of one row as a phrase: ``CUE, raises`` (the output), ``input, lowers``,
-    ``CUE, sign unclear``, or the state (``inconclusive``, ``not estimable``, ...)."""
+    """The verdict of one row as a phrase.
+
+    ``CUE, raises`` (the output), ``input, lowers``, ``CUE, sign unclear``, or the state
+    (``inconclusive``, ``not estimable``, ...).
+    """
     if row["verdict"] in ("CUE", "input"):
         return f"{row['verdict']}, {row['effect'] if row['effect'] != 'unclear' else 'sign unclear'}"
     return row["verdict"]
@@ -164,6 +173,7 @@ def equivalents(table: pd.DataFrame, fits: dict[tuple[str, str], Fit], margin: f
 
 
 def _close(a: Fit, b: Fit, margin: float, confidence: float) -> bool:
+    assert a.analysis is not None and b.analysis is not None  # only estimable rows are compared
     diff = a.analysis.estimates.ST - b.analysis.estimates.ST
     if not np.isfinite(diff).any():
         return False
@@ -173,9 +183,11 @@ def _close(a: Fit, b: Fit, margin: float, confidence: float) -> bool:
 
 
 def model_votes(verdict: pd.DataFrame) -> pd.DataFrame:
-    """One vote per model and output, from its variants (equivalent ones collapsed): the answer
-    every resolved variant gives, ``depends on <keys>`` when resolved variants disagree, else
-    inconclusive, not estimable or failed."""
+    """One vote per model and output, from its variants (equivalent ones collapsed).
+
+    The answer every resolved variant gives, ``depends on <keys>`` when resolved variants disagree,
+    else inconclusive, not estimable or failed.
+    """
     rows = []
     keys, variant = _structure_keys(verdict), variant_keys(verdict)
     for group, block in verdict.groupby(keys, sort=False):
@@ -223,8 +235,10 @@ def _top(by: pd.DataFrame) -> str:
 
 
 def beta_effects(verdict: pd.DataFrame, fits: dict[tuple[str, str], Fit], confidence: float) -> pd.DataFrame:
-    """He et al.'s claim on a scale-free quantity, per model: does the importance of c_input
-    *relative to* cue_scale, ST(c_input)/ST(cue_scale), rise as beta rises from 1?
+    """He et al.'s claim on a scale-free quantity, per model.
+
+    Does the importance of c_input *relative to* cue_scale, ST(c_input)/ST(cue_scale), rise as beta
+    rises from 1?
 
     Compares each variant with beta > 1 against the reference variant that agrees on every other
     variant key: beta = 1, or, where beta = 1 is not estimable, the smallest estimable beta

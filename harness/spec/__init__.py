@@ -4,7 +4,7 @@ Pure data: nothing here reads files (beyond the text it is given), builds adapte
 registry; meaning is checked by the plan (``harness.plan``). The kinds are passed in, so the
 scenario model asks each kind which sections it reads instead of keeping a list.
 
->>> scenario = parse_scenario(text, "beta_sweep.yaml", kinds=KINDS)
+>>> scenario, ctx = parse_scenario(text, "beta_sweep.yaml", kinds=harness.kinds.kinds())
 """
 
 from __future__ import annotations
@@ -59,8 +59,10 @@ __all__ = [
 
 def parse_scenario(text: str, path: str, overrides: list[str] | tuple[str, ...] = (), *,
                    kinds: Mapping[str, KindSchema]) -> tuple[Scenario, Context]:
-    """The scenario ``text`` (read from ``path``) with ``--set`` overrides, and the context of
-    its positions and issues; raise ``ScenarioError`` when it cannot be read as a mapping."""
+    """The scenario ``text`` (read from ``path``) with ``--set`` overrides, and the context of its positions and issues.
+
+    Raise ``ScenarioError`` when it cannot be read as a mapping.
+    """
     data, positions, issues = parse_yaml(text)
     ctx = Context(positions)
     ctx.issues.extend(issues)
@@ -160,8 +162,10 @@ def _kind(data: dict, kinds: Mapping[str, KindSchema], ctx: Context) -> KindSche
 
 
 def _sections(data: dict, kind: KindSchema, kinds: Mapping[str, KindSchema], ctx: Context) -> dict[str, Any]:
-    """The kind's sections (built, or their defaults), and an issue for a section it needs and
-    lacks or one only other kinds read."""
+    """The kind's sections (built, or their defaults), and the issues of its sections.
+
+    An issue for a section it needs and lacks or one only other kinds read.
+    """
     out = {}
     for key, section in kind.sections.items():
         if key in data:

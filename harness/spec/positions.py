@@ -25,8 +25,11 @@ def join(path: str, key: str | int) -> str:
 
 
 class YamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading exponent floats as YAML 1.2 does: ``1e5``, ``1.0e5`` and
-    ``2e-3`` are numbers (YAML 1.1 wants a dot and a signed exponent, else they are strings)."""
+    """PyYAML's safe loader, reading exponent floats as YAML 1.2 does.
+
+    ``1e5``, ``1.0e5`` and ``2e-3`` are numbers (YAML 1.1 wants a dot and a signed exponent, else
+    they are strings).
+    """
 
 
 YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float",

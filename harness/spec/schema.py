@@ -78,6 +78,7 @@ class ModelSpec:
     label: str = ""  # names the entry's members instead of the model (two entries of one model)
 
     def variant_list(self) -> list[dict[str, Any]]:
+        """Every variant of the entry as an option mapping."""
         keys = list(self.variants)
         return [dict(zip(keys, combo)) for combo in itertools.product(*self.variants.values())]
 
@@ -113,6 +114,7 @@ class SweepAxis:
     path: str
 
     def absolute(self, baseline: float) -> tuple[float, ...]:
+        """The swept values for a model whose baseline is ``baseline`` [driver units]."""
         return tuple(v * baseline for v in self.values) if self.relative else self.values
 
 
@@ -204,9 +206,11 @@ class Published:
     path: str
 
     def matches(self, model: str, variant: dict[str, Any]) -> bool:
+        """Whether a member of ``model`` with ``variant`` is the one the number was published for."""
         return all((model if k == "model" else variant.get(k, object())) == v for k, v in self.where.items())
 
     def holds(self, ours: float) -> bool:
+        """Whether ``ours`` equals the published value within ``atol + rtol |value|``."""
         ours = abs(ours) if self.magnitude else ours
         return abs(ours - self.value) <= self.atol + self.rtol * abs(self.value)
 
@@ -237,11 +241,14 @@ class Prior:
         return lo, self.args.get("upper", math.inf)
 
     def __str__(self) -> str:
+        """The prior as written in tables, e.g. ``uniform(lower=1, upper=3)``."""
         return f"{self.dist}({', '.join(f'{k}={v:g}' for k, v in self.args.items())})"
 
 
 @dataclass(frozen=True)
 class ObservedDriver:
+    """A driver of a calibration read from a column of the observation table, in ``units``."""
+
     name: str
     column: str
     units: str
@@ -295,6 +302,8 @@ class CrossoverSettings:
 
 @dataclass(frozen=True)
 class SobolSettings:
+    """Kind ``sobol``: the design, intervals, scale, gates and crossover of the indices."""
+
     n: int = 1024  # base samples in all (the cost budget), split over the replicates
     second_order: bool = False
     bootstrap: int = 1000  # resamples, with intervals: bootstrap
@@ -365,6 +374,7 @@ class Scenario:
     overrides: tuple[str, ...] = field(default=())
 
     def __getattr__(self, name: str) -> Any:
+        """The kind's section ``name``; ``AttributeError`` when the kind does not read it."""
         if name.startswith("__") or name == "sections":
             raise AttributeError(name)
         try:
@@ -413,6 +423,7 @@ class Context:
         return self.positions[path]
 
     def add(self, path: str, message: str, hint: str = "", at_key: bool = False) -> None:
+        """Record an issue at ``path`` (once; marked when the value came from ``--set``)."""
         if any(path == o or path.startswith(o + ".") or path.startswith(o + "[") for o in self.overridden):
             message += " (set with --set)"
         issue = SpecIssue(path, message, hint, *self.where(path, at_key))
@@ -422,17 +433,20 @@ class Context:
 
 # -- small typed readers -----------------------------------------------------------------------
 def did_you_mean(name: str, known: Any) -> str:
+    """A hint naming the closest of ``known`` to ``name``, else listing them all."""
     close = difflib.get_close_matches(str(name), list(known), n=1)
     return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
 
 
 def check_keys(data: dict, allowed: tuple[str, ...], path: str, ctx: Context) -> None:
+    """Report every key of ``data`` not in ``allowed``."""
     for key in data:
         if key not in allowed:
             ctx.add(join(path, key), f"unknown key {key!r}", did_you_mean(key, allowed), at_key=True)
 
 
 def read_number(value: Any, path: str, ctx: Context) -> float | None:
+    """``value`` as a finite float, or None after reporting."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         ctx.add(path, f"must be a finite number; got {value!r}", "write e.g. 1.5 or 2e-3")
         return None
@@ -440,6 +454,7 @@ def read_number(value: Any, path: str, ctx: Context) -> float | None:
 
 
 def read_int(value: Any, path: str, ctx: Context, minimum: int, hint: str = "") -> int | None:
+    """``value`` as an integer >= ``minimum``, or None after reporting."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         ctx.add(path, f"must be an integer >= {minimum}; got {value!r}", hint)
         return None
@@ -447,6 +462,7 @@ def read_int(value: Any, path: str, ctx: Context, minimum: int, hint: str = "") 
 
 
 def read_mapping(value: Any, path: str, ctx: Context, what: str = "a mapping") -> dict | None:
+    """``value`` if it is a mapping, or None after reporting."""
     if not isinstance(value, dict):
         ctx.add(path, f"must be {what}; got {type(value).__name__} {value!r}", "write `key: value` pairs")
         return None
@@ -454,6 +470,7 @@ def read_mapping(value: Any, path: str, ctx: Context, what: str = "a mapping") -
 
 
 def read_pair(value: Any, path: str, ctx: Context) -> tuple[float, float] | None:
+    """``value`` as ``(lower, upper)`` with lower < upper, or None after reporting."""
     if not (isinstance(value, list) and len(value) == 2):
         ctx.add(path, f"must be a list [lower, upper]; got {value!r}", "write e.g. [0.5, 1.5]")
         return None
@@ -468,6 +485,7 @@ def read_pair(value: Any, path: str, ctx: Context) -> tuple[float, float] | None
 
 # -- section builders ----------------------------------------------------------------------------
 def build_models(value: Any, ctx: Context) -> tuple[ModelSpec, ...]:
+    """The ``models`` section: one ``ModelSpec`` per entry."""
     if not isinstance(value, list) or not value:
         ctx.add("models", f"must be a non-empty list of models; got {value!r}", "write `- model: clm5_firstorder`")
         return ()
@@ -519,10 +537,12 @@ def _build_numbers(value: Any, path: str, ctx: Context) -> dict[str, float]:
 
 
 def build_baseline(value: Any, ctx: Context) -> dict[str, float]:
+    """The ``baseline`` section: driver values shared by every model [driver units]."""
     return _build_numbers(value, "baseline", ctx)
 
 
 def build_drivers(value: Any, ctx: Context, where: str = "drivers") -> tuple[DriverRange, ...]:
+    """The sampled drivers of section ``where``, each with its range or relative multipliers."""
     data = read_mapping(value, where, ctx)
     out = []
     for name, entry in (data or {}).items():
@@ -547,6 +567,7 @@ def build_drivers(value: Any, ctx: Context, where: str = "drivers") -> tuple[Dri
 
 
 def build_sobol(value: Any, ctx: Context) -> SobolSettings:
+    """The ``sobol`` section (defaults where absent)."""
     data = read_mapping(value, "sobol", ctx) if value is not None else {}
     if data is None:
         return SobolSettings()
@@ -650,7 +671,7 @@ def _crossover(value: Any, n: int, replicates: int, ctx: Context) -> CrossoverSe
         return None
     check_keys(data, CROSSOVER_KEYS, "sobol.crossover", ctx)
     default = CrossoverSettings()
-    widths = {}
+    widths: dict[str, tuple[float, ...]] = {}
     for key in ("c_input", "cue_scale"):
         path = join("sobol.crossover", key)
         raw = data.get(key, list(getattr(default, key)))
@@ -658,9 +679,12 @@ def _crossover(value: Any, n: int, replicates: int, ctx: Context) -> CrossoverSe
             ctx.add(path, f"must be a list of at least two relative half-widths; got {raw!r}", "write e.g. [0.1, 0.3, 0.5]")
             continue
         values = [_fraction(v, join(path, i), ctx, "a relative half-width lies in (0, 1), e.g. 0.2") for i, v in enumerate(raw)]
-        if all(v is not None and v > 0 for v in values) and values == sorted(set(values)):
-            widths[key] = tuple(values)
-        elif all(v is not None for v in values):
+        numbers = [v for v in values if v is not None]
+        if len(numbers) < len(values):  # reported
+            continue
+        if all(v > 0 for v in numbers) and numbers == sorted(set(numbers)):
+            widths[key] = tuple(numbers)
+        else:
             ctx.add(path, f"must be distinct, increasing and > 0; got {raw!r}", "write e.g. [0.1, 0.2, 0.3]")
     cells = _power_of_two(data.get("n", min(default.n, n)), "sobol.crossover.n", ctx, 2) or min(default.n, n)
     if n // replicates >= 2 and (not replicates <= cells <= n or cells // replicates < 2):  # else reported
@@ -670,6 +694,7 @@ def _crossover(value: Any, n: int, replicates: int, ctx: Context) -> CrossoverSe
 
 
 def build_local(value: Any, ctx: Context) -> LocalSettings:
+    """The ``local`` section."""
     data = read_mapping(value, "local", ctx)
     if data is None:
         return LocalSettings()
@@ -692,6 +717,7 @@ def build_local(value: Any, ctx: Context) -> LocalSettings:
 
 
 def build_sweep(value: Any, ctx: Context) -> SweepSettings:
+    """The ``sweep`` section."""
     data = read_mapping(value, "sweep", ctx)
     if data is None:
         return SweepSettings()
@@ -729,11 +755,12 @@ def _sweep_axis(name: str, entry: Any, ctx: Context) -> SweepAxis | None:
             ctx.add(join(path, mode), f"must be a non-empty list of numbers; got {raw!r}")
             return None
         values = [read_number(v, join(join(path, mode), i), ctx) for i, v in enumerate(raw)]
-        if any(v is None for v in values):
+        numbers = [v for v in values if v is not None]
+        if len(numbers) < len(values):
             return None
         if "num" in entry:
             ctx.add(join(path, "num"), "is used only with `range` or `relative`", "remove it", at_key=True)
-        return SweepAxis(name, mode == "relative_values", tuple(values), path)
+        return SweepAxis(name, mode == "relative_values", tuple(numbers), path)
     pair = read_pair(entry[mode], join(path, mode), ctx)
     num = read_int(entry.get("num", 11), join(path, "num"), ctx, 2, "use e.g. 11")
     if pair is None or num is None:
@@ -746,6 +773,7 @@ def _linspace(lo: float, hi: float, num: int) -> list[float]:
 
 
 def build_published(value: Any, ctx: Context) -> tuple[Published, ...]:
+    """The ``published`` section: numbers to print beside ours."""
     if not isinstance(value, list):
         ctx.add("published", f"must be a list of published values; got {value!r}",
                 "write `- {driver: c_input, output: soc, value: 1.0, atol: 1e-9}`")
@@ -780,6 +808,7 @@ def build_published(value: Any, ctx: Context) -> tuple[Published, ...]:
 
 
 def build_executor(value: Any, ctx: Context) -> ExecutorSettings:
+    """The ``executor`` section (serial when absent)."""
     data = read_mapping(value, "executor", ctx)
     if data is None:
         return ExecutorSettings()
@@ -802,6 +831,7 @@ def build_executor(value: Any, ctx: Context) -> ExecutorSettings:
 
 
 def build_outputs(value: Any, ctx: Context) -> tuple[str, ...]:
+    """The ``outputs`` section (``soc`` when absent)."""
     if value is None:
         return ("soc",)
     value = [value] if isinstance(value, str) else value
@@ -812,6 +842,7 @@ def build_outputs(value: Any, ctx: Context) -> tuple[str, ...]:
 
 
 def read_choice(data: dict, key: str, choices: tuple[str, ...], default: str | None, ctx: Context) -> str | None:
+    """``data[key]`` (or ``default``) if it is one of ``choices``, or None after reporting."""
     value = data.get(key, default)
     if value is None:
         ctx.add("", f"missing required key {key!r}", f"add `{key}: {choices[0]}`")
@@ -862,6 +893,7 @@ def build_regression(value: Any, ctx: Context, gridded: bool = False) -> Regress
 
 
 def build_grid(value: Any, ctx: Context) -> GridSettings:
+    """The ``grid`` section: forcing file, mapped drivers and observation layers."""
     data = read_mapping(value, "grid", ctx)
     if data is None:
         return GridSettings()
@@ -906,9 +938,9 @@ def _build_virtual(value: Any, ctx: Context) -> VirtualSettings | None:
                 "use fewer sources than sites")
     sds = {}
     for key in ("source_sd", "noise_sd", "cue_noise_sd"):
-        sds[key] = read_number(data.get(key, getattr(default, key)), f"regression.virtual.{key}", ctx)
-        if sds[key] is not None and sds[key] < 0:
-            ctx.add(f"regression.virtual.{key}", f"must be >= 0 (a standard deviation); got {sds[key]:g}",
+        sds[key] = sd = read_number(data.get(key, getattr(default, key)), f"regression.virtual.{key}", ctx)
+        if sd is not None and sd < 0:
+            ctx.add(f"regression.virtual.{key}", f"must be >= 0 (a standard deviation); got {sd:g}",
                     "use e.g. 0.05")
     sobol_n = read_int(data.get("sobol_n", default.sobol_n), "regression.virtual.sobol_n", ctx, 0,
                        "use e.g. 512 (a power of 2), or 0 for no Sobol comparison")
@@ -949,6 +981,7 @@ def _read_name(data: dict, key: str, path: str, ctx: Context, example: str) -> s
 
 
 def build_calibrate(value: Any, ctx: Context) -> CalibrationSettings:
+    """The ``calibrate`` section: observations, priors and sampler."""
     data = read_mapping(value, "calibrate", ctx)
     if data is None:
         return CalibrationSettings()
@@ -1017,7 +1050,7 @@ def _build_prior(name: str, value: Any, path: str, ctx: Context) -> Prior | None
         return None
     check_keys(entry, PRIOR_KEYS, path, ctx)
     dist = entry.get("dist")
-    if dist not in PRIOR_PARAMETERS:
+    if not isinstance(dist, str) or dist not in PRIOR_PARAMETERS:
         ctx.add(join(path, "dist"), f"must be one of {', '.join(PRIOR_PARAMETERS)}; got {dist!r}",
                 did_you_mean(str(dist), PRIOR_PARAMETERS))
         return None
@@ -1056,6 +1089,7 @@ class Cases:
 
 
 def build_cases(value: Any, ctx: Context) -> Cases:
+    """The ``cases`` section: a CSV path or inline rows."""
     if isinstance(value, str):
         return Cases(value)
     if isinstance(value, list) and all(isinstance(r, dict) for r in value):

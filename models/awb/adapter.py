@@ -36,6 +36,8 @@ RESIDUAL_RTOL_NATIVE = 1e-12
 
 
 class ParameterSet(StrEnum):
+    """The parameter sets of option ``parameter_set``."""
+
     AWB2010 = "awb2010"
     LI2014 = "li2014"
     HE2024_FIT = "he2024_fit"
@@ -114,10 +116,12 @@ class AwbAdapter(BaseAdapter):
 
     @property
     def parameters(self) -> tuple[Parameter, ...]:  # type: ignore[override]
+        """The parameters of the chosen parameter set."""
         return PARAMETER_SETS[self._set]
 
     @property
     def drivers(self) -> tuple[Driver, ...]:  # type: ignore[override]
+        """The drivers of the chosen parameter set (``temperature`` only with ``awb2010``)."""
         drivers = [
             Driver("c_input", "g C m-2 yr-1", "I = c_input/(1000 h [rho_b] 8760), split I_S = s I, I_D = (1-s) I",
                    _POSITIVE, default=DEFAULT_C_INPUT[self._set]),
@@ -140,7 +144,7 @@ class AwbAdapter(BaseAdapter):
         return p, d
 
     def _native_factor(self, p: dict[str, np.ndarray]) -> np.ndarray:
-        """g C m-2 per native pool unit: 1000 h (mg C cm-3) or 1000 h rho_b (mg C g-1)."""
+        """``g C m-2`` per native pool unit: 1000 h (mg C cm-3) or 1000 h rho_b (mg C g-1)."""
         factor = 1000.0 * p["layer_depth_m"]
         return factor * p["bulk_density"] if "bulk_density" in p else factor
 
@@ -166,8 +170,10 @@ class AwbAdapter(BaseAdapter):
         return self.make_forcing(n_sets, **{**self._options["anchor"], "beta": 1.0, "beta_enz": 1.0})
 
     def _anchor_biomass(self, p, factor) -> np.ndarray:
-        """M_site: MIC* at beta = beta_enz = 1 at the anchor site, per parameter row [native pool];
-        NaN where it is not positive (the rows then fail in ``_steady_state``)."""
+        """M_site: MIC* at beta = beta_enz = 1 at the anchor site, per parameter row [native pool].
+
+        NaN where it is not positive (the rows then fail in ``_steady_state``).
+        """
         d = dict(zip(self.driver_names, self._anchor_forcing(factor.shape[0]).T))
         cue = self._rates(p, d)[4] * d["cue_scale"]
         total_input = d["c_input"] / (factor * eq.HOURS_PER_YEAR)

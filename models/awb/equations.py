@@ -79,6 +79,7 @@ class SteadyState(NamedTuple):
 
     @property
     def exists(self) -> np.ndarray:
+        """Rows with a steady state: MIC* converged and both uptake capacities exceed their supply."""
         return self.converged & self.soc_exists & self.doc_exists
 
 
@@ -104,7 +105,7 @@ def arrhenius(v0, ea, temperature):
 
 
 def linear_in_temperature(value0, slope, temperature):
-    """``value0 + slope T``: K_m(T), K_up(T) and CUE(T) of AWB-2010. [units of value0]"""
+    """``value0 + slope T``: K_m(T), K_up(T) and CUE(T) of AWB-2010 [units of value0]."""
     return np.asarray(value0, dtype=float) + np.asarray(slope, dtype=float) * np.asarray(temperature, dtype=float)
 
 
@@ -129,13 +130,13 @@ def split_input(total, soc_fraction):
 
 
 def microbial_growth(total_input, cue):
-    """G = CUE I/(1 - CUE): microbial production at steady state, DEATH* + EPROD*. [pool h-1]"""
+    """G = CUE I/(1 - CUE): microbial production at steady state, DEATH* + EPROD* [pool h-1]."""
     cue = np.asarray(cue, dtype=float)
     return cue * np.asarray(total_input, dtype=float) / (1.0 - cue)
 
 
 def reference_biomass(total_input, cue, k_d, k_e):
-    """M_ref = CUE I/((1 - CUE)(k_d + k_e)): MIC* at beta = beta_enz = 1 (spec (e)). [pool]"""
+    """M_ref = CUE I/((1 - CUE)(k_d + k_e)): MIC* at beta = beta_enz = 1 (spec (e)) [pool]."""
     return microbial_growth(total_input, cue) / (np.asarray(k_d, dtype=float) + np.asarray(k_e, dtype=float))
 
 
@@ -355,7 +356,7 @@ def tendencies(pools, kin: Kinetics):
 
 
 def _jacobian_terms(pools, kin: Kinetics):
-    """Partial derivatives p, q, u, w, d, e of DECOMP, UPT, DEATH and EPROD at ``pools``. [h-1]"""
+    """Partial derivatives p, q, u, w, d, e of DECOMP, UPT, DEATH and EPROD at ``pools`` [h-1]."""
     soc, doc, mic, enz = (pools[:, j] for j in range(len(POOL_NAMES)))
     p = kin.vmax * enz * kin.km / (kin.km + soc) ** 2  # dDECOMP/dSOC
     q = kin.vmax * soc / (kin.km + soc)  # dDECOMP/dENZ

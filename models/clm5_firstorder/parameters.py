@@ -19,41 +19,40 @@ _OPEN_LOW = (True, False)
 _PFT = f"{CLM5} (PFT table)"
 
 
-def _tau(name: str, default: float, bounds: tuple[float, float], what: str) -> Parameter:
+def _tau(name: str, default: float, interval: Interval, what: str) -> Parameter:
     return Parameter(
-        name, "yr", default, Interval(*bounds, _OPEN_LOW), f"base turnover time of {what} at xi = 1",
+        name, "yr", default, interval, f"base turnover time of {what} at xi = 1",
         f"{KOVEN} (CLM5-era code); bounds: {PRODA}",
     )
 
 
-def _transfer(name: str, default: float, bounds: tuple[float, float], step: str,
-              open_bounds: tuple[bool, bool] = (False, False), optional: bool = False) -> Parameter:
+def _transfer(name: str, default: float, interval: Interval, step: str, optional: bool = False) -> Parameter:
     return Parameter(
-        name, "1", default, Interval(*bounds, open_bounds),
+        name, "1", default, interval,
         f"fraction of {step} decomposition reaching the receiver, (1 - rf) pathfrac, before cue_scale",
         f"{CLM5}; {PARTON}; bounds: {PRODA}", optional=optional,
     )
 
 
 PARAMETERS: tuple[Parameter, ...] = (
-    _tau("tau_cwd", 1 / 0.3, (1.0, 6.0), "coarse woody debris (fragmentation)"),
-    _tau("tau_l1", 1 / 18.5, (0.0, 0.11), "metabolic litter L1"),
-    _tau("tau_l2_l3", 1 / 4.9, (0.1, 0.3), "cellulose and lignin litter L2, L3"),
-    _tau("tau_s1", 1 / 7.3, (0.0, 1.0), "active SOM S1"),
-    _tau("tau_s2", 5.0, (1.0, 50.0), "slow SOM S2"),
-    _tau("tau_s3", 1 / 0.0045, (200.0, 1000.0), "passive SOM S3"),
-    _transfer("f_l1s1", 0.45, (0.1, 0.8), "L1 -> S1"),
-    _transfer("f_l2s1", 0.50, (0.2, 0.8), "L2 -> S1"),
-    _transfer("f_l3s2", 0.50, (0.2, 0.8), "L3 -> S2"),
+    _tau("tau_cwd", 1 / 0.3, Interval(1.0, 6.0, _OPEN_LOW), "coarse woody debris (fragmentation)"),
+    _tau("tau_l1", 1 / 18.5, Interval(0.0, 0.11, _OPEN_LOW), "metabolic litter L1"),
+    _tau("tau_l2_l3", 1 / 4.9, Interval(0.1, 0.3, _OPEN_LOW), "cellulose and lignin litter L2, L3"),
+    _tau("tau_s1", 1 / 7.3, Interval(0.0, 1.0, _OPEN_LOW), "active SOM S1"),
+    _tau("tau_s2", 5.0, Interval(1.0, 50.0, _OPEN_LOW), "slow SOM S2"),
+    _tau("tau_s3", 1 / 0.0045, Interval(200.0, 1000.0, _OPEN_LOW), "passive SOM S3"),
+    _transfer("f_l1s1", 0.45, Interval(0.1, 0.8), "L1 -> S1"),
+    _transfer("f_l2s1", 0.50, Interval(0.2, 0.8), "L2 -> S1"),
+    _transfer("f_l3s2", 0.50, Interval(0.2, 0.8), "L3 -> S2"),
     # Unset (NaN): CLM's texture rule 1 - t(sand) - f_s1s3. The PRODA prior [0, 0.4] cannot hold
     # the CLM value (0.146 .. 0.826 over sand 0 .. 100 %), so the bounds are widened to [0, 1].
-    _transfer("f_s1s2", float("nan"), (0.0, 1.0), "S1 -> S2 (NaN: 1 - t(sand) - f_s1s3)", optional=True),
-    _transfer("f_s1s3", 0.004, (0.0, 0.05), "S1 -> S3"),
-    _transfer("f_s2s1", 0.42, (0.1, 0.74), "S2 -> S1"),
-    _transfer("f_s2s3", 0.03, (0.0, 0.1), "S2 -> S3"),
+    _transfer("f_s1s2", float("nan"), Interval(0.0, 1.0), "S1 -> S2 (NaN: 1 - t(sand) - f_s1s3)", optional=True),
+    _transfer("f_s1s3", 0.004, Interval(0.0, 0.05), "S1 -> S3"),
+    _transfer("f_s2s1", 0.42, Interval(0.1, 0.74), "S2 -> S1"),
+    _transfer("f_s2s3", 0.03, Interval(0.0, 0.1), "S2 -> S3"),
     # S3's only exit to the system: 0 would make S3 respire all it receives (spec (g): every
     # retained fraction in (0, 1)), so the PRODA prior [0, 0.9] is opened at 0
-    _transfer("f_s3s1", 0.45, (0.0, 0.9), "S3 -> S1", open_bounds=_OPEN_LOW),
+    _transfer("f_s3s1", 0.45, Interval(0.0, 0.9, _OPEN_LOW), "S3 -> S1"),
     Parameter("cwd_fcel", "1", 0.76, Interval(0.5, 1.0), "fraction of CWD fragmentation entering L2 (rest L3)",
               f"{CLM5}; bounds: {PRODA}"),
     Parameter("q10", "1", 1.5, Interval(1.2, 3.0), "Q10 of decomposition above 0 degC (reference 25 degC)",

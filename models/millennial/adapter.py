@@ -135,6 +135,7 @@ class MillennialAdapter(BaseAdapter):
 
     @property
     def parameters(self) -> tuple[Parameter, ...]:  # type: ignore[override]
+        """The parameters of the chosen parameter set."""
         return PARAMETERS[self._options["parameter_set"]]
 
     # -- glue ---------------------------------------------------------------------------------
@@ -167,14 +168,19 @@ class MillennialAdapter(BaseAdapter):
         return r_beta
 
     def _rescaling_site(self, n_sets: int) -> np.ndarray:
-        """Forcing (n_sets rows) of the site MIC_ref is solved at: the reference site or, with
-        ``site``, the anchor; beta = 2 at both."""
+        """Forcing (n_sets rows) of the site MIC_ref is solved at.
+
+        The reference site or, with ``site``, the anchor; beta = 2 at both.
+        """
         site = REFERENCE_SITE if self._options["beta_rescale"] == BetaRescale.REFERENCE else self._options["anchor"]
         return self.make_forcing(n_sets, **{**site, "beta": eq.BETA_PUBLISHED})
 
     def _reference_mic(self, theta: np.ndarray) -> np.ndarray:
-        """Steady-state MIC of each parameter row at beta = 2 at the reference site (MIC_ref) or,
-        with ``site``, at the anchor site (MIC_site) [g C m-2]; NaN where it failed."""
+        """Steady-state MIC of each parameter row at beta = 2 [g C m-2].
+
+        At the reference site (MIC_ref) or, with ``site``, at the anchor site (MIC_site); NaN where
+        it failed.
+        """
         rates = self._rates(theta, self._rescaling_site(theta.shape[0]), r_beta=1.0)
         _, mic, converged, _, _ = eq.lmwc_mic(rates)
         return np.where(converged & (mic > 0), mic, np.nan)
@@ -278,8 +284,11 @@ class MillennialAdapter(BaseAdapter):
 
 
 def _unique_rows(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(theta, axis=0, return_inverse=True)``, fast: one row if all are equal, else
-    ``np.unique`` of rows viewed as bytes (``axis=0`` is ~10x slower at 1e5 rows)."""
+    """``np.unique(theta, axis=0, return_inverse=True)``, fast.
+
+    One row if all are equal, else ``np.unique`` of rows viewed as bytes (``axis=0`` is ~10x slower
+    at 1e5 rows).
+    """
     if (theta == theta[0]).all():
         return theta[:1], np.zeros(theta.shape[0], dtype=np.intp)
     rows = np.ascontiguousarray(theta)

@@ -21,42 +21,44 @@ TUTORIAL = (f"rabramoff/Millennial@859f977 R/simulation/model_tutorial.Rmd (site
 SPEC = "docs/models/millennial.md"
 
 _INF = float("inf")
-_SHARE = (0.0, 1.0)
-_POSITIVE = (0.0, _INF)
-_OPEN_LOW = (True, False)
-_OPEN = (True, True)
+_SHARE = Interval(0.0, 1.0)
+_OPEN_SHARE = Interval(0.0, 1.0, (True, True))
+_POSITIVE = Interval(0.0, _INF, (True, True))
+#: [0, inf): closed at 0, open at infinity
+_NON_NEGATIVE = Interval(0.0, _INF, (False, True))
+_REAL = Interval(-_INF, _INF, (True, True))
 
-#: name -> (units, fit value, default value, bounds, open_bounds, description), in spec order
-_TABLE: dict[str, tuple[str, float, float, tuple[float, float], tuple[bool, bool], str]] = {
-    "param_pi": ("1", 0.66, 0.66, _SHARE, (False, False), "share of c_input to POM (the rest to LMWC)"),
-    "param_pa": ("1", 0.33, 0.33, _SHARE, (False, False), "share of AGG breakdown to POM (the rest to MAOM)"),
-    "kaff_pl": ("g C m-2", 6443.0, 1e4, _POSITIVE, _OPEN, "half-saturation (in MIC) of POM depolymerisation"),
-    "alpha_pl": ("d-1", 1.8e12, 2.5e12, _POSITIVE, _OPEN, "pre-exponential factor of depolymerisation (Eq 3)"),
-    "eact_pl": ("J mol-1", 63909.0, 64320.0, _POSITIVE, (False, True), "activation energy of depolymerisation"),
-    "rate_pa": ("d-1", 0.018, 0.02, _POSITIVE, (False, True), "POM -> AGG (aggregate formation, Eq 5)"),
-    "rate_break": ("d-1", 0.02, 0.019, _POSITIVE, _OPEN, "AGG breakdown (Eq 6)"),
-    "rate_leach": ("d-1", 0.0015, 0.0015, _POSITIVE, _OPEN, "LMWC leaching (Eq 8)"),
-    "kaff_des": ("g C m-2 d-1", 1.0, 1.0, _POSITIVE, _OPEN,
+#: name -> (units, fit value, default value, interval, description), in spec order
+_TABLE: dict[str, tuple[str, float, float, Interval, str]] = {
+    "param_pi": ("1", 0.66, 0.66, _SHARE, "share of c_input to POM (the rest to LMWC)"),
+    "param_pa": ("1", 0.33, 0.33, _SHARE, "share of AGG breakdown to POM (the rest to MAOM)"),
+    "kaff_pl": ("g C m-2", 6443.0, 1e4, _POSITIVE, "half-saturation (in MIC) of POM depolymerisation"),
+    "alpha_pl": ("d-1", 1.8e12, 2.5e12, _POSITIVE, "pre-exponential factor of depolymerisation (Eq 3)"),
+    "eact_pl": ("J mol-1", 63909.0, 64320.0, _NON_NEGATIVE, "activation energy of depolymerisation"),
+    "rate_pa": ("d-1", 0.018, 0.02, _NON_NEGATIVE, "POM -> AGG (aggregate formation, Eq 5)"),
+    "rate_break": ("d-1", 0.02, 0.019, _POSITIVE, "AGG breakdown (Eq 6)"),
+    "rate_leach": ("d-1", 0.0015, 0.0015, _POSITIVE, "LMWC leaching (Eq 8)"),
+    "kaff_des": ("g C m-2 d-1", 1.0, 1.0, _POSITIVE,
                  "desorption rate (Eq 12); also scales the binding affinity K_lm (Eq 10)"),
-    "param_p1": ("1", 0.12, 0.186, (-_INF, _INF), _OPEN, "pH slope of the binding affinity (Eq 10)"),
-    "param_p2": ("1", 0.216, 0.216, (-_INF, _INF), _OPEN, "offset of the binding affinity (Eq 10)"),
-    "kaff_lb": ("g C m-2", 774.6, 290.0, _POSITIVE, _OPEN, "half-saturation (in LMWC) of microbial uptake"),
-    "alpha_lb": ("d-1", 2.3e12, 2.6e12, _POSITIVE, _OPEN, "pre-exponential factor of uptake (Eq 14)"),
-    "eact_lb": ("J mol-1", 57865.0, 60260.0, _POSITIVE, (False, True), "activation energy of uptake"),
-    "rate_bd": ("(g C m-2)^(1-beta) d-1", 0.0045, 0.0036, _POSITIVE, _OPEN,
+    "param_p1": ("1", 0.12, 0.186, _REAL, "pH slope of the binding affinity (Eq 10)"),
+    "param_p2": ("1", 0.216, 0.216, _REAL, "offset of the binding affinity (Eq 10)"),
+    "kaff_lb": ("g C m-2", 774.6, 290.0, _POSITIVE, "half-saturation (in LMWC) of microbial uptake"),
+    "alpha_lb": ("d-1", 2.3e12, 2.6e12, _POSITIVE, "pre-exponential factor of uptake (Eq 14)"),
+    "eact_lb": ("J mol-1", 57865.0, 60260.0, _NON_NEGATIVE, "activation energy of uptake"),
+    "rate_bd": ("(g C m-2)^(1-beta) d-1", 0.0045, 0.0036, _POSITIVE,
                 "microbial turnover coefficient of Eq 16, calibrated for beta = 2"),
-    "rate_ma": ("d-1", 0.0048, 0.02, _POSITIVE, (False, True), "MAOM -> AGG (Eq 18)"),
-    "cue_ref": ("1", 0.19, 0.6, _SHARE, _OPEN, "carbon-use efficiency at tae_ref (Eq 21)"),
-    "cue_t": ("degC-1", 0.012, 0.012, (-_INF, _INF), _OPEN, "decrease of CUE per degC (Eq 21)"),
-    "tae_ref": ("degC", 15.0, 15.0, (-_INF, _INF), _OPEN, "reference temperature of CUE (Eq 21)"),
-    "matpot": ("kPa", 15.0, 15.0, _POSITIVE, (False, True),
+    "rate_ma": ("d-1", 0.0048, 0.02, _NON_NEGATIVE, "MAOM -> AGG (Eq 18)"),
+    "cue_ref": ("1", 0.19, 0.6, _OPEN_SHARE, "carbon-use efficiency at tae_ref (Eq 21)"),
+    "cue_t": ("degC-1", 0.012, 0.012, _REAL, "decrease of CUE per degC (Eq 21)"),
+    "tae_ref": ("degC", 15.0, 15.0, _REAL, "reference temperature of CUE (Eq 21)"),
+    "matpot": ("kPa", 15.0, 15.0, _NON_NEGATIVE,
                "matric potential (magnitude) in w_b; unit from the paper's table, unverified"),
-    "lambda_": ("kPa-1", 2.1e-4, 2.1e-4, _POSITIVE, (False, True), "uptake sensitivity to matric potential"),
-    "porosity": ("m3 m-3", 0.6, 0.6, _SHARE, _OPEN_LOW, "porosity phi; moisture must stay below it"),
-    "kamin": ("1", 0.2, 0.2, _SHARE, (False, False), "relative microbial uptake at saturation (Eq 15)"),
-    "param_pb": ("1", 0.5, 0.5, _SHARE, (False, False), "share of microbial turnover to MAOM (the rest to LMWC)"),
-    "param_bulkd": ("kg m-3", 1000.0, 1000.0, _POSITIVE, _OPEN, "bulk density (tutorial site)"),
-    "param_pc": ("g C kg-1 %-1", 0.86, 0.86, _POSITIVE, _OPEN,
+    "lambda_": ("kPa-1", 2.1e-4, 2.1e-4, _NON_NEGATIVE, "uptake sensitivity to matric potential"),
+    "porosity": ("m3 m-3", 0.6, 0.6, Interval(0.0, 1.0, (True, False)), "porosity phi; moisture must stay below it"),
+    "kamin": ("1", 0.2, 0.2, _SHARE, "relative microbial uptake at saturation (Eq 15)"),
+    "param_pb": ("1", 0.5, 0.5, _SHARE, "share of microbial turnover to MAOM (the rest to LMWC)"),
+    "param_bulkd": ("kg m-3", 1000.0, 1000.0, _POSITIVE, "bulk density (tutorial site)"),
+    "param_pc": ("g C kg-1 %-1", 0.86, 0.86, _POSITIVE,
                  "slope of Q_max with clay + silt (Eq 11); the tutorial cites Georgiou et al., in review"),
 }
 _SITE = ("param_bulkd", "param_pc")
@@ -66,9 +68,9 @@ def _parameters(parameter_set: str) -> tuple[Parameter, ...]:
     column = 1 if parameter_set == "fit" else 2
     params = []
     for name, row in _TABLE.items():
-        units, bounds, open_bounds, description = row[0], row[3], row[4], row[5]
+        units, interval, description = row[0], row[3], row[4]
         reference = TUTORIAL if name in _SITE else f"{_CODE.format(set=parameter_set)}; {ABRAMOFF}"
-        params.append(Parameter(name, units, row[column], Interval(*bounds, open_bounds), description, reference))
+        params.append(Parameter(name, units, row[column], interval, description, reference))
     return tuple(params)
 
 

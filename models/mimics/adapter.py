@@ -137,10 +137,12 @@ class MimicsAdapter(BaseAdapter):
     # -- metadata that depends on the parameter set ----------------------------------------------
     @property
     def parameters(self):
+        """The parameters of the chosen parameter set."""
         return PARAMETERS[self._options["parameter_set"]]
 
     @property
     def drivers(self):
+        """The drivers of the chosen parameter set (the default of ``beta`` differs between sets)."""
         return _DRIVERS[self._options["parameter_set"]]
 
     @property
@@ -188,8 +190,10 @@ class MimicsAdapter(BaseAdapter):
         )
 
     def _rescaling_site(self, n_sets: int) -> np.ndarray:
-        """Forcing (n_sets rows) of the site MICx_ref is solved at: the reference site or, with
-        ``site``, the anchor; beta = 1 at both."""
+        """Forcing (n_sets rows) of the site MICx_ref is solved at.
+
+        The reference site or, with ``site``, the anchor; beta = 1 at both.
+        """
         site = REFERENCE_SITE if self._options["beta_rescale"] == BetaRescale.REFERENCE else self._options["anchor"]
         return self.make_forcing(n_sets, **{**site, "beta": 1.0})
 

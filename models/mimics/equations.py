@@ -34,7 +34,7 @@ G_M2_PER_MG_CM2 = 1e4 * 1e-3
 
 
 def reporting_factor(depth):
-    """g C m-2 per mgC cm-3 of a layer ``depth`` cm deep (300 for 30 cm).
+    """``g C m-2`` per mgC cm-3 of a layer ``depth`` cm deep (300 for 30 cm).
 
     Parameters
     ----------
@@ -266,6 +266,7 @@ class Kinetics:
 
     @property
     def size(self) -> int:
+        """Number of rows in the batch."""
         return self.i_tot.shape[0]
 
 

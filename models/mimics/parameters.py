@@ -64,14 +64,14 @@ _OPEN = (True, True)
 _OPEN_HIGH = (False, True)
 
 
-def _row(name, units, default_2015, default_sandbox, bounds, description, source=None, open_bounds=(False, False)):
-    return (name, units, default_2015, default_sandbox, bounds, description, source, open_bounds)
+def _row(name, units, default_2015, default_sandbox, interval, description, source=None):
+    return (name, units, default_2015, default_sandbox, interval, description, source)
 
 
-def _vector(name, units, values_2015, values_sandbox, bounds, description, labels, **kw):
+def _vector(name, units, values_2015, values_sandbox, interval, description, labels, **kw):
     """One row per element: ``description`` formatted with the element's number j and label."""
     return [
-        _row(f"{name}_{j}", units, a, b, bounds, description.format(j=j, label=label), **kw)
+        _row(f"{name}_{j}", units, a, b, interval, description.format(j=j, label=label), **kw)
         for j, (a, b, label) in enumerate(zip(values_2015, values_sandbox, labels), start=1)
     ]
 
@@ -80,73 +80,72 @@ def _vector(name, units, values_2015, values_sandbox, bounds, description, label
 _FLUXES = ("LITm -> MICr", "LITs -> MICr", "SOMa -> MICr", "LITm -> MICK", "LITs -> MICK", "SOMa -> MICK")
 _GROWTH = ("LITm and SOMa -> MICr", "LITs -> MICr", "LITm and SOMa -> MICK", "LITs -> MICK")
 
-#: (name, units, 2015 default, sandbox default, bounds, description, extra source, open bounds)
+#: (name, units, 2015 default, sandbox default, interval, description, extra source)
 _TABLE = [
-    _row("v_slope", "degC-1", 0.063, 0.063, (0.0, 0.2), "temperature slope of ln V", GERMAN),
-    _row("v_int", "ln h-1", 5.47, 5.47, (0.0, 10.0), "intercept of ln V", GERMAN),
-    _row("a_v", "1", 8e-6, 8e-6, (0.0, 1e-3), "tuning scalar of V", open_bounds=_OPEN_LOW),
-    *_vector("v_mod", "1", (10.0, 2.0, 10.0, 3.0, 3.0, 2.0), (10.0, 2.0, 10.0, 3.0, 3.0, 2.0), (0.0, 100.0),
-             "multiplier of V_{j} ({label})", _FLUXES, open_bounds=_OPEN_LOW),
+    _row("v_slope", "degC-1", 0.063, 0.063, Interval(0.0, 0.2), "temperature slope of ln V", GERMAN),
+    _row("v_int", "ln h-1", 5.47, 5.47, Interval(0.0, 10.0), "intercept of ln V", GERMAN),
+    _row("a_v", "1", 8e-6, 8e-6, Interval(0.0, 1e-3, _OPEN_LOW), "tuning scalar of V"),
+    *_vector("v_mod", "1", (10.0, 2.0, 10.0, 3.0, 3.0, 2.0), (10.0, 2.0, 10.0, 3.0, 3.0, 2.0),
+             Interval(0.0, 100.0, _OPEN_LOW), "multiplier of V_{j} ({label})", _FLUXES),
     *_vector("k_slope", "degC-1", (0.017, 0.027, 0.017, 0.017, 0.027, 0.017),
-             (0.025, 0.035, 0.025, 0.025, 0.035, 0.025), (0.0, 0.1),
+             (0.025, 0.035, 0.025, 0.025, 0.035, 0.025), Interval(0.0, 0.1),
              "temperature slope of ln K_{j} ({label}), as in the code (Wieder et al. 2015 Table B1 "
              "differs)", _FLUXES),
-    _row("k_int", "ln(mgC cm-3)", 3.19, 3.19, (0.0, 10.0), "intercept of ln K"),
-    _row("a_k", "1", 10.0, 10.0, (0.0, 1000.0), "tuning scalar of K", open_bounds=_OPEN_LOW),
-    *_vector("k_mod", "1", (8.0, 2.0, 4.0, 2.0, 4.0, 6.0), (8.0, 2.0, 4.0, 2.0, 4.0, 6.0), (0.0, 100.0),
-             "divisor of K_{j} ({label}); those of K_3 and K_6 are multiplied by the clay scalar P",
-             _FLUXES, open_bounds=_OPEN_LOW),
-    _row("p_scalar_1", "1", 2.0, 2.0, (0.0, 10.0), "a of the clay scalar P = a exp(-b sqrt(fc))",
-         open_bounds=_OPEN_LOW),
-    _row("p_scalar_2", "1", 2.0, 2.0, (0.0, 10.0), "b of the clay scalar P = a exp(-b sqrt(fc)) "
+    _row("k_int", "ln(mgC cm-3)", 3.19, 3.19, Interval(0.0, 10.0), "intercept of ln K"),
+    _row("a_k", "1", 10.0, 10.0, Interval(0.0, 1000.0, _OPEN_LOW), "tuning scalar of K"),
+    *_vector("k_mod", "1", (8.0, 2.0, 4.0, 2.0, 4.0, 6.0), (8.0, 2.0, 4.0, 2.0, 4.0, 6.0),
+             Interval(0.0, 100.0, _OPEN_LOW),
+             "divisor of K_{j} ({label}); those of K_3 and K_6 are multiplied by the clay scalar P", _FLUXES),
+    _row("p_scalar_1", "1", 2.0, 2.0, Interval(0.0, 10.0, _OPEN_LOW),
+         "a of the clay scalar P = a exp(-b sqrt(fc))"),
+    _row("p_scalar_2", "1", 2.0, 2.0, Interval(0.0, 10.0), "b of the clay scalar P = a exp(-b sqrt(fc)) "
          "(the code's PHYS_scalar[2] = -2 with a + sign in the exponent)"),
-    _row("ko_1", "1", 4.0, 6.0, (0.0, 100.0), "K multiplier of SOMc oxidation by MICr",
-         open_bounds=_OPEN_LOW),
-    _row("ko_2", "1", 4.0, 6.0, (0.0, 100.0), "K multiplier of SOMc oxidation by MICK",
-         open_bounds=_OPEN_LOW),
-    *_vector("mge", "1", (0.55, 0.25, 0.75, 0.35), (0.55, 0.25, 0.75, 0.35), (0.0, 1.0),
-             "growth efficiency e_{j} before cue_scale ({label})", _GROWTH, open_bounds=_OPEN),
-    _row("tau_r_1", "h-1", 5.2e-4, 5.2e-4, (0.0, 0.1), "tau0 of MICr turnover tau0 exp(c fMET) (units at beta = 1), "
-         "before M, mic_turnover_scale and the beta rescaling", open_bounds=_OPEN_LOW),
-    _row("tau_r_2", "1", 0.3, 0.3, (-10.0, 10.0), "c of MICr turnover tau0 exp(c fMET)"),
-    _row("tau_k_1", "h-1", 2.4e-4, 2.4e-4, (0.0, 0.1), "tau0 of MICK turnover tau0 exp(c fMET) (units at beta = 1), "
-         "before M, mic_turnover_scale and the beta rescaling", open_bounds=_OPEN_LOW),
-    _row("tau_k_2", "1", 0.1, 0.1, (-10.0, 10.0), "c of MICK turnover tau0 exp(c fMET)"),
-    _row("f_phys_r_1", "1", 0.3, 0.3, (0.0, 1.0), "a of fPHYS_r = a exp(b fc), MICr necromass to SOMp",
-         open_bounds=_OPEN_LOW),
-    _row("f_phys_r_2", "1", 1.3, 1.3, (-10.0, 10.0), "b of fPHYS_r = a exp(b fc)"),
-    _row("f_phys_k_1", "1", 0.2, 0.2, (0.0, 1.0), "a of fPHYS_K = a exp(b fc), MICK necromass to SOMp",
-         open_bounds=_OPEN_LOW),
-    _row("f_phys_k_2", "1", 0.8, 0.8, (-10.0, 10.0), "b of fPHYS_K = a exp(b fc)"),
-    _row("f_chem_r_1", "1", 0.1, 0.1, (0.0, 1.0), "a of fCHEM_r = a exp(b fMET), MICr necromass to SOMc",
-         open_bounds=_OPEN_LOW),
-    _row("f_chem_r_2", "1", -3.0, -3.0, (-10.0, 10.0), "b of fCHEM_r = a exp(b fMET)"),
-    _row("f_chem_k_1", "1", 0.3, 0.3, (0.0, 1.0), "a of fCHEM_K = a exp(b fMET), MICK necromass to SOMc",
-         open_bounds=_OPEN_LOW),
-    _row("f_chem_k_2", "1", -3.0, -3.0, (-10.0, 10.0), "b of fCHEM_K = a exp(b fMET)"),
-    _row("desorb_1", "h-1", 1.5e-5, 1.5e-5, (0.0, 0.01), "a of the desorption rate D = a exp(b fc), "
-         "SOMp -> SOMa", open_bounds=_OPEN_LOW),
-    _row("desorb_2", "1", -1.5, -1.5, (-10.0, 10.0), "b of the desorption rate D = a exp(b fc)"),
-    _row("fi_1", "1", 0.05, 0.05, (0.0, 1.0), "share of metabolic input going straight to SOMp",
-         open_bounds=_OPEN_HIGH),
-    _row("fi_2", "1", 0.05, 0.05, (0.0, 1.0), "share of structural input going straight to SOMc",
-         open_bounds=_OPEN_HIGH),
-    _row("fmet_p_1", "1", 1.0, 1.0, (0.0, 2.0), "p1 of fMET = p1 (p2 - p3 lignin_n) (DAYCENT)",
-         open_bounds=_OPEN_LOW),
-    _row("fmet_p_2", "1", 0.85, 0.85, (0.0, 1.0), "p2 of fMET = p1 (p2 - p3 lignin_n)", open_bounds=_OPEN_LOW),
-    _row("fmet_p_3", "1", 0.013, 0.013, (0.0, 0.1), "p3 of fMET = p1 (p2 - p3 lignin_n)"),
-    _row("depth", "cm", 30.0, 30.0, (0.0, 100.0), "layer depth: I = c_input/(8760 h yr-1 x 10 depth) and "
-         "pools reported x 10 depth", open_bounds=_OPEN_LOW),
+    _row("ko_1", "1", 4.0, 6.0, Interval(0.0, 100.0, _OPEN_LOW), "K multiplier of SOMc oxidation by MICr"),
+    _row("ko_2", "1", 4.0, 6.0, Interval(0.0, 100.0, _OPEN_LOW), "K multiplier of SOMc oxidation by MICK"),
+    *_vector("mge", "1", (0.55, 0.25, 0.75, 0.35), (0.55, 0.25, 0.75, 0.35), Interval(0.0, 1.0, _OPEN),
+             "growth efficiency e_{j} before cue_scale ({label})", _GROWTH),
+    _row("tau_r_1", "h-1", 5.2e-4, 5.2e-4, Interval(0.0, 0.1, _OPEN_LOW),
+         "tau0 of MICr turnover tau0 exp(c fMET) (units at beta = 1), "
+         "before M, mic_turnover_scale and the beta rescaling"),
+    _row("tau_r_2", "1", 0.3, 0.3, Interval(-10.0, 10.0), "c of MICr turnover tau0 exp(c fMET)"),
+    _row("tau_k_1", "h-1", 2.4e-4, 2.4e-4, Interval(0.0, 0.1, _OPEN_LOW),
+         "tau0 of MICK turnover tau0 exp(c fMET) (units at beta = 1), "
+         "before M, mic_turnover_scale and the beta rescaling"),
+    _row("tau_k_2", "1", 0.1, 0.1, Interval(-10.0, 10.0), "c of MICK turnover tau0 exp(c fMET)"),
+    _row("f_phys_r_1", "1", 0.3, 0.3, Interval(0.0, 1.0, _OPEN_LOW),
+         "a of fPHYS_r = a exp(b fc), MICr necromass to SOMp"),
+    _row("f_phys_r_2", "1", 1.3, 1.3, Interval(-10.0, 10.0), "b of fPHYS_r = a exp(b fc)"),
+    _row("f_phys_k_1", "1", 0.2, 0.2, Interval(0.0, 1.0, _OPEN_LOW),
+         "a of fPHYS_K = a exp(b fc), MICK necromass to SOMp"),
+    _row("f_phys_k_2", "1", 0.8, 0.8, Interval(-10.0, 10.0), "b of fPHYS_K = a exp(b fc)"),
+    _row("f_chem_r_1", "1", 0.1, 0.1, Interval(0.0, 1.0, _OPEN_LOW),
+         "a of fCHEM_r = a exp(b fMET), MICr necromass to SOMc"),
+    _row("f_chem_r_2", "1", -3.0, -3.0, Interval(-10.0, 10.0), "b of fCHEM_r = a exp(b fMET)"),
+    _row("f_chem_k_1", "1", 0.3, 0.3, Interval(0.0, 1.0, _OPEN_LOW),
+         "a of fCHEM_K = a exp(b fMET), MICK necromass to SOMc"),
+    _row("f_chem_k_2", "1", -3.0, -3.0, Interval(-10.0, 10.0), "b of fCHEM_K = a exp(b fMET)"),
+    _row("desorb_1", "h-1", 1.5e-5, 1.5e-5, Interval(0.0, 0.01, _OPEN_LOW), "a of the desorption rate D = a exp(b fc), "
+         "SOMp -> SOMa"),
+    _row("desorb_2", "1", -1.5, -1.5, Interval(-10.0, 10.0), "b of the desorption rate D = a exp(b fc)"),
+    _row("fi_1", "1", 0.05, 0.05, Interval(0.0, 1.0, _OPEN_HIGH),
+         "share of metabolic input going straight to SOMp"),
+    _row("fi_2", "1", 0.05, 0.05, Interval(0.0, 1.0, _OPEN_HIGH),
+         "share of structural input going straight to SOMc"),
+    _row("fmet_p_1", "1", 1.0, 1.0, Interval(0.0, 2.0, _OPEN_LOW), "p1 of fMET = p1 (p2 - p3 lignin_n) (DAYCENT)"),
+    _row("fmet_p_2", "1", 0.85, 0.85, Interval(0.0, 1.0, _OPEN_LOW), "p2 of fMET = p1 (p2 - p3 lignin_n)"),
+    _row("fmet_p_3", "1", 0.013, 0.013, Interval(0.0, 0.1), "p3 of fMET = p1 (p2 - p3 lignin_n)"),
+    _row("depth", "cm", 30.0, 30.0, Interval(0.0, 100.0, _OPEN_LOW),
+         "layer depth: I = c_input/(8760 h yr-1 x 10 depth) and pools reported x 10 depth"),
 ]
 
 
 def _parameters(column: str) -> tuple[Parameter, ...]:
     code = CODE_2015 if column == "2015" else CODE_SANDBOX
     out = []
-    for name, units, d2015, dsandbox, bounds, description, source, open_bounds in _TABLE:
+    for name, units, d2015, dsandbox, interval, description, source in _TABLE:
         reference = "; ".join(s for s in (source, W2015, code, SPEC) if s)
         default = d2015 if column == "2015" else dsandbox
-        out.append(Parameter(name, units, default, Interval(*bounds, open_bounds), description, reference))
+        out.append(Parameter(name, units, default, interval, description, reference))
     return tuple(out)
 
 

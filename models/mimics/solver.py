@@ -67,7 +67,7 @@ OK, NOT_CONVERGED, SOLVER_FAILED = 0, 1, 4
 
 
 def spec_guess(n: int) -> np.ndarray:
-    """The spec's starting state for ``n`` rows, pool-major (7, n). [mgC cm-3]"""
+    """The spec's starting state for ``n`` rows, pool-major (7, n) [mgC cm-3]."""
     return np.repeat(DEFAULT_GUESS[:, None], n, axis=1)
 
 
@@ -163,7 +163,7 @@ def newton_step(p: eq.Partials, kin: eq.Kinetics, f: np.ndarray, shift: np.ndarr
 
 
 def _max_abs(a: np.ndarray) -> np.ndarray:
-    """max over pools of |a| for pool-major ``a`` (7, n), without a reduction over rows."""
+    """Maximum over pools of |a| for pool-major ``a`` (7, n), without a reduction over rows."""
     m = np.abs(a[0])
     for row in a[1:]:
         m = np.maximum(m, np.abs(row))

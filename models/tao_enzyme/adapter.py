@@ -145,7 +145,7 @@ class TaoEnzymeAdapter(BaseAdapter):
 
     @staticmethod
     def _xi(p: dict, temperature: Any, moisture: Any, sand: Any, clay: Any) -> tuple[np.ndarray, np.ndarray]:
-        """xi and the water potential behind it (NaN when water is not represented)."""
+        """``xi`` and the water potential behind it (NaN when water is not represented)."""
         psi = eq.water_potential(moisture, sand, clay, p["psi_mpa"])
         xi = eq.rate_scalar(temperature, p["q10"], psi, p["psi_min"], p["psi_max"], p["w_scaling"],
                             p["xi_depth"], p["xi_fixed"])
@@ -180,8 +180,10 @@ class TaoEnzymeAdapter(BaseAdapter):
         return eq.reference_mic(c_input, [sub[f] for f in _FRACTIONS], sub["f_cwdl2"], kin)
 
     def _anchor_mic(self, p: dict) -> np.ndarray:
-        """M_site [g C m-3]: MIC* of the linear model at the anchor site, for parameter columns ``p``;
-        NaN where it is not positive (the rows then fail in ``_solve_block``)."""
+        """M_site [g C m-3]: MIC* of the linear model at the anchor site, for parameter columns ``p``.
+
+        NaN where it is not positive (the rows then fail in ``_solve_block``).
+        """
         d = dict(zip(self.driver_names, self._anchor_forcing(p["tau_mic"].shape[0]).T))
         xi, _ = self._xi(p, d["temperature"], d["moisture"], d["sand"], d["clay"])
         kin = self._kinetics(p, xi, d["cue_scale"], d["mic_turnover_scale"] / p["tau_mic"], 1.0, 1.0)

@@ -488,7 +488,7 @@ class SoilJacobian(NamedTuple):
     ww: np.ndarray
 
     def matrix(self) -> np.ndarray:
-        """The dense block, shape (n_sets, 4, 4). [yr-1]"""
+        """The dense block, shape (n_sets, 4, 4) [yr-1]."""
         jac = np.zeros((self.a.shape[0], 4, 4))
         jac[:, 0] = np.column_stack([-self.a, self.x, self.y, self.w])
         jac[:, 1, :2] = np.column_stack([self.b, self.m])

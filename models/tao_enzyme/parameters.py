@@ -20,41 +20,39 @@ _OPEN_LOW = (True, False)
 _NAN = float("nan")
 
 
-def _tau(name: str, default: float, bounds: tuple[float, float], what: str, note: str = "",
-         open_bounds: tuple[bool, bool] = (False, False)) -> Parameter:
-    return Parameter(name, "yr", default, Interval(*bounds, open_bounds), f"{what} at xi = 1{note}", V22)
+def _tau(name: str, default: float, interval: Interval, what: str, note: str = "") -> Parameter:
+    return Parameter(name, "yr", default, interval, f"{what} at xi = 1{note}", V22)
 
 
-def _share(name: str, default: float, bounds: tuple[float, float], what: str) -> Parameter:
-    return Parameter(name, "1", default, Interval(*bounds), what, V22)
+def _share(name: str, default: float, interval: Interval, what: str) -> Parameter:
+    return Parameter(name, "1", default, interval, what, V22)
 
 
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter("layer_depth_m", "m", 0.3, Interval(0.0, 8.6, _OPEN_LOW), "thickness h of the single layer: "
               "volumetric state x h = reported g C m-2 (the published 20 layers span 0-8.6 m)", f"{SPEC} (b)"),
-    _tau("tau_cwd", 3.33, (1.0, 6.0), "CWD fragmentation time"),
-    _tau("tau_l1", 0.05, (0.0, 0.1), "metabolic litter (L1) turnover time", open_bounds=_OPEN_LOW),
-    _tau("tau_l2", 0.2, (0.1, 0.3), "cellulose and lignin litter (L2 = L3) turnover time"),
-    _tau("tau_doc", 0.011, (0.001, 0.03), "1/(maximum DOC uptake per unit MIC)"),
-    _tau("tau_mic", 0.2, (0.0, 2.0), "microbial mortality time (before mic_turnover_scale)",
-         open_bounds=_OPEN_LOW),
-    _tau("tau_enzprod", 22.0, (15.0, 30.0), "time of enzyme production, MIC -> ENZ"),
-    _tau("tau_enz", 0.05, (0.001, 1.0), "enzyme decay time",
+    _tau("tau_cwd", 3.33, Interval(1.0, 6.0), "CWD fragmentation time"),
+    _tau("tau_l1", 0.05, Interval(0.0, 0.1, _OPEN_LOW), "metabolic litter (L1) turnover time"),
+    _tau("tau_l2", 0.2, Interval(0.1, 0.3), "cellulose and lignin litter (L2 = L3) turnover time"),
+    _tau("tau_doc", 0.011, Interval(0.001, 0.03), "1/(maximum DOC uptake per unit MIC)"),
+    _tau("tau_mic", 0.2, Interval(0.0, 2.0, _OPEN_LOW), "microbial mortality time (before mic_turnover_scale)"),
+    _tau("tau_enzprod", 22.0, Interval(15.0, 30.0), "time of enzyme production, MIC -> ENZ"),
+    _tau("tau_enz", 0.05, Interval(0.001, 1.0), "enzyme decay time",
          " (log-uniform prior; ignored with couple_tau_enz_to_ka)"),
-    _tau("tau_soc", 1e-4, (0.0, 3e-4), "1/(maximum SOC loss per unit ENZ)", open_bounds=_OPEN_LOW),
+    _tau("tau_soc", 1e-4, Interval(0.0, 3e-4, _OPEN_LOW), "1/(maximum SOC loss per unit ENZ)"),
     Parameter("km_doc", "g C m-3", 400.0, Interval(300.0, 3000.0), "half-saturation K_a of DOC uptake "
               "(volumetric; times xi with km_scale_with_xi)", V22),
     Parameter("km_soc", "g C m-3", 5e5, Interval(1e5, 1e6), "half-saturation K_d of depolymerisation "
               "(volumetric; times xi with km_scale_with_xi)", V22),
-    _share("f_cwdl2", 0.75, (0.5, 1.0), "fraction of CWD fragmentation entering L2 (rest L3)"),
-    _share("p_l1", 0.05, (0.0, 0.1), "fraction of L1 decomposition entering DOC (rest to MIC uptake)"),
-    _share("p_l2", 0.175, (0.05, 0.3), "fraction of L2 decomposition entering DOC"),
-    _share("p_l3", 0.775, (0.6, 0.95), "fraction of L3 decomposition entering SOC directly"),
-    _share("eps_l1", 0.65, (0.4, 0.9), "efficiency of microbial growth on L1 (before cue_scale)"),
+    _share("f_cwdl2", 0.75, Interval(0.5, 1.0), "fraction of CWD fragmentation entering L2 (rest L3)"),
+    _share("p_l1", 0.05, Interval(0.0, 0.1), "fraction of L1 decomposition entering DOC (rest to MIC uptake)"),
+    _share("p_l2", 0.175, Interval(0.05, 0.3), "fraction of L2 decomposition entering DOC"),
+    _share("p_l3", 0.775, Interval(0.6, 0.95), "fraction of L3 decomposition entering SOC directly"),
+    _share("eps_l1", 0.65, Interval(0.4, 0.9), "efficiency of microbial growth on L1 (before cue_scale)"),
     # 0 is admissible (prior 0-0.4): all carbon taken up from L2, L3 is then respired
-    _share("eps_l23", 0.2, (0.0, 0.4), "efficiency of microbial growth on L2, L3 (before cue_scale)"),
-    _share("cue", 0.35, (0.01, 0.7), "microbial CUE of DOC uptake, mic_cue (before cue_scale)"),
-    _share("p_death_soc", 0.5, (0.0, 1.0), "fraction of microbial necromass entering SOC (rest DOC)"),
+    _share("eps_l23", 0.2, Interval(0.0, 0.4), "efficiency of microbial growth on L2, L3 (before cue_scale)"),
+    _share("cue", 0.35, Interval(0.01, 0.7), "microbial CUE of DOC uptake, mic_cue (before cue_scale)"),
+    _share("p_death_soc", 0.5, Interval(0.0, 1.0), "fraction of microbial necromass entering SOC (rest DOC)"),
     Parameter("q10", "1", 1.5, Interval(1.2, 3.0), "Q10 of every rate, reference 25 degC", V22),
     Parameter("w_scaling", "1", 1.0, Interval(0.0, 5.0, _OPEN_LOW),
               "multiplier on the water scalar, product capped at 1", V22),

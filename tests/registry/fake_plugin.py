@@ -25,7 +25,7 @@ class ToyAdapter(BaseAdapter):
     )
     drivers = (
         Driver("c_input", "g C m-2 yr-1", "carbon input", Interval(0.0, _INF, (True, True)), default=100.0),
-        Driver("ph", "1", "soil pH (read but unused)", (3.0, 10.0), default=6.5),
+        Driver("ph", "1", "soil pH (read but unused)", Interval(3.0, 10.0), default=6.5),
     )
     pools = (Pool("som", "g C m-2", "soil organic matter", "som"),)
     outputs = ("soc", "respiration")
