@@ -96,6 +96,16 @@ def stored_table(out_dir: Path, name: str) -> pd.DataFrame | None:
     return pd.read_csv(path, keep_default_na=True) if path.exists() and path.stat().st_size > 1 else None
 
 
+def stored_section(out_dir: Path, summary: dict, name: str, key: str) -> tuple[pd.DataFrame, dict] | None:
+    """A kind's stored table ``name`` and its settings ``summary["settings"][key]``.
+
+    None when the run wrote either not (then the kind has no section to show).
+    """
+    table = stored_table(out_dir, name)
+    settings = summary.get("settings", {}).get(key)
+    return (table, settings) if table is not None and settings else None
+
+
 def blank(table: pd.DataFrame) -> pd.DataFrame:
     """Empty cells instead of NaN, for display."""
     return table.astype(object).where(table.notna(), "")

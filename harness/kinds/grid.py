@@ -24,7 +24,7 @@ from .. import checks, plots
 from ..adapter import Status
 from ..grids import Forcing
 from ..netcdf import write_grid
-from ..page import Page, blank, stored_table
+from ..page import Page, blank, stored_section
 from ..plan import Plan
 from ..spec import GridSettings, RegressionSettings, Section
 from ..spec.schema import Context, build_grid, build_regression
@@ -154,10 +154,10 @@ def cell_table(forcing: Forcing, members, soc: np.ndarray, cue: np.ndarray) -> p
 
 def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     """The ``report.html`` section of a grid run (nothing if its files are missing)."""
-    table = stored_table(out_dir, "grid_summary.csv")
-    settings = summary.get("settings", {}).get("grid")
-    if table is None or not settings:
+    found = stored_section(out_dir, summary, "grid_summary.csv", "grid")
+    if found is None:
         return
+    table, settings = found
     page.heading("Gridded run")
     page.text(f"{settings['cells']} land cells of a {settings['shape'][0]} x {settings['shape'][1]} grid from "
               f"{settings['forcing']}; every field, driver and cell status is in grid.nc (CF-1.10).", "muted")

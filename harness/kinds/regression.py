@@ -29,7 +29,7 @@ from ..analysis import guard_failures, rank_by_total, sobol_indices
 from ..errors import RunError
 from ..members import Member
 from ..mixed import MixedFit, fit_mixed
-from ..page import Page, stored_table
+from ..page import Page, stored_section, stored_table
 from ..plan import Plan
 from ..report import (
     comparison_markdown,
@@ -246,10 +246,10 @@ def _site_drivers(member: Member, v: VirtualSettings, unit: np.ndarray) -> dict[
 
 def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     """The ``report.html`` section of a regression run (nothing if its files are missing)."""
-    table = stored_table(out_dir, "regression.csv")
-    settings = summary.get("settings", {}).get("regression")
-    if table is None or not settings:
+    found = stored_section(out_dir, summary, "regression.csv", "regression")
+    if found is None:
         return
+    table, settings = found
     page.heading("Mixed-effects regression")
     joiner = " or " if settings.get("separately") else " + "
     if "formula" not in table:  # written before fits per formula existed

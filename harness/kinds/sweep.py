@@ -21,7 +21,7 @@ from .. import plots
 from ..designs import sweep_design
 from ..members import Member
 from ..netcdf import write_table
-from ..page import Page, blank, stored_table
+from ..page import Page, blank, stored_section, stored_table
 from ..spec import Section, SweepSettings
 from ..spec.schema import build_sweep
 from .base import Compared, Kind
@@ -133,10 +133,10 @@ def _zscore(values: pd.Series) -> pd.Series:
 
 def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     """The ``report.html`` section of a sweep run (nothing if its files are missing)."""
-    table = stored_table(out_dir, "sweep.csv")
-    settings = summary.get("settings", {}).get("sweep")
-    if table is None or not settings:
+    found = stored_section(out_dir, summary, "sweep.csv", "sweep")
+    if found is None:
         return
+    table, settings = found
     page.heading("Sweep")
     axes = settings["axes"]
     if settings["mode"] == "grid" and len(axes) == 2:
