@@ -7,6 +7,10 @@ rows only, checks what comes back (finite, non-negative, a verified fixed point)
 harmonised outputs from pool kinds and fluxes, so ``soc``, ``respiration`` and ``cue_bulk`` mean
 the same in every model. Adapters never re-validate.
 
+A returned row stays ``OK`` only if its pools, tendencies, fluxes and outputs are finite, its pools
+are not negative, its tendencies vanish and its carbon balances (losses = ``c_input``); a batch
+whose numerics raise (``NUMERIC_ERRORS``) is solved again row by row, so one bad row fails alone.
+
 Units at the boundary are the shared ones (``g C m-2``, ``g C m-2 yr-1``, ``degC``, ``m3 m-3``,
 ``%``, ``1``); native units stay inside each model's ``equations.py``.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
@@ -24,8 +28,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import AdapterValidationError, DriverError, ParameterError, unknown_message
-from .vocabulary import DRIVERS, KIND_OUTPUTS, OUTPUTS, POOL_KINDS, POOL_PREFIX, REQUIRED_FLUXES, BetaRescale
+from .errors import AdapterValidationError, DriverError, HarnessError, ParameterError, unknown_message
+from .vocabulary import (
+    DRIVERS,
+    EXPONENT_MAX,
+    KIND_OUTPUTS,
+    LOSS_FLUXES,
+    OUTPUTS,
+    PH_RANGE,
+    POOL_KINDS,
+    POOL_PREFIX,
+    REQUIRED_FLUXES,
+    BetaRescale,
+)
 
 __all__ = [
     "BaseAdapter",
@@ -44,6 +59,11 @@ __all__ = [
     "violation",
     "metadata_problems",
     "anchor_violations",
+    "EXPONENT_MAX",
+    "LOSS_FLUXES",
+    "MASS_BALANCE_RTOL",
+    "NUMERIC_ERRORS",
+    "PH_RANGE",
     "POOL_PREFIX",
     "REQUIRED_FLUXES",
 ]
@@ -60,6 +80,7 @@ class Status(IntEnum):
     NEGATIVE_POOL = 3
     SOLVER_FAILED = 4
     OUT_OF_DOMAIN = 5
+    MASS_BALANCE = 6
 
     @property
     def flag(self) -> str:
@@ -73,6 +94,19 @@ class Status(IntEnum):
 
 
 _STATUS_CODES = np.array([s.value for s in Status], dtype=np.int8)
+
+#: largest accepted |c_input - losses| / c_input at a returned steady state [1] (``MASS_BALANCE``
+#: beyond it). A conserving model has sum(dX/dt) = c_input - losses, and an accepted state has
+#: max|dX/dt| <= residual_rtol c_input, so its gap is at most n_pools x residual_rtol (8e-9 at the
+#: default 1e-9) plus rounding (~1e-15: the built-in models' largest gap is 2e-15); a gap above
+#: 1e-6 is a missing, extra or double-counted flux. An adapter with a laxer ``residual_rtol`` is
+#: held to n_pools x residual_rtol instead, the gap its accepted states may have.
+MASS_BALANCE_RTOL = 1e-6
+
+#: exceptions of a model's numerics that fail rows, not the run: a batch whose ``_steady_state``
+#: raises one (other than a ``HarnessError``) is solved again row by row, and each row that raises
+#: gets ``SOLVER_FAILED`` with the exception's text
+NUMERIC_ERRORS: tuple[type[Exception], ...] = (ArithmeticError, np.linalg.LinAlgError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -405,6 +439,9 @@ class BaseAdapter:
     failing_case: FailingCase | None = None
     #: largest accepted max|dX/dt| / c_input at a returned steady state [1]
     residual_rtol: ClassVar[float] = 1e-9
+    #: fluxes of ``_tendencies`` that carry carbon out of the soil: at a steady state they sum to
+    #: ``c_input`` (``MASS_BALANCE_RTOL``); a model with a further loss (e.g. erosion) adds its flux
+    loss_fluxes: ClassVar[tuple[str, ...]] = LOSS_FLUXES
 
     def __init__(self, **options: Any):
         declared = {o.name: o for o in self.options}
@@ -442,6 +479,15 @@ class BaseAdapter:
     def output_metadata(self) -> tuple[Output, ...]:
         """Units and description of each harmonised output the model produces."""
         return tuple(Output(n, *OUTPUTS[n]) for n in self.outputs)
+
+    @property
+    def mass_balance_rtol(self) -> float:
+        """Largest accepted |c_input - losses| / c_input at a steady state [1].
+
+        ``MASS_BALANCE_RTOL``, or ``n_pools x residual_rtol`` if larger: the gap an accepted
+        state of a conserving model may have (see ``MASS_BALANCE_RTOL``).
+        """
+        return max(MASS_BALANCE_RTOL, len(self.pools) * self.residual_rtol)
 
     def default_theta(self, n_sets: int = 1, **overrides: float | np.ndarray) -> np.ndarray:
         """``theta`` of shape (n_sets, n_params) at the defaults, with named overrides (a value or one per row)."""
@@ -492,7 +538,21 @@ class BaseAdapter:
         -------
         SteadyStateResult
             Pools [g C m-2], harmonised outputs, per-row status and message. Rows outside the
-            declared domain get ``OUT_OF_DOMAIN``; the others are solved regardless.
+            declared domain get ``OUT_OF_DOMAIN``; the others are solved regardless. A solved row
+            stays ``OK`` only if its pools, tendencies, fluxes and outputs are finite
+            (``NON_FINITE``), its pools are not negative (``NEGATIVE_POOL``), its tendencies vanish
+            (``NOT_CONVERGED``, ``residual_rtol``) and its losses (``loss_fluxes``) balance its
+            ``c_input`` (``MASS_BALANCE``, ``MASS_BALANCE_RTOL``); the message names the quantity.
+
+        Notes
+        -----
+        If ``_steady_state`` raises one of ``NUMERIC_ERRORS`` for the batch (a ``HarnessError``
+        is raised on), every row is solved again in a batch of its own: a row that raises gets
+        ``SOLVER_FAILED`` with the exception's text, the others their own results. These are bit
+        for bit the rows of a batch without the failing row whenever the adapter solves each row
+        from its own inputs only, as the contract requires (``check_batch_equals_loop``); an
+        adapter whose rows share work (a batch statistic, a warm start, a blocked routine whose
+        rounding depends on the batch) may differ in the last bit.
         """
         theta, forcing = self._checked_inputs(theta, forcing)
         n_sets = theta.shape[0]
@@ -504,25 +564,9 @@ class BaseAdapter:
         rows = np.flatnonzero(status == Status.OK)
         solved: SteadyStateParts | None = None
         if rows.size:
-            solved = self._steady_state(_take(theta, rows), _take(forcing, rows))
-            if not isinstance(solved, SteadyStateParts):
-                raise AdapterValidationError(
-                    f"{self.name}._steady_state must return SteadyStateParts(pools, status, message, "
-                    f"[dpools, fluxes]); got {type(solved).__name__}"
-                )
-            sub_pools = np.asarray(solved.pools, dtype=float)
-            if sub_pools.shape != (rows.size, len(self.pools)):
-                raise AdapterValidationError(
-                    f"{self.name}._steady_state returned pools of shape {sub_pools.shape}; "
-                    f"expected {(rows.size, len(self.pools))}"
-                )
+            solved = self._solve(_take(theta, rows), _take(forcing, rows))
             sub_status = np.asarray(solved.status)
-            if not np.isin(sub_status, _STATUS_CODES).all():
-                raise AdapterValidationError(
-                    f"{self.name}._steady_state returned status codes outside Status: "
-                    f"{sorted(set(sub_status.tolist()) - set(_STATUS_CODES.tolist()))}"
-                )
-            pools[rows] = sub_pools
+            pools[rows] = solved.pools
             status[rows] = sub_status
             failed = np.flatnonzero(sub_status != Status.OK)
             for k in failed:
@@ -541,12 +585,68 @@ class BaseAdapter:
                 keep = None if ok_rows.size == rows.size else np.searchsorted(rows, ok_rows)
                 dpools = np.asarray(solved.dpools) if keep is None else np.asarray(solved.dpools)[keep]
                 fluxes = {k: np.asarray(v) if keep is None else np.asarray(v)[keep] for k, v in solved.fluxes.items()}
-            self._flag_residual(ok_rows, _take(forcing, ok_rows), dpools, status, message)
-            outputs[ok_rows] = self._harmonised_outputs(pools[ok_rows], fluxes)
+            ok_forcing = _take(forcing, ok_rows)
+            fluxes = self._checked_fluxes(fluxes, ok_rows.size)
+            ok_outputs = self._harmonised_outputs(pools[ok_rows], fluxes)
+            self._flag_non_finite(ok_rows, dpools, fluxes, ok_outputs, status, message)
+            self._flag_residual(ok_rows, ok_forcing, dpools, status, message)
+            self._flag_mass_balance(ok_rows, ok_forcing, fluxes, status, message)
+            outputs[ok_rows] = ok_outputs
         failed = status != Status.OK
         pools[failed] = np.nan
         outputs[failed] = np.nan
         return SteadyStateResult(pools, outputs, status, message, self.pool_names, self.outputs)
+
+    def _solve(self, theta: np.ndarray, forcing: np.ndarray) -> SteadyStateParts:
+        """``_steady_state`` of valid rows, checked; row by row if the batch raises (see ``steady_state``)."""
+        try:
+            return self._checked_parts(self._steady_state(theta, forcing), theta.shape[0])
+        except HarnessError:
+            raise
+        except NUMERIC_ERRORS as exc:
+            if theta.shape[0] == 1:
+                return self._raised_parts(exc)
+        return _stack_parts([self._solve_row(theta, forcing, i) for i in range(theta.shape[0])], self._raised_parts)
+
+    def _solve_row(self, theta: np.ndarray, forcing: np.ndarray, row: int) -> SteadyStateParts | Exception:
+        """Row ``row`` solved in a batch of its own, or the numeric exception it raised."""
+        one = np.array([row])
+        try:
+            return self._checked_parts(self._steady_state(_take(theta, one), _take(forcing, one)), 1)
+        except HarnessError:
+            raise
+        except NUMERIC_ERRORS as exc:
+            return exc
+
+    def _raised_parts(self, exc: Exception, fluxes: Sequence[str] = ()) -> SteadyStateParts:
+        """One row that raised ``exc``: ``SOLVER_FAILED``, NaN pools (and NaN ``fluxes`` if named)."""
+        nan = np.full((1, len(self.pools)), np.nan)
+        text = f"the solver raised {type(exc).__name__}: {exc}"
+        status = np.array([Status.SOLVER_FAILED], dtype=np.int8)
+        if not fluxes:
+            return SteadyStateParts(nan, status, [text])
+        return SteadyStateParts(nan, status, [text], nan.copy(), {name: np.full(1, np.nan) for name in fluxes})
+
+    def _checked_parts(self, solved: Any, n_rows: int) -> SteadyStateParts:
+        """``solved`` with its pools as floats, once its type, shape and status codes are checked."""
+        if not isinstance(solved, SteadyStateParts):
+            raise AdapterValidationError(
+                f"{self.name}._steady_state must return SteadyStateParts(pools, status, message, "
+                f"[dpools, fluxes]); got {type(solved).__name__}"
+            )
+        sub_pools = np.asarray(solved.pools, dtype=float)
+        if sub_pools.shape != (n_rows, len(self.pools)):
+            raise AdapterValidationError(
+                f"{self.name}._steady_state returned pools of shape {sub_pools.shape}; "
+                f"expected {(n_rows, len(self.pools))}"
+            )
+        sub_status = np.asarray(solved.status)
+        if not np.isin(sub_status, _STATUS_CODES).all():
+            raise AdapterValidationError(
+                f"{self.name}._steady_state returned status codes outside Status: "
+                f"{sorted(set(sub_status.tolist()) - set(_STATUS_CODES.tolist()))}"
+            )
+        return SteadyStateParts(sub_pools, sub_status, solved.message, solved.dpools, solved.fluxes)
 
     def check_domain(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Status (``OK`` or ``OUT_OF_DOMAIN``) and message of each row, without solving."""
@@ -596,9 +696,10 @@ class BaseAdapter:
     def _harmonised_outputs(self, pools: np.ndarray, fluxes: Mapping[str, np.ndarray]) -> np.ndarray:
         """Outputs from pool kinds and fluxes, identical in meaning across models."""
         kinds = np.array([p.kind for p in self.pools])
-        by_kind = {k: pools[:, kinds == k].sum(axis=1) for k in KIND_OUTPUTS}
-        soc = pools[:, kinds != "litter"].sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # a non-finite output (an overflow, or 0/0 for cue_bulk) is flagged NON_FINITE by steady_state
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            by_kind = {k: pools[:, kinds == k].sum(axis=1) for k in KIND_OUTPUTS}
+            soc = pools[:, kinds != "litter"].sum(axis=1)
             derived = {
                 **by_kind,
                 "soc": soc,
@@ -653,17 +754,80 @@ class BaseAdapter:
             bad = [f"{n}={v:.6g}" for n, v in zip(self.pool_names, pools[i]) if v < 0]
             _add_failure(status, message, i, Status.NEGATIVE_POOL, f"negative pools: {', '.join(bad)} g C m-2")
 
+    def _checked_fluxes(self, fluxes: Mapping[str, Any], n_rows: int) -> dict[str, np.ndarray]:
+        """Every flux as a float array of shape (n_rows,); raise if a loss flux is missing."""
+        missing = [name for name in self.loss_fluxes if name not in fluxes]
+        if missing:
+            raise AdapterValidationError(
+                f"{self.name}._tendencies must return every loss flux ({', '.join(self.loss_fluxes)}) "
+                f"[g C m-2 yr-1]; missing {', '.join(missing)} (zeros if the model has no such loss)"
+            )
+        return {name: np.broadcast_to(np.asarray(v, dtype=float), (n_rows,)) for name, v in fluxes.items()}
+
+    def _flag_non_finite(self, rows, dpools, fluxes, outputs, status, message) -> None:
+        """``NON_FINITE`` for rows with a non-finite tendency, flux or harmonised output."""
+        groups = (("dX/dt of pools", self.pool_names, np.asarray(dpools, dtype=float)),
+                  ("fluxes", tuple(fluxes), np.column_stack(list(fluxes.values()))),  # the loss fluxes at least
+                  ("outputs", self.outputs, outputs))
+        finite = [np.isfinite(values) for _, _, values in groups]
+        bad = ~np.logical_and.reduce([f.all(axis=1) for f in finite])
+        for k in np.flatnonzero(bad):
+            texts = [f"{what}: " + ", ".join(f"{n}={float(v)!r}" for n, v, f in zip(names, values[k], ok[k]) if not f)
+                     for (what, names, values), ok in zip(groups, finite) if not ok[k].all()]
+            _add_failure(status, message, rows[k], Status.NON_FINITE, "non-finite " + "; ".join(texts))
+
     def _flag_residual(self, rows, forcing, dpools, status, message) -> None:
         c_input = forcing[:, self.driver_names.index("c_input")]
         with np.errstate(divide="ignore", invalid="ignore"):
             residual = np.abs(dpools).max(axis=1, initial=0.0) / c_input
-        bad = ~(residual <= self.residual_rtol)
+        bad = ~(residual <= self.residual_rtol) & (status[rows] == Status.OK)
         for k in np.flatnonzero(bad):
             _add_failure(
                 status, message, rows[k], Status.NOT_CONVERGED,
                 f"max|dX/dt|/c_input = {residual[k]:.3g} at the returned state exceeds "
                 f"{self.residual_rtol:g}",
             )
+
+    def _flag_mass_balance(self, rows, forcing, fluxes, status, message) -> None:
+        """``MASS_BALANCE`` for rows still OK whose losses miss ``c_input`` by more than the tolerance."""
+        c_input = forcing[:, self.driver_names.index("c_input")]
+        losses = [fluxes[name] for name in self.loss_fluxes]
+        total = losses[0] if len(losses) == 1 else np.add.reduce(losses)
+        gap = c_input - total
+        tolerance = self.mass_balance_rtol
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = np.abs(gap) / c_input
+        bad = ~(relative <= tolerance) & (status[rows] == Status.OK)
+        expression = " - ".join(("c_input", *self.loss_fluxes))
+        for k in np.flatnonzero(bad):
+            parts = ", ".join(f"{n} {float(v[k]):.6g}" for n, v in zip(self.loss_fluxes, losses))
+            _add_failure(
+                status, message, rows[k], Status.MASS_BALANCE,
+                f"carbon input c_input = {float(c_input[k]):.6g} g C m-2 yr-1 but losses = "
+                f"{float(total[k]):.6g} ({parts}): the gap ({expression}) at the steady state is "
+                f"{float(gap[k]):.6g} g C m-2 yr-1, {float(relative[k]):.3g} of c_input (tolerance {tolerance:g})",
+            )
+
+
+def _stack_parts(parts: Sequence[SteadyStateParts | Exception],
+                 raised: Callable[[Exception, Sequence[str]], SteadyStateParts]) -> SteadyStateParts:
+    """Rows solved alone (or the exceptions they raised, made parts by ``raised``) stacked in order.
+
+    ``dpools`` and ``fluxes`` are kept when every solved row gave them with the same flux names.
+    """
+    solved = [p for p in parts if isinstance(p, SteadyStateParts)]
+    names = tuple(solved[0].fluxes or ()) if solved else ()
+    kept = bool(names) and all(tuple(p.fluxes or ()) == names for p in solved)
+    rows = [p if isinstance(p, SteadyStateParts) else raised(p, names if kept else ()) for p in parts]
+    messages = np.array([str(p.message[0]) if p.message is not None else "" for p in rows], dtype=object)
+    pools = np.concatenate([p.pools for p in rows])
+    status = np.concatenate([np.asarray(p.status) for p in rows])
+    if not kept:
+        return SteadyStateParts(pools, status, messages)
+    dpools = np.concatenate([np.asarray(p.dpools, dtype=float).reshape(1, -1) for p in rows])
+    fluxes = {n: np.concatenate([np.broadcast_to(np.asarray((p.fluxes or {})[n], dtype=float), (1,)) for p in rows])
+              for n in names}
+    return SteadyStateParts(pools, status, messages, dpools, fluxes)
 
 
 def _outside_columns(matrix: np.ndarray, metas: Sequence[Parameter | Driver]) -> np.ndarray:
@@ -777,6 +941,11 @@ def metadata_problems(adapter: BaseAdapter) -> list[str]:
     elif isinstance(c_input[0].interval, Interval) and c_input[0].contains(np.array([0.0]))[0]:
         problems.append("driver 'c_input' must exclude 0 (open lower bound at 0): steady-state "
                         "residuals are measured relative to it")
+    losses = tuple(adapter.loss_fluxes)
+    missing = [name for name in LOSS_FLUXES if name not in losses]
+    if missing or len(set(losses)) != len(losses) or not all(_SNAKE.match(n) for n in losses):
+        problems.append(f"loss_fluxes {losses!r} must name distinct snake_case fluxes of _tendencies, "
+                        f"including {', '.join(LOSS_FLUXES)}")
     for pool in adapter.pools:
         if pool.kind not in POOL_KINDS:
             problems.append(f"pool {pool.name!r} has kind {pool.kind!r}; use one of {sorted(POOL_KINDS)}")

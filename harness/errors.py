@@ -98,6 +98,14 @@ class ConvergenceWarning(HarnessWarning):
     """Some rows of a batch did not reach a verified steady state."""
 
 
+class ChunkWarning(HarnessWarning):
+    """A stored chunk could not be used (unreadable, truncated, or changed since it was written).
+
+    The chunk is solved again, so the run's results are unaffected; the warning names the file and
+    what was wrong (chunks written before chunks carried a checksum get one warning for them all).
+    """
+
+
 def unknown_message(what: str, name: str, known: Iterable[str]) -> str:
     """``unknown model 'x'; did you mean 'y'? known: a, b`` for an unknown name."""
     known = sorted(known)

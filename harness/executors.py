@@ -2,11 +2,20 @@
 
 Every executor maps a picklable function over tasks and yields the results in task order, so
 all of them give bit-identical results to the serial one. At most a few chunks per worker are
-in flight at once, so memory does not grow with the number of chunks.
+in flight at once, so memory does not grow with the number of chunks. Local worker processes die
+with the process that started them, even when it is killed with SIGKILL.
 """
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -15,6 +24,47 @@ from typing import Any
 from .errors import HarnessError
 
 IN_FLIGHT_PER_WORKER = 2
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): signal this process when its parent dies
+PARENT_POLL_SECONDS = 0.5  # how often a worker checks that its parent is alive (the portable fallback)
+
+
+def _die_with_parent(parent: int | None = None) -> None:
+    """Make this worker process exit when the process that started the pool dies (an initializer).
+
+    When that process is the worker's parent (``fork`` and ``spawn``), on Linux the kernel sends
+    SIGKILL on its death (``prctl(PR_SET_PDEATHSIG)``), and everywhere a daemon thread also exits
+    the worker once ``os.getppid()`` changes (the orphan was adopted by init or a subreaper). A
+    fork server's worker instead waits on multiprocessing's sentinel of the pool's process: its
+    parent, the fork server, lives as long as any of its workers does.
+
+    Parameters
+    ----------
+    parent : int or None
+        Process id of the pool's process when it is the worker's parent; None under a fork server.
+    """
+    if parent is None:
+        pool = multiprocessing.parent_process()
+        if pool is None:
+            return  # not started by multiprocessing: nothing to watch
+
+        def watch() -> None:
+            multiprocessing.connection.wait([pool.sentinel])  # ready (EOF) once the pool's process is gone
+            os._exit(1)
+    else:
+        if sys.platform.startswith("linux"):
+            try:
+                ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            except (OSError, AttributeError):
+                pass  # no prctl in this libc: the thread below still ends the orphan
+        if os.getppid() != parent:  # the parent died before the death signal was armed
+            os._exit(1)
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(PARENT_POLL_SECONDS)
+            os._exit(1)
+
+    threading.Thread(target=watch, name="soilbench-parent-watch", daemon=True).start()
 
 
 class SerialExecutor:
@@ -46,12 +96,20 @@ def _bounded(submit: Callable[[tuple], Any], result: Callable[[Any], Any], tasks
 
 
 class ProcessExecutor:
-    """Run tasks in ``jobs`` local worker processes."""
+    """Run tasks in ``jobs`` local worker processes, which die with this process.
+
+    On Linux the death signal is tied to the thread that starts the workers (the first ``map``),
+    so use the executor from a thread that outlives it (as ``api.run`` does).
+    """
 
     def __init__(self, jobs: int):
         self.jobs = jobs
         self.description = f"{jobs} local processes"
-        self._pool = ProcessPoolExecutor(max_workers=jobs)
+        context = multiprocessing.get_context()
+        # with fork or spawn this process is the workers' parent; under a fork server it is not
+        parent = os.getpid() if context.get_start_method() in ("fork", "spawn") else None
+        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_die_with_parent,
+                                         initargs=(parent,))
 
     def map(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[Any]:
         """Results of ``fn(*task)`` for each task, in order, at most a few tasks per worker in flight."""

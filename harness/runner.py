@@ -3,8 +3,12 @@
 Rows are cut into chunks of ``chunk_rows``; each chunk is solved by the executor and, when a
 ``ChunkStore`` is given, written to disk as soon as it finishes (atomically). A resumed run
 loads every stored chunk whose inputs are unchanged instead of solving it again, so its final
-tables are byte-identical to those of an uninterrupted run. Only the outputs a run needs are
-kept (``keep``), so memory grows with rows x kept outputs, not rows x pools.
+tables are byte-identical to those of an uninterrupted run. Every stored chunk carries a sha256
+over its contents; a chunk that cannot be read, or whose contents no longer match that checksum
+(truncated, bit-flipped, or rewritten), is solved again with a :class:`~harness.errors.ChunkWarning`,
+and so is a chunk written before chunks carried a checksum.
+Only the outputs a run needs are kept (``keep``), so memory grows with rows x kept outputs, not
+rows x pools.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .adapter import BaseAdapter, Status, SteadyStateResult
+from .errors import ChunkWarning
 from .executors import SerialExecutor
 from .members import Member
 from .vocabulary import CHUNK_ROWS  # re-exported: the default of evaluate_member and of a run
@@ -31,32 +38,71 @@ def solve_chunk(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray,
     return result if keep is None else result.select(keep)
 
 
+CONTENTS = ("pools", "outputs", "status", "message", "pool_names", "output_names")  # the arrays of a chunk
+
+
+def _checksum(digest: str, arrays: Mapping[str, np.ndarray]) -> str:
+    """Sha256 over a chunk's input ``digest`` and its content arrays (names, dtypes, shapes, bytes)."""
+    h = hashlib.sha256(digest.encode())
+    for name in CONTENTS:
+        array = np.ascontiguousarray(arrays[name])
+        h.update(f"|{name}|{array.dtype.str}|{array.shape}|".encode())
+        h.update(array.data if array.size else b"")
+    return h.hexdigest()
+
+
 class ChunkStore:
-    """Finished chunks of one member x design on disk: ``DIR/<index>.npz`` with an input digest."""
+    """Finished chunks of one member x design on disk: ``DIR/<index>.npz``.
+
+    Each file holds the chunk's arrays (``CONTENTS``), the digest of the inputs it answers and a
+    sha256 over both (``checksum``), so a chunk changed after it was written is never used.
+    """
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def load(self, index: int, digest: str) -> SteadyStateResult | None:
-        """Chunk ``index`` if it is stored with input ``digest``, else None."""
+        """Chunk ``index`` if it is stored, intact, with input ``digest``; else None (solve it).
+
+        A chunk stored for other inputs (the scenario changed) is ignored silently; one that cannot
+        be read or fails its checksum is ignored with a :class:`~harness.errors.ChunkWarning`.
+        """
         path = self.directory / f"{index:06d}.npz"
         if not path.exists():
             return None
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["digest"]) != digest:
-                return None  # the scenario changed since this chunk was written: solve again
-            return SteadyStateResult(data["pools"], data["outputs"], data["status"],
-                                     data["message"].astype(object), tuple(data["pool_names"].tolist()),
-                                     tuple(data["output_names"].tolist()))
+        try:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:  # closed even if np.load fails
+                if set(data.files) == {"digest", *CONTENTS}:  # one warning per run (it names no file), not per chunk
+                    warnings.warn("stored chunks without a checksum (written by an older soilbench) are solved again",
+                                  ChunkWarning, stacklevel=2)
+                    return None
+                arrays = {name: data[name] for name in CONTENTS}
+                stored, checksum = str(data["digest"]), str(data["checksum"])
+        except Exception as exc:  # whatever a damaged file raises (zip, npy header, missing key): solve again
+            return self._reject(path, f"it cannot be read ({type(exc).__name__}: {exc})")
+        if _checksum(stored, arrays) != checksum:
+            return self._reject(path, "its contents do not match their checksum (changed after it was written)")
+        if stored != digest:
+            return None  # the scenario changed since this chunk was written: solve again
+        return SteadyStateResult(arrays["pools"], arrays["outputs"], arrays["status"],
+                                 arrays["message"].astype(object), tuple(arrays["pool_names"].tolist()),
+                                 tuple(arrays["output_names"].tolist()))
+
+    @staticmethod
+    def _reject(path: Path, why: str) -> None:
+        warnings.warn(f"stored chunk {path} is not used: {why}; solving it again", ChunkWarning, stacklevel=3)
 
     def save(self, index: int, digest: str, result: SteadyStateResult) -> None:
-        """Store chunk ``index`` with its input ``digest`` (atomically)."""
+        """Store chunk ``index`` with its input ``digest`` and checksum (atomically)."""
+        arrays: dict[str, Any] = {
+            "pools": result.pools, "outputs": result.outputs, "status": result.status,
+            "message": result.message.astype(str), "pool_names": np.array(result.pool_names, dtype=str),
+            "output_names": np.array(result.output_names, dtype=str),
+        }
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".npz")
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, digest=digest, pools=result.pools, outputs=result.outputs, status=result.status,
-                     message=result.message.astype(str), pool_names=np.array(result.pool_names, dtype=str),
-                     output_names=np.array(result.output_names, dtype=str))
+            np.savez(fh, digest=digest, checksum=_checksum(digest, arrays), **arrays)
         os.replace(tmp, self.directory / f"{index:06d}.npz")
 
 

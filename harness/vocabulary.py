@@ -52,6 +52,17 @@ KIND_OUTPUTS = ("litter", "mic", "maom", "pom")
 #: Fluxes every adapter's ``tendencies`` returns [g C m-2 yr-1].
 REQUIRED_FLUXES = ("uptake", "growth", "respiration", "leaching")
 
+#: Fluxes that carry carbon out of the soil [g C m-2 yr-1]: at a steady state they sum to the
+#: input ``c_input`` (an adapter with a further loss, e.g. erosion, declares it in ``loss_fluxes``).
+LOSS_FLUXES = ("respiration", "leaching")
+
+#: Largest turnover exponent ``beta`` and enzyme-production exponent ``beta_enz`` a built-in model
+#: admits [1]: the papers, scenarios and priors use 0.5-3 (He et al. 2024: 1-2; calibrate_lter.yaml:
+#: uniform 1-3), so 10 excludes no published structure.
+EXPONENT_MAX = 10.0
+#: The pH scale [1], the bounds of the driver ``ph``.
+PH_RANGE = (0.0, 14.0)
+
 #: virtual "measurements" (kind regression) -> the driver whose Sobol index they are set beside
 PREDICTOR_DRIVERS = MappingProxyType({"cue": "cue_scale", "npp": "c_input"})
 

@@ -42,17 +42,18 @@ def soil_water_potential(theta, sand, clay):
     Parameters
     ----------
     theta : array_like
-        Volumetric soil water; 0 gives ``-inf``. [m3 m-3]
+        Volumetric soil water, at most the porosity ``theta_sat`` (the adapters reject wetter
+        soil: nothing is clipped); 0 gives ``-inf``. [m3 m-3]
     sand, clay : array_like
         Sand and clay content. [%]
 
     Returns
     -------
     ndarray
-        ``psi = -psi_sat (min(theta, theta_sat)/theta_sat)**(-b)`` converted from mm. [MPa]
+        ``psi = -psi_sat (theta/theta_sat)**(-b)`` converted from mm. [MPa]
     """
     theta_sat, b, psi_sat = cosby_parameters(sand, clay)
-    saturation = np.minimum(np.asarray(theta, dtype=float), theta_sat) / theta_sat
+    saturation = np.asarray(theta, dtype=float) / theta_sat
     with np.errstate(divide="ignore"):
         return -psi_sat * saturation ** (-b) * MPA_PER_MM
 

@@ -12,6 +12,7 @@ from functools import reduce
 import numpy as np
 
 from harness.adapter import (
+    EXPONENT_MAX,
     BaseAdapter,
     BetaRescale,
     Driver,
@@ -30,6 +31,7 @@ from .parameters import DEFAULT_C_INPUT, FAILING_CASE, PARAMETER_SETS, REFERENCE
 
 _INF = float("inf")
 _POSITIVE = Interval(0.0, _INF, (True, True))
+_EXPONENT = Interval(0.0, EXPONENT_MAX, (True, False))
 _TEMPERATURE = Interval(-10.0, 50.0, (True, False))
 #: largest max|dX/dt| / I at a returned steady state, native units (spec (g))
 RESIDUAL_RTOL_NATIVE = 1e-12
@@ -60,6 +62,7 @@ class AwbAdapter(BaseAdapter):
     reported in g C m-2 through ``layer_depth_m`` (and ``bulk_density``). The steady state is
     explicit at ``beta == beta_enz`` and a vectorised safeguarded Newton root for MIC* otherwise
     (spec (g)); its residual and Routh-Hurwitz stability are verified row by row.
+    Soil water and texture are not represented: no moisture driver, so no porosity to respect.
 
     Parameters
     ----------
@@ -127,8 +130,8 @@ class AwbAdapter(BaseAdapter):
                    _POSITIVE, default=DEFAULT_C_INPUT[self._set]),
             Driver("cue_scale", "1", "multiplies CUE, the only efficiency; CUE cue_scale must lie in (0, 1)",
                    _POSITIVE, default=1.0),
-            Driver("beta", "1", "DEATH = k_d* MIC^beta", _POSITIVE, default=1.0),
-            Driver("beta_enz", "1", "EPROD = k_e* MIC^beta_enz", _POSITIVE, default=1.0),
+            Driver("beta", "1", "DEATH = k_d* MIC^beta", _EXPONENT, default=1.0),
+            Driver("beta_enz", "1", "EPROD = k_e* MIC^beta_enz", _EXPONENT, default=1.0),
             Driver("mic_turnover_scale", "1", "multiplies k_d", _POSITIVE, default=1.0),
         ]
         if self._set == ParameterSet.AWB2010:

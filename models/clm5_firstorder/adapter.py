@@ -11,7 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from harness.adapter import BaseAdapter, Driver, Interval, Option, ParameterError, Pool, SteadyStateParts, violation
+from harness.adapter import (
+    BaseAdapter,
+    Driver,
+    Interval,
+    Option,
+    ParameterError,
+    Pool,
+    SteadyStateParts,
+    violation,
+)
 
 from . import equations as eq
 from .parameters import FAILING_CASE, PARAMETERS, REFERENCE_CASES
@@ -81,11 +90,11 @@ class Clm5FirstOrderAdapter(BaseAdapter):
         Driver("cue_scale", "1", "multiplies every litter -> SOM and SOM -> SOM transfer coefficient",
                Interval(0.0, _INF, (True, True)), default=1.0),
         Driver("temperature", "degC", "r_T", Interval(-50.0, 60.0), default=15.0),
-        Driver("moisture", "m3 m-3", "r_W via theta -> psi (needs sand, clay); NaN: absent, r_W = 1",
-               Interval(0.0, 1.0), default=float("nan"), optional=True),
-        Driver("sand", "%", "S1 respired fraction t = 0.85 - 0.0068 (100 - sand) and theta -> psi",
+        Driver("moisture", "m3 m-3", "r_W via theta -> psi (needs sand, clay); NaN: absent, r_W = 1; at most the "
+               "porosity theta_sat = 0.489 - 0.00126 sand", Interval(0.0, 1.0), default=float("nan"), optional=True),
+        Driver("sand", "%", "S1 respired fraction t = 0.85 - 0.0068 (100 - sand) and theta -> psi; clay + sand <= 100",
                Interval(0.0, 100.0), default=40.0),
-        Driver("clay", "%", "theta -> psi only", Interval(0.0, 100.0), default=20.0),
+        Driver("clay", "%", "theta -> psi only; clay + sand <= 100", Interval(0.0, 100.0), default=20.0),
     )
     pools = tuple(Pool(n, "g C m-2", _POOL_TEXT[n][0], _POOL_TEXT[n][1]) for n in eq.POOL_NAMES)
     outputs = ("soc", "soc_total", "litter", "respiration", "cue_bulk")
@@ -141,6 +150,7 @@ class Clm5FirstOrderAdapter(BaseAdapter):
     def _domain_violations(self, theta, forcing):
         system = self._system(theta, forcing, rates=False)
         p = dict(zip(self.parameter_names, theta.T))
+        d = dict(zip(self.driver_names, forcing.T))
         scale = forcing[:, self.driver_names.index("cue_scale")]
         retained = eq.retained_fractions(system.a)
         found = [
@@ -153,6 +163,7 @@ class Clm5FirstOrderAdapter(BaseAdapter):
             for j, name in enumerate(eq.POOL_NAMES)
             if j != eq.CWD
         ]
+        found += _soil_violations(d["moisture"], d["sand"], d["clay"])
         split = p["f_lab"] + p["f_cel"] + p["f_lig"]
         found.append(violation(
             np.abs(split - 1.0) > 1e-9,
@@ -173,3 +184,20 @@ class Clm5FirstOrderAdapter(BaseAdapter):
             d=delta,
         ))
         return found
+
+
+def _soil_violations(moisture: np.ndarray, sand: np.ndarray, clay: np.ndarray) -> list:
+    """Texture and water of a physical soil: clay + sand <= 100 %, moisture <= the Cosby porosity.
+
+    Moisture NaN (absent) is not compared. Above the porosity theta -> psi has no meaning (CLM
+    itself caps theta at theta_sat; here such a row is rejected rather than silently capped).
+    """
+    texture = clay + sand
+    porosity = eq.cosby_parameters(sand, clay)[0]
+    return [
+        violation(~(texture <= 100.0), "clay + sand = {x:g} % (clay={c:g}, sand={s:g}); it must be <= 100",
+                  x=texture, c=clay, s=sand),
+        violation(moisture > porosity, "moisture={m:g} m3 m-3 exceeds the porosity theta_sat = 0.489 - 0.00126 "
+                  "sand = {p:.6g} m3 m-3 (sand={s:g} %); moisture must be <= porosity",
+                  m=moisture, p=porosity, s=sand),
+    ]

@@ -94,7 +94,8 @@ REFERENCE_CASES: tuple[ReferenceCase, ...] = (
                   {"soc": "3396.97"}, _H, rtol=1e-5),
     ReferenceCase("example at 0 % sand", {**_EXAMPLE, "sand": 0.0}, {"soc": "17137.62"}, _H,
                   rtol=1e-5, parameters=_PSI),
-    ReferenceCase("example at 100 % sand", {**_EXAMPLE, "sand": 100.0}, {"soc": "5457.60"}, _H,
+    # clay 0: clay + sand must not exceed 100 %; clay enters only theta -> psi, unused with psi_mpa set
+    ReferenceCase("example at 100 % sand", {**_EXAMPLE, "sand": 100.0, "clay": 0.0}, {"soc": "5457.60"}, _H,
                   rtol=1e-5, parameters=_PSI),
 )
 

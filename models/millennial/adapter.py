@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from harness.adapter import (
+    EXPONENT_MAX,
+    PH_RANGE,
     BaseAdapter,
     BetaRescale,
     Driver,
@@ -121,9 +123,9 @@ class MillennialAdapter(BaseAdapter):
                default=REFERENCE_SITE["clay"]),
         Driver("silt", "%", "with clay, Q_max = rho_b p_c (clay + silt); only the sum enters", Interval(0.0, 100.0),
                default=REFERENCE_SITE["silt"]),
-        Driver("ph", "1", "binding affinity K_lm = k_des exp(-p1 pH - p2); no hard bound",
-               Interval(-_INF, _INF, (True, True)), default=REFERENCE_SITE["ph"]),
-        Driver("beta", "1", "exponent of turnover k_b MIC**beta (published: 2)", Interval(1.0, _INF, (False, True)),
+        Driver("ph", "1", "binding affinity K_lm = k_des exp(-p1 pH - p2); the pH scale bounds it",
+               Interval(*PH_RANGE), default=REFERENCE_SITE["ph"]),
+        Driver("beta", "1", "exponent of turnover k_b MIC**beta (published: 2)", Interval(1.0, EXPONENT_MAX),
                default=REFERENCE_SITE["beta"]),
         Driver("mic_turnover_scale", "1", "multiplies rate_bd", Interval(0.0, _INF, (True, True)), default=1.0),
     )

@@ -83,6 +83,7 @@ class MimicsAdapter(BaseAdapter):
     Michaelis-Menten kinetics, grow with efficiency ``cue_scale x mge`` and turn over as
     ``tau MIC^beta`` into protected and available SOM. The steady state comes from a batched
     Newton solve in log space, verified row by row (``solver.py``).
+    Soil water is not represented: no moisture driver, so no porosity to respect.
 
     Parameters
     ----------

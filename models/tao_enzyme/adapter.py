@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from harness.adapter import (
+    EXPONENT_MAX,
     BaseAdapter,
     BetaRescale,
     Driver,
@@ -121,14 +122,15 @@ class TaoEnzymeAdapter(BaseAdapter):
                Interval(0.0, _INF, (True, True)), default=1.0),
         Driver("temperature", "degC", "xi_T = q10**((T - 25)/10); default 25 gives xi_T = 1",
                Interval(-50.0, 60.0), default=25.0),
-        Driver("moisture", "m3 m-3", "xi_W via theta -> psi (needs sand, clay); NaN: absent, xi_W = 1",
-               Interval(0.0, 1.0), default=float("nan"), optional=True),
-        Driver("clay", "%", "theta -> psi only", Interval(0.0, 100.0), default=20.0),
-        Driver("sand", "%", "theta -> psi only", Interval(0.0, 100.0), default=40.0),
-        Driver("beta", "1", "D = xi k_d* MIC**beta (MIC in g C m-3)", Interval(0.0, _INF, (True, True)),
+        Driver("moisture", "m3 m-3", "xi_W via theta -> psi (needs sand, clay); NaN: absent, xi_W = 1; at most "
+               "the porosity theta_sat = 0.489 - 0.00126 sand", Interval(0.0, 1.0), default=float("nan"),
+               optional=True),
+        Driver("clay", "%", "theta -> psi only; clay + sand <= 100", Interval(0.0, 100.0), default=20.0),
+        Driver("sand", "%", "theta -> psi only; clay + sand <= 100", Interval(0.0, 100.0), default=40.0),
+        Driver("beta", "1", "D = xi k_d* MIC**beta (MIC in g C m-3)", Interval(0.0, EXPONENT_MAX, (True, False)),
                default=1.0),
-        Driver("beta_enz", "1", "P = xi k_e* MIC**beta_enz (MIC in g C m-3)", Interval(0.0, _INF, (True, True)),
-               default=1.0),
+        Driver("beta_enz", "1", "P = xi k_e* MIC**beta_enz (MIC in g C m-3)",
+               Interval(0.0, EXPONENT_MAX, (True, False)), default=1.0),
         Driver("mic_turnover_scale", "1", "multiplies k_d = 1/tau_mic only", Interval(0.0, _INF, (True, True)),
                default=1.0),
     )
@@ -236,9 +238,23 @@ class TaoEnzymeAdapter(BaseAdapter):
         for code, (flag, text) in texts.items():
             for i in np.flatnonzero(failure == code):
                 status[i], message[i] = flag, text.format(**{k: v[i] for k, v in found.items()})
-        exists = np.flatnonzero(failure == eq.EXISTS)
+        exists = failure == eq.EXISTS
+        # c_input far beyond any site (a plug-in's wider bound): the closed forms overflow float64
+        overflow = np.flatnonzero(exists & ~np.isfinite(pools).all(axis=1))
+        for i in overflow:
+            status[i] = Status.NON_FINITE
+            message[i] = "steady state overflows float64: " + ", ".join(
+                f"{name}={pools[i, j]:.6g}" for j, name in enumerate(eq.POOL_NAMES) if not np.isfinite(pools[i, j]))
+        if overflow.size:
+            exists[overflow] = False
+        exists = np.flatnonzero(exists)
         unstable, max_re = self._unstable(pools[exists], kin if exists.size == n else _take(kin, exists))
         for k, value in zip(exists[unstable], max_re):
+            if np.isnan(value):  # a Jacobian entry overflowed: no eigenvalues (eq.max_real_eigenvalue)
+                status[k] = Status.SOLVER_FAILED
+                message[k] = ("local stability undecidable: the soil Jacobian at the steady state is not finite "
+                              "(float64 overflow)")
+                continue
             status[k] = Status.NOT_CONVERGED
             message[k] = f"unstable equilibrium, max Re(lambda) = {value:.6g} yr-1"
         pools[status != Status.OK] = np.nan
@@ -278,7 +294,7 @@ class TaoEnzymeAdapter(BaseAdapter):
         return found
 
     def _row_violations(self, theta, forcing):
-        """Cross-constraints of the rows' own drivers: efficiencies, input fractions, xi > 0."""
+        """Cross-constraints of the rows' own drivers: efficiencies, input fractions, texture, porosity, xi > 0."""
         p, d = self._columns(theta, forcing)
         scale = d["cue_scale"]
         found = []
@@ -295,6 +311,13 @@ class TaoEnzymeAdapter(BaseAdapter):
             "f_cwd + f_l1 + f_l2 + f_l3 = {x:.12g}; the input fractions must sum to 1 (within 1e-9)",
             x=total,
         ))
+        texture, porosity = d["clay"] + d["sand"], eq.cosby_parameters(d["sand"], d["clay"])[0]
+        found.append(violation(~(texture <= 100.0), "clay + sand = {x:g} % (clay={c:g}, sand={s:g}); it must be <= 100",
+                               x=texture, c=d["clay"], s=d["sand"]))
+        # NaN moisture (absent) is not compared; CLM caps theta at theta_sat, here such a row is rejected
+        found.append(violation(d["moisture"] > porosity, "moisture={m:g} m3 m-3 exceeds the porosity theta_sat = "
+                               "0.489 - 0.00126 sand = {p:.6g} m3 m-3 (sand={s:g} %); moisture must be <= porosity",
+                               m=d["moisture"], p=porosity, s=d["sand"]))
         xi, psi = self._xi(p, d["temperature"], d["moisture"], d["sand"], d["clay"])
         found.append(violation(
             ~(xi > 0.0),

@@ -625,8 +625,15 @@ def max_real_eigenvalue(jac):
     Returns
     -------
     ndarray, shape (n_sets,)
-        [yr-1]
+        [yr-1]; NaN for a row with a non-finite entry (an overflow), which has no eigenvalues.
     """
     if jac.a.shape[0] == 0:
         return np.zeros(0)
-    return np.linalg.eigvals(jac.matrix()).real.max(axis=1)
+    matrix = jac.matrix()
+    finite = np.isfinite(matrix).all(axis=(1, 2))
+    if finite.all():
+        return np.linalg.eigvals(matrix).real.max(axis=1)
+    result = np.full(finite.shape, np.nan)
+    if finite.any():
+        result[finite] = np.linalg.eigvals(matrix[finite]).real.max(axis=1)
+    return result

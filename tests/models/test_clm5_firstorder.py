@@ -46,12 +46,15 @@ def random_inputs(adapter, n: int, seed: int = 20240611) -> tuple[np.ndarray, np
     for j, name in enumerate(("f_lab", "f_cel", "f_lig")):
         theta[:, adapter.parameter_names.index(name)] = split[:, j]
     # cue_scale <= 1.1 keeps every retained fraction below 1 (largest unscaled one: S3's 0.9);
-    # moisture >= 0.35 with clay <= 30 keeps psi above psi_min's upper bound -0.5 MPa
-    moisture = np.where(rng.uniform(size=n) < 0.5, np.nan, rng.uniform(0.35, 0.45, n))
+    # moisture >= 0.35 with clay <= 30 keeps psi above psi_min's upper bound -0.5 MPa; clay + sand
+    # <= 100 % and moisture <= the porosity 0.489 - 0.00126 sand (>= 0.363) keep the soil physical
+    clay = rng.uniform(0.0, 30.0, n)
+    sand = rng.uniform(0.0, 1.0, n) * (100.0 - clay)
+    wet = rng.uniform(0.35, np.minimum(0.45, 0.489 - 0.00126 * sand))
+    moisture = np.where(rng.uniform(size=n) < 0.5, np.nan, wet)
     forcing = adapter.make_forcing(
         n, c_input=rng.uniform(50.0, 1500.0, n), cue_scale=rng.uniform(0.5, 1.1, n),
-        temperature=rng.uniform(-20.0, 40.0, n), moisture=moisture, sand=rng.uniform(0.0, 100.0, n),
-        clay=rng.uniform(0.0, 30.0, n),
+        temperature=rng.uniform(-20.0, 40.0, n), moisture=moisture, sand=sand, clay=clay,
     )
     assert adapter.steady_state(theta, forcing).ok.all()
     return theta, forcing
@@ -189,7 +192,8 @@ def test_overrides(adapter):
     fixed = adapter.evaluate({"xi_fixed": 0.245047, "f_s1s2": 0.554}, **EXAMPLE)
     np.testing.assert_allclose(fixed.get("soc"), adapter.evaluate(PSI, **EXAMPLE).get("soc"), rtol=RTOL)
     # an explicit f_s1s2 replaces the texture rule: sand no longer matters without moisture
-    set_s1 = [adapter.evaluate({"f_s1s2": 0.3}, **{**EXAMPLE, "sand": s}).pools for s in (0.0, 100.0)]
+    # (clay 0: clay + sand <= 100 %; clay enters only theta -> psi, unused without moisture)
+    set_s1 = [adapter.evaluate({"f_s1s2": 0.3}, **{**EXAMPLE, "sand": s, "clay": 0.0}).pools for s in (0.0, 100.0)]
     np.testing.assert_array_equal(*set_s1)
 
 
@@ -262,7 +266,7 @@ def test_out_of_domain_rows_are_isolated(adapter):
         ({"psi_mpa": -3.0}, {}, "psi = -3 MPa); xi must be > 0"),
         ({"psi_mpa": np.nan}, {"moisture": 0.05}, "must be > psi_min = -2.5 MPa"),
         ({"f_lab": 0.3}, {}, "f_lab + f_cel + f_lig = 1.05"),
-        ({}, {"sand": 100.0}, None),
+        ({}, {"sand": 100.0, "clay": 0.0}, None),
     ]
     theta = np.vstack([adapter.default_theta(1, **{**PSI, **p}) for p, _, _ in rows])
     forcing = np.vstack([adapter.make_forcing(1, **{**EXAMPLE, **d}) for _, d, _ in rows])

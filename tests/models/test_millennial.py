@@ -11,11 +11,13 @@ where the spec says a quantity does not depend on an input at all.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq, root
 
-from harness.adapter import ParameterError, ReferenceCase, Status, metadata_problems
+from harness.adapter import Interval, ParameterError, ReferenceCase, Status, metadata_problems
 from models.millennial import MillennialAdapter
 from models.millennial import equations as eq
 from models.millennial.parameters import LEACHING, PARAMETERS, REFERENCE_SITE
@@ -439,7 +441,16 @@ def test_beta_near_one_joins_the_closed_form(adapter):
     np.testing.assert_allclose(result.pools[3], result.pools[0], rtol=1e-4)
 
 
+class _UnboundedBeta(MillennialAdapter):
+    """Millennial with beta unbounded above, as before beta <= EXPONENT_MAX: reaches the R_beta guard."""
+
+    drivers = tuple(replace(d, interval=Interval(1.0, np.inf, (False, True))) if d.name == "beta" else d
+                    for d in MillennialAdapter.drivers)
+
+
 def test_rescaling_that_underflows_is_flagged(rescaled):
+    assert rescaled.evaluate(**{**N1, "beta": 1000.0}).status[0] == Status.OUT_OF_DOMAIN  # beta <= 10 now
+    rescaled = _UnboundedBeta(beta_rescale="reference")
     result = rescaled.evaluate(**{**N1, "beta": np.array([3.0, 1000.0])})
     assert list(result.status) == [Status.OK, Status.SOLVER_FAILED]
     assert "R_beta = MIC_ref^(2 - beta) under- or overflows at beta=1000" in result.message[1]

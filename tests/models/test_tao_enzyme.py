@@ -72,11 +72,15 @@ def random_inputs(adapter, n: int, seed: int = 20240611, nonlinear: bool = False
     for j, name in enumerate(("f_cwd", "f_l1", "f_l2", "f_l3")):
         theta[:, names.index(name)] = split[:, j]
     theta[:, names.index("f_l3")] = 1.0 - theta[:, [names.index(f) for f in ("f_cwd", "f_l1", "f_l2")]].sum(axis=1)
+    # clay + sand <= 100 % and moisture <= the porosity 0.489 - 0.00126 sand (>= 0.363): a physical soil
+    clay = rng.uniform(0.0, 40.0, n)
+    sand = rng.uniform(0.0, 1.0, n) * (100.0 - clay)
+    wet = rng.uniform(0.3, np.minimum(0.45, 0.489 - 0.00126 * sand))
     drivers = {
         "c_input": rng.uniform(50.0, 1500.0, n), "cue_scale": rng.uniform(0.7, 1.1, n),
         "temperature": rng.uniform(-10.0, 35.0, n),
-        "moisture": np.where(rng.uniform(size=n) < 0.5, np.nan, rng.uniform(0.3, 0.45, n)),
-        "sand": rng.uniform(0.0, 100.0, n), "clay": rng.uniform(0.0, 40.0, n),
+        "moisture": np.where(rng.uniform(size=n) < 0.5, np.nan, wet),
+        "sand": sand, "clay": clay,
         "mic_turnover_scale": rng.uniform(0.5, 2.0, n),
     }
     if nonlinear:
