@@ -36,6 +36,7 @@ from .vocabulary import (
     LOSS_FLUXES,
     OUTPUTS,
     PH_RANGE,
+    PLAUSIBLE_OUTPUTS,
     POOL_KINDS,
     POOL_PREFIX,
     REQUIRED_FLUXES,
@@ -81,6 +82,7 @@ class Status(IntEnum):
     SOLVER_FAILED = 4
     OUT_OF_DOMAIN = 5
     MASS_BALANCE = 6
+    IMPLAUSIBLE = 7
 
     @property
     def flag(self) -> str:
@@ -442,6 +444,9 @@ class BaseAdapter:
     #: fluxes of ``_tendencies`` that carry carbon out of the soil: at a steady state they sum to
     #: ``c_input`` (``MASS_BALANCE_RTOL``); a model with a further loss (e.g. erosion) adds its flux
     loss_fluxes: ClassVar[tuple[str, ...]] = LOSS_FLUXES
+    #: output -> (lower, upper) plausible values [output units]; a finite output outside them is
+    #: flagged ``IMPLAUSIBLE`` (an adapter with a wider physical range may declare its own)
+    plausible_outputs: ClassVar[Mapping[str, tuple[float, float]]] = PLAUSIBLE_OUTPUTS
 
     def __init__(self, **options: Any):
         declared = {o.name: o for o in self.options}
@@ -542,7 +547,8 @@ class BaseAdapter:
             stays ``OK`` only if its pools, tendencies, fluxes and outputs are finite
             (``NON_FINITE``), its pools are not negative (``NEGATIVE_POOL``), its tendencies vanish
             (``NOT_CONVERGED``, ``residual_rtol``) and its losses (``loss_fluxes``) balance its
-            ``c_input`` (``MASS_BALANCE``, ``MASS_BALANCE_RTOL``); the message names the quantity.
+            ``c_input`` (``MASS_BALANCE``, ``MASS_BALANCE_RTOL``) and its outputs lie within
+            ``plausible_outputs`` (``IMPLAUSIBLE``); the message names the quantity.
 
         Notes
         -----
@@ -564,7 +570,9 @@ class BaseAdapter:
         rows = np.flatnonzero(status == Status.OK)
         solved: SteadyStateParts | None = None
         if rows.size:
-            solved = self._solve(_take(theta, rows), _take(forcing, rows))
+            # floating-point overflow is not an error here: non-finite results are flagged row by row
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                solved = self._solve(_take(theta, rows), _take(forcing, rows))
             sub_status = np.asarray(solved.status)
             pools[rows] = solved.pools
             status[rows] = sub_status
@@ -578,9 +586,10 @@ class BaseAdapter:
         if ok_rows.size:  # ok rows are among the solved ones
             assert solved is not None  # ok rows exist only when some rows were solved
             if solved.dpools is None or solved.fluxes is None:  # given together (SteadyStateParts checks)
-                dpools, fluxes = self._tendencies(
-                    _take(theta, ok_rows), _take(forcing, ok_rows), _readonly(pools[ok_rows])
-                )
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    dpools, fluxes = self._tendencies(
+                        _take(theta, ok_rows), _take(forcing, ok_rows), _readonly(pools[ok_rows])
+                    )
             else:  # evaluated by _steady_state at its rows: keep the ones still OK
                 keep = None if ok_rows.size == rows.size else np.searchsorted(rows, ok_rows)
                 dpools = np.asarray(solved.dpools) if keep is None else np.asarray(solved.dpools)[keep]
@@ -591,6 +600,7 @@ class BaseAdapter:
             self._flag_non_finite(ok_rows, dpools, fluxes, ok_outputs, status, message)
             self._flag_residual(ok_rows, ok_forcing, dpools, status, message)
             self._flag_mass_balance(ok_rows, ok_forcing, fluxes, status, message)
+            self._flag_implausible(ok_rows, ok_outputs, status, message)
             outputs[ok_rows] = ok_outputs
         failed = status != Status.OK
         pools[failed] = np.nan
@@ -775,6 +785,19 @@ class BaseAdapter:
             texts = [f"{what}: " + ", ".join(f"{n}={float(v)!r}" for n, v, f in zip(names, values[k], ok[k]) if not f)
                      for (what, names, values), ok in zip(groups, finite) if not ok[k].all()]
             _add_failure(status, message, rows[k], Status.NON_FINITE, "non-finite " + "; ".join(texts))
+
+    def _flag_implausible(self, rows, outputs, status, message) -> None:
+        """``IMPLAUSIBLE`` for rows still OK with an output outside ``plausible_outputs``."""
+        for j, name in enumerate(self.outputs):
+            if name not in self.plausible_outputs:
+                continue
+            lower, upper = self.plausible_outputs[name]
+            values = outputs[:, j]
+            bad = ((values < lower) | (values > upper)) & (status[rows] == Status.OK)
+            for k in np.flatnonzero(bad):
+                _add_failure(status, message, rows[k], Status.IMPLAUSIBLE,
+                             f"{name} = {float(values[k]):.6g} [{OUTPUTS[name][0]}] outside the plausible "
+                             f"[{lower:g}, {upper:g}] (adapter.plausible_outputs)")
 
     def _flag_residual(self, rows, forcing, dpools, status, message) -> None:
         c_input = forcing[:, self.driver_names.index("c_input")]

@@ -176,6 +176,8 @@ def top_ranking_stable(st_half: np.ndarray, st_full: np.ndarray, top: int = 3) -
 
 def variance_reduction(y_free: np.ndarray, y_fixed: np.ndarray) -> float:
     """Share of output variance removed by fixing a factor group: 1 - Var(fixed)/Var(free) [1]."""
+    if min(y_free.size, y_fixed.size) < 2:  # every row failed: nothing to compare
+        return float("nan")
     free = np.var(y_free)
     return float(1.0 - np.var(y_fixed) / free) if free > 0 else float("nan")
 
@@ -188,6 +190,10 @@ def input_residence_decomposition(soc: np.ndarray, c_input: np.ndarray) -> dict[
     shares of Var(ln soc) (they sum to 1), the correlation of ln c_input and ln tau, and the mean
     residence time [yr] (when soc is in g C m-2 and c_input in g C m-2 yr-1).
     """
+    keys = ("share_input", "share_residence_time", "share_covariance", "corr_input_residence_time",
+            "mean_residence_time")
+    if soc.size < 2:  # every row failed: nothing to decompose
+        return dict.fromkeys(keys, float("nan"))
     ln_i, ln_tau = np.log(c_input), np.log(soc / c_input)
     total = np.var(ln_i + ln_tau)
     cov = np.cov(ln_i, ln_tau, bias=True)[0, 1]

@@ -119,9 +119,11 @@ def _run(plan: Plan, out_dir: Path, jobs: int | None, dask: str | None, resume: 
     use_dask = dask is not None or (settings.type == "dask" and jobs is None)
     executor = make_executor(jobs or settings.jobs, dask or settings.address, use_dask=use_dask)
     try:
-        outcome = kind.run(RunContext(plan, files, executor, chunk_rows=settings.chunk_rows))
+        ctx = RunContext(plan, files, executor, chunk_rows=settings.chunk_rows)
+        outcome = kind.run(ctx)
     finally:
         executor.close()
+    ctx.write_failures()
     wall = time.perf_counter() - start
     written = [name for name in files.files if name != "scenario.yaml"]
     summary = {

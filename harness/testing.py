@@ -273,17 +273,18 @@ class _Solved(NamedTuple):
     result: SteadyStateResult
 
 
-def _solved_sample(adapter: BaseAdapter, unbalanced: Sequence[str] = ()) -> _Solved:
+def _solved_sample(adapter: BaseAdapter, flagged: AssertionError | None = None) -> _Solved:
     """Solve the sample batch; raise unless at least one row reaches an OK steady state.
 
-    ``unbalanced``: problems found already (rows flagged ``MASS_BALANCE``), listed first.
+    ``flagged``: the failure a check found already in rows ``BaseAdapter`` flagged (e.g.
+    ``MASS_BALANCE``), raised instead when no row is OK.
     """
     theta, forcing = _sample_inputs(adapter)
     result = _solve(adapter, theta, forcing)
     rows = np.flatnonzero(result.ok)
     if rows.size == 0:
-        if unbalanced:
-            raise _mass_balance_failure(adapter, unbalanced)
+        if flagged is not None:
+            raise flagged
         raise _failure(
             adapter, "sample rows around the declared defaults must reach a steady state",
             [f"row {i}: {_status_text(result, i)}" for i in range(_N_ROWS)],
@@ -453,8 +454,8 @@ def check_mass_balance(adapter: BaseAdapter) -> None:
     """
     theta, forcing = _sample_inputs(adapter)
     result = _solve(adapter, theta, forcing)
-    problems = [f"row {i}: {_status_text(result, int(i))}" for i in np.flatnonzero(result.status == Status.MASS_BALANCE)]
-    solved = _solved_sample(adapter, problems)
+    problems = _flagged_rows(result, Status.MASS_BALANCE)
+    solved = _solved_sample(adapter, _mass_balance_failure(adapter, problems) if problems else None)
     c_input = _c_input(adapter, solved.forcing)
     factors = np.random.default_rng(_SEED).uniform(*_POOL_FACTORS, solved.pools.shape)
     losses = " - ".join(adapter.loss_fluxes)
@@ -479,9 +480,20 @@ def _mass_balance_failure(adapter: BaseAdapter, problems: Sequence[str]) -> Asse
     )
 
 
+def _flagged_rows(result: SteadyStateResult, status: Status) -> list[str]:
+    """``row i: <message>`` for each row of ``result`` with ``status``."""
+    return [f"row {i}: {_status_text(result, int(i))}" for i in np.flatnonzero(result.status == status)]
+
+
 def check_positivity(adapter: BaseAdapter) -> None:
-    """OK rows have pools >= 0, respiration >= 0 and, if output, 0 < cue_bulk < 1."""
-    solved = _solved_sample(adapter)
+    """OK rows have pools >= 0, respiration >= 0 and, if output, 0 < cue_bulk < 1.
+
+    Sample rows that ``BaseAdapter`` itself rejects as ``IMPLAUSIBLE`` (an output outside
+    ``adapter.plausible_outputs``, e.g. cue_bulk > 1) are reported with its message.
+    """
+    theta, forcing = _sample_inputs(adapter)
+    problems = _flagged_rows(_solve(adapter, theta, forcing), Status.IMPLAUSIBLE)
+    solved = _solved_sample(adapter, _positivity_failure(adapter, problems) if problems else None)
     _, fluxes = _tendencies(adapter, solved.theta, solved.forcing, solved.pools)
     values = {POOL_PREFIX + n: solved.pools[:, j] for j, n in enumerate(adapter.pool_names)}
     values["respiration"] = fluxes["respiration"]
@@ -489,16 +501,20 @@ def check_positivity(adapter: BaseAdapter) -> None:
     if "cue_bulk" in adapter.outputs:
         values["cue_bulk"] = cue = solved.result.output("cue_bulk")
         admissible["cue_bulk"] = (cue > 0) & (cue < 1)
-    problems = [
+    problems += [
         f"row {solved.rows[k]}: {name} = {float(values[name][k])!r}"
         for name, ok in admissible.items()
         for k in np.flatnonzero(~ok)
     ]
     if problems:
-        raise _failure(
-            adapter, "OK rows need pools >= 0, respiration >= 0 and 0 < cue_bulk < 1", problems,
-            "reject the inputs that cause this (bounds or _domain_violations) or fix the equations",
-        )
+        raise _positivity_failure(adapter, problems)
+
+
+def _positivity_failure(adapter: BaseAdapter, problems: Sequence[str]) -> AssertionError:
+    return _failure(
+        adapter, "OK rows need pools >= 0, respiration >= 0 and 0 < cue_bulk < 1", problems,
+        "reject the inputs that cause this (bounds or _domain_violations) or fix the equations",
+    )
 
 
 def _just_outside(interval: Interval) -> list[float]:

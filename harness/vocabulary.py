@@ -43,6 +43,18 @@ OUTPUTS = MappingProxyType(
     }
 )
 
+#: output name -> (lower, upper) physically plausible values [output units]. A steady state outside
+#: them is not a soil (``Status.IMPLAUSIBLE``): 1e7 g C m-2 is ten times the carbon of the deepest
+#: peat column, 1e6 g C m-2 yr-1 a hundred times the largest terrestrial NPP, and a bulk CUE is a
+#: fraction of the carbon taken up. Scenario-level bounds (``sobol.plausible``) screen far tighter.
+PLAUSIBLE_OUTPUTS = MappingProxyType(
+    {
+        **{name: (0.0, 1e7) for name in ("soc", "soc_total", "litter", "mic", "maom", "pom")},
+        "respiration": (0.0, 1e6),
+        "cue_bulk": (0.0, 1.0),
+    }
+)
+
 #: Kinds a native pool may declare. Every kind except ``litter`` counts towards ``soc``.
 POOL_KINDS = frozenset({"litter", "mic", "maom", "pom", "som", "doc", "enz", "agg"})
 

@@ -149,6 +149,27 @@ def test_non_finite_flux_is_flagged_and_named():
     assert "fluxes: respiration=nan" in result.message[1] and "outputs: respiration=nan" in result.message[1]
 
 
+def test_output_beyond_its_plausible_bound_is_flagged_and_named():
+    """CLM5 at c_input 1e6 g C m-2 yr-1: soc 1.02e7 g C m-2 is finite but no soil holds it."""
+    model = Clm5FirstOrderAdapter()
+    c_input = np.array([500.0, 1e6, 1e307, 400.0])
+    result = model.evaluate(c_input=c_input)
+    assert list(result.status) == [Status.OK, Status.IMPLAUSIBLE, Status.IMPLAUSIBLE, Status.OK]
+    assert "soc = 1.01909e+07 [g C m-2]" in result.message[1] and "outside the plausible [0, 1e+07]" in result.message[1]
+    assert np.isnan(result.outputs[1:3]).all()
+    assert Status.IMPLAUSIBLE.flag == "implausible"
+
+
+def test_an_adapter_may_declare_a_wider_plausible_range():
+    class Peatland(Clm5FirstOrderAdapter):
+        plausible_outputs = {**Clm5FirstOrderAdapter.plausible_outputs, "soc": (0.0, 1e9), "soc_total": (0.0, 1e9)}
+
+    result = Peatland().evaluate(c_input=np.array([1e6]))
+    assert list(result.status) == [Status.OK]
+    np.testing.assert_allclose(result.get("soc"), 1e6 / 500.0 * Clm5FirstOrderAdapter().evaluate().get("soc"),
+                               rtol=1e-12)
+
+
 # -- a solver that raises ------------------------------------------------------------------------
 @OVERFLOW_WARNINGS
 def test_tao_row_beyond_float64_fails_alone():

@@ -32,6 +32,8 @@ class RunContext:
     executor: Any
     chunk_rows: int = CHUNK_ROWS
     members: list[Member] = field(init=False)  # the plan's; a kind may add members (posterior twins)
+    #: rows that are not OK, one table per evaluation (and rows a kind screened out): failures.csv
+    failures: list[pd.DataFrame] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         """Start with the plan's members."""
@@ -48,15 +50,27 @@ class RunContext:
         return self.files.root
 
     def evaluate(self, member: Member, n_rows: int, drivers=None, parameters=None, *, what: str = "",
-                 keep: list[str] | None = None):
+                 keep: list[str] | None = None, design: str = ""):
         """Steady states of ``member`` over ``n_rows`` rows, stored chunk by chunk under ``chunks/``.
 
-        An interrupted run can resume; ``what`` names the design.
+        An interrupted run can resume; ``what`` names the design (``design``: its name in
+        failures.csv, default ``what``). Rows that are not OK are kept for failures.csv.
         """
         key = hashlib.sha1(f"{member.label}|{what}".encode()).hexdigest()[:16]
-        return evaluate_member(member, n_rows, drivers, parameters, executor=self.executor,
-                               chunk_rows=self.chunk_rows, keep=keep, store=ChunkStore(self.out_dir / "chunks" / key),
-                               desc=f"{member.label} {what}".strip())
+        result = evaluate_member(member, n_rows, drivers, parameters, executor=self.executor,
+                                 chunk_rows=self.chunk_rows, keep=keep, store=ChunkStore(self.out_dir / "chunks" / key),
+                                 desc=f"{member.label} {what}".strip())
+        failed = ~result.ok
+        if failed.any():
+            inputs = {**(drivers or {}), **{f"param.{k}": v for k, v in (parameters or {}).items()}}
+            self.failures.append(failure_table(member, design or what.strip("() "), inputs, failed,
+                                               result.columns()["status"], result.message))
+        return result
+
+    def write_failures(self) -> None:
+        """``failures.csv``: every row that was not OK (and every row a kind screened out), if any."""
+        if self.failures:
+            self.files.csv("failures.csv", pd.concat(self.failures, ignore_index=True))
 
 
 @dataclass
@@ -86,6 +100,18 @@ class RunOutcome:
         }
         self.members.append(entry)
         return entry
+
+
+def failure_table(member: Member, design: str, inputs: dict[str, np.ndarray], rows: np.ndarray,
+                  status: np.ndarray, message: np.ndarray) -> pd.DataFrame:
+    """The rows ``rows`` (a mask) of one evaluation of ``member``: inputs, status and why."""
+    bad = np.flatnonzero(rows)
+    table = pd.DataFrame({"member": member.label, "design": design, "row": bad})
+    for name, column in inputs.items():
+        table[name] = np.asarray(column)[bad]
+    table["status"] = np.asarray(status)[bad]
+    table["message"] = np.asarray(message)[bad]
+    return table
 
 
 def variant_columns(members: list[Member]) -> list[str]:

@@ -39,6 +39,7 @@ from .base import Compared, Kind
 from .common import (
     RunContext,
     RunOutcome,
+    failure_table,
     kept_outputs,
     member_columns,
     on_scale,
@@ -60,7 +61,7 @@ ELASTICITY_STEP = 0.01
 def run_sobol(ctx: RunContext) -> RunOutcome:
     """Write ``indices.csv``, ``verdict.*``, ``crossover.csv``, ``ranking.md`` and ``results.nc``.
 
-    Also ``failures.csv`` if rows failed or were screened out.
+    Rows that failed or were screened out go to ``failures.csv`` (written by the run for every kind).
     """
     scenario = ctx.scenario
     outcome = RunOutcome(settings={"sobol": asdict(scenario.sobol), "on_failure": scenario.on_failure,
@@ -74,7 +75,6 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     half: list[dict[str, Any]] = []
     attribution: list[dict[str, Any]] = []
     cross: list[dict[str, Any]] = []
-    failures: list[pd.DataFrame] = []
     fits: dict[tuple[str, str], Fit] = {}
     results: dict[tuple[str, str], SteadyStateResult] = {}
     for member in ctx.members:
@@ -83,12 +83,14 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
             values = member_values(member, design)
             start = time.perf_counter()
             result = ctx.evaluate(member, design.unit.shape[0], values, what=f"({design.level}s)",
-                                  keep=kept_outputs(ctx.scenario, member))
+                                  keep=kept_outputs(ctx.scenario, member), design=design.level)
             outcome.record(member, result, time.perf_counter() - start, design.level)
             results[(member.label, design.level)] = result
             usable, reason = screen(ctx.scenario, member, result)
-            if not usable.all():
-                failures.append(_failure_table(member, design, values, result, reason))
+            screened = result.ok & (reason != "")
+            if screened.any():
+                ctx.failures.append(failure_table(member, design.level, values, screened,
+                                                  np.full(screened.size, "screened"), reason))
             for output in scenario.outputs:
                 fit, index_rows = _index_rows(ctx, member, design, result, usable, output, columns, outcome,
                                               elasticity.get(output, {}))
@@ -122,8 +124,6 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     ctx.files.text("ranking.md", ranking_markdown(indices, scenario, _ranges(ctx)))
     ctx.files.produce("results.nc", write_sobol_results, scenario, designs, ctx.members, results, indices)
     outcome.tables.append(verdict_markdown(*texts, brief=True))
-    if failures:
-        ctx.files.csv("failures.csv", pd.concat(failures, ignore_index=True))
     return outcome
 
 
@@ -243,20 +243,6 @@ def represented_factors(member: Member, design: Design) -> np.ndarray:
     owners = [(d.group or d.name) if design.level == "group" else d.name for d in design.drivers]
     return np.array([any(o == f and d.name in moving for o, d in zip(owners, design.drivers))
                      for f in design.factors])
-
-
-def _failure_table(member: Member, design: Design, values: dict[str, np.ndarray], result: SteadyStateResult,
-                   reason: np.ndarray) -> pd.DataFrame:
-    """Failed rows with their status, and solved rows screened out (status ``screened``) with why."""
-    bad = np.flatnonzero(~result.ok | (reason != ""))
-    table = pd.DataFrame({"member": member.label, "design": design.level, "row": bad})
-    for name, col in values.items():
-        table[name] = col[bad]
-    status = result.columns()["status"][bad]
-    screened = reason[bad] != ""
-    table["status"] = np.where(screened, "screened", status)
-    table["message"] = np.where(screened, reason[bad], result.message[bad])
-    return table
 
 
 def box_text(scenario) -> str:
