@@ -149,7 +149,7 @@ def test_missing_pymc_is_a_clear_error(monkeypatch):
 
 @pytest.mark.parametrize("priors, sampler, extra, message", [
     ("beta: {dist: normal, mu: 1.5, sigma: 0.5}\n", "{}", "",
-     "calibrate.priors.beta: the support [-inf, inf] of normal(mu=1.5, sigma=0.5) leaves mimics's bounds [1, inf)"),
+     "calibrate.priors.beta: the support [-inf, inf] of normal(mu=1.5, sigma=0.5) leaves mimics's bounds [1, 10]"),
     ("c_input: {dist: uniform, lower: 100, upper: 200}\n", "{}", "",
      "'c_input' is read from the table; calibrate `c_input_multiplier` instead"),
     ("cue_scale: {dist: uniform, lower: 0.5, upper: 1.2}\n", "{name: NUTS}", "",

@@ -32,6 +32,7 @@ from harness.registry import get_adapter, get_adapter_class
 from harness.testing import check_adapter, check_mass_balance
 from models.clm5_firstorder import Clm5FirstOrderAdapter
 from models.millennial import MillennialAdapter
+from models.mimics import MimicsAdapter
 from models.soil_water import cosby_parameters
 from models.tao_enzyme import TaoEnzymeAdapter
 from models.tao_enzyme import equations as tao_eq
@@ -407,7 +408,7 @@ def test_ph_outside_its_scale_is_rejected():
 
 
 @pytest.mark.parametrize(("cls", "driver"), [(TaoEnzymeAdapter, "beta"), (TaoEnzymeAdapter, "beta_enz"),
-                                             (MillennialAdapter, "beta")])
+                                             (MillennialAdapter, "beta"), (MimicsAdapter, "beta")])
 def test_exponents_beyond_their_bound_are_rejected(cls, driver):
     _rejected(cls(), {driver: 10.5}, f"driver {driver}=10.5 [1] outside")
     _rejected(cls(), {driver: np.inf}, f"driver {driver}=inf [1] outside")
@@ -415,12 +416,11 @@ def test_exponents_beyond_their_bound_are_rejected(cls, driver):
 
 #: drivers of the built-ins still open above, and why (everything else is closed)
 OPEN_ABOVE = {
-    "c_input": "1e5 g C m-2 yr-1 would do, but calibrate's lognormal c_input_multiplier prior must then be "
-               "accepted by harness/checks.py, and tests assert the text (0, inf)",
+    "c_input": "no bound on the input itself (calibrate's lognormal c_input_multiplier prior reaches any "
+               "value); the stocks it makes are bounded by BaseAdapter.plausible_outputs instead",
     "cue_scale": "closed by each model's cross-constraint: every efficiency x cue_scale < 1",
     "mic_turnover_scale": "a multiplier on a rate constant: no physical upper bound (Millennial's failing "
                           "case uses 2000)",
-    "mimics.beta": "EXPONENT_MAX as elsewhere once tests/test_calibration.py stops asserting the text [1, inf)",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.adapter import (
+    EXPONENT_MAX,
     BaseAdapter,
     BetaRescale,
     Driver,
@@ -57,7 +58,7 @@ def _drivers(beta_default: float) -> tuple[Driver, ...]:
         Driver("lignin_n", "1", "L in fMET = 0.85 - 0.013 L (input split, tau, fCHEM); fMET > 0",
                Interval(0.0, 65.38, (False, True)), default=20.0),
         Driver("beta", "1", "exponent of microbial turnover tau MIC^beta, MIC in mgC cm-3",
-               Interval(1.0, _INF, (False, True)), default=beta_default),
+               Interval(1.0, EXPONENT_MAX), default=beta_default),
         Driver("mic_turnover_scale", "1", "s, multiplies tau_r and tau_K (public tau_MULT)",
                Interval(0.0, _INF, (True, True)), default=1.0),
     )
