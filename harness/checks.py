@@ -3,11 +3,14 @@
 One function per rule; each appends ``SpecIssue``s to the context. The plan (``harness.plan``)
 runs the checks every kind shares, each kind runs its own; a check that reads an input file
 returns what it read, so the plan keeps it and nothing is read twice.
+
+Input files are named relative to the scenario's folder and must lie inside the data root (the
+scenario's folder, unless ``--data-root`` widens it; ``FileContext``); ``harness.grids`` locates
+and reads them, and a message quotes a cell of a file only in a column the scenario names.
 """
 
 from __future__ import annotations
 
-import csv
 import itertools
 import math
 from pathlib import Path
@@ -15,20 +18,124 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import designs
 from .adapter import Driver, Parameter, Status
 from .errors import HarnessError
-from .grids import Forcing, load_forcing, read_table
+from .grids import (
+    MAX_CSV_BYTES,
+    MAX_NAME,
+    MAX_NETCDF_BYTES,
+    CsvTable,
+    Forcing,
+    InputFileError,
+    load_forcing,
+    locate,
+    plausible_names,
+    read_csv,
+    read_table,
+    resolve_data_path,
+)
 from .members import Member, build_member, unanchored_options, variant_role
+from .posterior import FILE as POSTERIOR_FILE
 from .posterior import load_posterior, split_calibrated
 from .registry import available_adapters, get_adapter_class
-from .spec.positions import join
+from .spec.positions import join, parse_yaml
 from .spec.schema import GRID_COLUMNS, VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean
 from .vocabulary import DRIVERS, MULTIPLIER_SUFFIX, OUTPUTS, PARAM_PREFIX, POOL_PREFIX, SIGMA
 
 MAX_CORNER_DRIVERS = 12  # 2**12 corner rows per member at most
+MAX_CELL_ISSUES = 10  # bad cells reported one by one per file; the rest are counted in one more line
+MAX_LISTED = 30  # the most column names a hint lists
+MAX_SHOWN = 24  # [characters] the most of a cell a message quotes
+
+
+class FileContext(Context):
+    """The context of a scenario being planned, with the folder its data files must lie in.
+
+    ``data_root`` (resolved) is the scenario's folder unless ``--data-root`` (``data_root=`` in
+    the API) widens it; the positions and issues are those of ``ctx``.
+    """
+
+    def __init__(self, ctx: Context, data_root: Path):
+        super().__init__(ctx.positions, ctx.overridden)
+        self.issues = ctx.issues
+        self.data_root = data_root
+
+
+def data_root(scenario: Scenario, ctx: Context) -> Path:
+    """The folder every data file of ``scenario`` must lie in (resolved, symlinks followed)."""
+    if isinstance(ctx, FileContext):
+        return ctx.data_root
+    return _base(scenario).resolve()
+
+
+def _base(scenario: Scenario) -> Path:
+    """The folder the scenario's relative paths start from."""
+    return Path(scenario.path).parent
+
+
+def read_csv_file(scenario: Scenario, value: str, where: str, ctx: Context) -> CsvTable | None:
+    """The CSV table ``value`` names (relative to the scenario), or None after reporting at ``where``."""
+    try:
+        return read_csv(locate(_base(scenario), value, data_root(scenario, ctx), MAX_CSV_BYTES), value)
+    except InputFileError as exc:
+        ctx.add(where, exc.message, exc.hint)
+        return None
+
+
+def _number(raw: Any) -> float | None:
+    """``raw`` (a cell's text or a YAML number) as a finite float, else None."""
+    if isinstance(raw, bool):
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _shown(raw: Any) -> str:
+    """A cell quoted for a message: at most ``MAX_SHOWN`` characters."""
+    text = str(raw)
+    return repr(text) if len(text) <= MAX_SHOWN else repr(text[:MAX_SHOWN]) + "..."
+
+
+def _numbers(table: CsvTable, name: str, bad: list[tuple[str, str]], *, empty_ok: bool) -> np.ndarray:
+    """Column ``name`` of ``table`` as floats; each cell that is not a finite number goes to ``bad``.
+
+    An empty cell is NaN (a missing value) when ``empty_ok``, else bad too.
+    """
+    values = np.full(len(table.rows), np.nan)
+    expected = "a finite number or an empty cell" if empty_ok else "a finite number"
+    for i, (line, raw) in enumerate(table.cells(name)):
+        value = _number(raw)
+        if value is not None:
+            values[i] = value
+        elif not (empty_ok and not raw.strip()):
+            bad.append((f"{table.name}:{line}: column {name!r}: expected {expected}; got {_shown(raw)}",
+                        "fill the cell or drop the row"))
+    return values
+
+
+def _report_cells(bad: list[tuple[str, str]], where: str, ctx: Context) -> None:
+    """The first ``MAX_CELL_ISSUES`` bad cells as issues at ``where``, then how many more there are."""
+    for message, hint in bad[:MAX_CELL_ISSUES]:
+        ctx.add(where, message, hint)
+    if len(bad) > MAX_CELL_ISSUES:
+        ctx.add(where, f"... and {len(bad) - MAX_CELL_ISSUES} more cells like these", "fix the cells named above "
+                "and validate again")
+
+
+def _column_hint(name: str, columns: Any) -> str:
+    """Did-you-mean among a file's columns: names only when they all look like names."""
+    columns = sorted(columns)
+    count = f"{len(columns)} column{'' if len(columns) == 1 else 's'}"
+    if not plausible_names(columns):
+        return f"the file has {count} (their names are not shown: they do not look like names)"
+    hint = did_you_mean(name, columns)
+    return hint if hint.startswith("did you mean") or len(columns) <= MAX_LISTED else (
+        f"the file has {count}, none like {name!r}")
 
 
 def check_models(models: tuple[ModelSpec, ...], ctx: Context) -> list[ModelSpec]:
@@ -360,7 +467,7 @@ def check_regression(scenario: Scenario, members: list[Member], in_domain: list[
         if scenario.models:
             ctx.add("models", "is used only with `regression.virtual`; a `regression.data` scenario runs no model",
                     "remove `models`", at_key=True)
-        data = read_data(scenario, r.data, ctx)
+        data = read_data(scenario, r.data, ctx, _numeric_columns(r))
         if data is None:
             return None
         columns = set(data.columns)
@@ -370,32 +477,68 @@ def check_regression(scenario: Scenario, members: list[Member], in_domain: list[
     for name, _, source in r.transform:
         if source not in columns:
             ctx.add(join("regression.transform", name), f"column {source!r} is not in {where}",
-                    did_you_mean(source, columns))
+                    _column_hint(source, columns))
     columns |= {name for name, _, _ in r.transform}
     named = [("regression.response", r.response), ("regression.group", r.group)]
     named += [(join("regression.predictors", i), p) for i, p in enumerate(r.predictors)]
     for path, name in named:
         if name not in columns:
-            ctx.add(path, f"column {name!r} is not in {where}", did_you_mean(name, columns))
+            ctx.add(path, f"column {name!r} is not in {where}", _column_hint(name, columns))
     return data
 
 
-def read_data(scenario: Scenario, value: str, ctx: Context) -> pd.DataFrame | None:
-    """The table a ``regression.data`` scenario fits (CSV or netCDF, relative to the scenario file)."""
-    path = Path(scenario.path).parent / value
-    if path.suffix == ".nc":
+def _numeric_columns(r: Any) -> set[str]:
+    """The columns of a regression's data that must hold numbers: response, predictors, transformed ones."""
+    made = {name for name, _, _ in r.transform}
+    return {source for _, _, source in r.transform} | ({r.response, *r.predictors} - made)
+
+
+def read_data(scenario: Scenario, value: str, ctx: Context, numeric: set[str] | frozenset[str] = frozenset()
+              ) -> pd.DataFrame | None:
+    """The table a ``regression.data`` scenario fits (CSV or netCDF, relative to the scenario file).
+
+    The ``numeric`` columns hold finite numbers or missing values (an empty cell, a fill value).
+    """
+    where = "regression.data"
+    if Path(value).suffix == ".nc":
         try:
-            return read_table(path)
-        except HarnessError as exc:
-            ctx.add("regression.data", str(exc), "the path is relative to the scenario file")
+            data = read_table(locate(_base(scenario), value, data_root(scenario, ctx), MAX_NETCDF_BYTES))
+        except InputFileError as exc:
+            ctx.add(where, exc.message, exc.hint)
             return None
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-    except OSError as exc:
-        ctx.add("regression.data", f"cannot read {value!r}: {exc.strerror}", "the path is relative to the scenario file")
+        _check_table_numbers(data, numeric, value, ctx)
+        return data
+    table = read_csv_file(scenario, value, where, ctx)
+    if table is None:
         return None
+    bad: list[tuple[str, str]] = []
+    columns = {name: _numbers(table, name, bad, empty_ok=True) if name in numeric else _inferred(table, name)
+               for name in table.header}
+    _report_cells(bad, where, ctx)
+    return pd.DataFrame(columns)
+
+
+def _inferred(table: CsvTable, name: str) -> Any:
+    """A column the data does not need as numbers: floats if every filled cell is one, else text.
+
+    Empty cells are missing (NaN).
+    """
+    cells = [raw for _, raw in table.cells(name)]
+    numbers = [_number(raw) if raw.strip() else math.nan for raw in cells]
+    if all(v is not None for v in numbers):
+        return np.array(numbers, dtype=float)
+    return [raw if raw.strip() else math.nan for raw in cells]
+
+
+def _check_table_numbers(data: pd.DataFrame, numeric: set[str] | frozenset[str], value: str, ctx: Context) -> None:
+    """The ``numeric`` variables of a netCDF table are numbers and finite where not missing."""
+    for name in sorted(numeric & set(data.columns)):
+        if not pd.api.types.is_numeric_dtype(data[name]):
+            ctx.add("regression.data", f"{value}: variable {name!r} holds strings; expected numbers",
+                    "name a numeric variable")
+        elif np.isinf(data[name].to_numpy(dtype=float)).any():
+            ctx.add("regression.data", f"{value}: variable {name!r} has {int(np.isinf(data[name]).sum())} infinite "
+                    "values", "set them to the variable's _FillValue (missing)")
 
 
 def read_observations(scenario: Scenario, ctx: Context) -> pd.DataFrame | None:
@@ -406,33 +549,23 @@ def read_observations(scenario: Scenario, ctx: Context) -> pd.DataFrame | None:
     """
     c = scenario.calibrate
     where = "calibrate.observations.file"
-    path = Path(scenario.path).parent / c.file
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        table = pd.DataFrame()
-    except OSError as exc:
-        ctx.add(where, f"cannot read {c.file!r}: {exc.strerror}", "the path is relative to the scenario file")
+    table = read_csv_file(scenario, c.file, where, ctx)
+    if table is None:
         return None
     numeric = [c.column] + [d.column for d in c.drivers]
-    missing = [name for name in [c.id_column] + numeric if name not in table.columns]
+    missing = [name for name in dict.fromkeys([c.id_column] + numeric) if name not in table.header]
     for name in missing:
-        ctx.add(where, f"{c.file}: no column {name!r}", did_you_mean(name, list(table.columns)))
-    if table.empty:
-        ctx.add(where, f"{c.file}: no observations", "add one row per site")
-        return None
+        ctx.add(where, f"{c.file}: no column {name!r}", _column_hint(name, table.header))
+    frame = pd.DataFrame([cells for _, cells in table.rows], columns=table.header, dtype=str)
+    bad: list[tuple[str, str]] = []
     for name in dict.fromkeys(n for n in numeric if n not in missing):
-        raw = table[name]
-        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-        for i in np.flatnonzero(~np.isfinite(values)):
-            ctx.add(where, f"{c.file}:{i + 2}: column {name!r}: expected a finite number; got {raw.iloc[i]!r}",
-                    "fill the cell or drop the row")
-        table[name] = values
+        frame[name] = _numbers(table, name, bad, empty_ok=False)
+    _report_cells(bad, where, ctx)
     if missing:
         return None
-    if table[c.id_column].duplicated().any():
+    if frame[c.id_column].duplicated().any():
         ctx.add(where, f"{c.file}: column {c.id_column!r} has repeated values", "use one row per observation")
-    return table
+    return frame
 
 
 def check_grid(scenario: Scenario, members: list[Member], ctx: Context) -> Forcing | None:
@@ -453,7 +586,7 @@ def check_grid(scenario: Scenario, members: list[Member], ctx: Context) -> Forci
                         "remove one of them", at_key=True)
     if not g.forcing:
         return None
-    forcing, problems = load_forcing(Path(scenario.path).parent, g)
+    forcing, problems = load_forcing(_base(scenario), g, data_root(scenario, ctx))
     for where, exc in problems:
         ctx.add(where, exc.message, exc.hint)
     return forcing
@@ -569,15 +702,8 @@ def check_drivers_from(scenario: Scenario, members: list[Member], ctx: Context) 
     it is sampled here (else its box would silently stand in for its posterior); returns the
     posterior draws per member.
     """
-    directory = Path(scenario.path).parent / scenario.drivers_from
-    if not (directory / "posterior.nc").is_file():
-        ctx.add("drivers_from", f"{scenario.drivers_from!r} has no posterior.nc (resolved to {directory.resolve()})",
-                "run the calibration first, e.g. `python -m harness run scenarios/calibrate_lter.yaml`")
-        return None
-    try:
-        posterior = load_posterior(directory)
-    except HarnessError as exc:
-        ctx.add("drivers_from", str(exc))
+    posterior = _read_posterior(scenario, ctx)
+    if posterior is None:
         return None
     sampled = {d.name for d in scenario.drivers}
     matched = [m for m in members if m.label in posterior]
@@ -592,45 +718,95 @@ def check_drivers_from(scenario: Scenario, members: list[Member], ctx: Context) 
     return posterior
 
 
+def _read_posterior(scenario: Scenario, ctx: Context) -> dict[str, Any] | None:
+    """The posterior in the ``drivers_from`` directory (inside the data root), or None after reporting."""
+    value, root = scenario.drivers_from, data_root(scenario, ctx)
+    try:
+        directory = resolve_data_path(_base(scenario), value, root)
+        if directory.exists() and not directory.is_dir():
+            raise InputFileError(f"{value!r} is not a directory (resolved to {directory})",
+                                 "name the --out directory of a calibration run")
+        if not (directory / POSTERIOR_FILE).exists():
+            raise InputFileError(f"{value!r} has no {POSTERIOR_FILE} (resolved to {directory})", "run the calibration "
+                                 "first, e.g. `python -m harness run scenarios/calibrate_lter.yaml --data-root .`")
+        locate(_base(scenario), f"{value}/{POSTERIOR_FILE}", root, MAX_NETCDF_BYTES)
+    except InputFileError as exc:
+        ctx.add("drivers_from", exc.message, exc.hint)
+        return None
+    try:
+        return load_posterior(directory)
+    except HarnessError as exc:
+        ctx.add("drivers_from", str(exc))
+    except (OSError, RuntimeError, ValueError, TypeError, IndexError) as exc:  # a corrupt file
+        ctx.add("drivers_from", f"{value}/{POSTERIOR_FILE}: not a soilbench calibration posterior "
+                f"({exc.__class__.__name__})", "run a `calibrate` scenario to make one")
+    return None
+
+
 def read_cases(scenario: Scenario, members: list[Member], ctx: Context) -> tuple[dict[str, Any], ...]:
     """Kind ``points``: the cases (CSV rows or inline), cells as numbers.
 
     A variant key (e.g. ``parameter_set``) keeps its value and restricts the case to the members
-    with that value.
+    with that value. The cells of a column that is not a driver, ``case_id``, ``param.NAME`` or a
+    variant key are kept as written (``check_cases`` names the column) and never quoted.
     """
     cases = scenario.cases
     variant_keys = {k for spec in scenario.models for k in spec.variants}
+    bad: list[tuple[str, str]] = []
     if cases.source == "inline":
-        return tuple(_case_row(r, f"cases[{i}]", variant_keys, ctx) for i, r in enumerate(cases.rows))
-    if not cases.source:
+        rows = tuple(_case_row(r, f"cases[{i}]", variant_keys, bad, text=False) for i, r in enumerate(cases.rows))
+    elif cases.source:
+        table = read_csv_file(scenario, cases.source, "cases", ctx)
+        if table is None:
+            return ()
+        if not table.plausible:
+            first = next(i for i, name in enumerate(table.header) if not plausible_names([name]))
+            ctx.add("cases", f"{cases.source}:1: column number {first + 1} of the header is not a column name",
+                    f"name the columns (drivers, case_id, param.NAME or variant keys; letters, digits, '_', '.' "
+                    f"and '-', at most {MAX_NAME} characters) in the first line, separated by commas")
+            return ()
+        rows = tuple(_case_row(dict(zip(table.header, cells)), f"{cases.source}:{line}", variant_keys, bad, text=True)
+                     for line, cells in table.rows)
+    else:
         return ()
-    csv_path = (Path(scenario.path).parent / cases.source).resolve()
-    try:
-        with csv_path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        ctx.add("cases", f"cannot read {cases.source!r}: {exc.strerror}", "the path is relative to the scenario file")
-        return ()
-    return tuple(_case_row(r, f"{cases.source}:{i + 2}", variant_keys, ctx) for i, r in enumerate(rows))
+    _report_cells(bad, "cases", ctx)
+    return rows
 
 
-def _case_row(row: dict, where: str, variant_keys: set[str], ctx: Context) -> dict[str, Any]:
+def _case_row(row: dict, where: str, variant_keys: set[str], bad: list[tuple[str, str]], *,
+              text: bool) -> dict[str, Any]:
+    """One case: numbers for drivers and parameters, values for variant keys; bad cells go to ``bad``.
+
+    ``text``: the cells are a CSV row's text (a variant cell is then read as a YAML value).
+    """
     out: dict[str, Any] = {}
     for key, raw in row.items():
         if key == "case_id":
             out[key] = str(raw)
-            continue
-        if key in variant_keys:
-            if raw not in (None, ""):
-                out[key] = yaml.safe_load(raw) if isinstance(raw, str) else raw
-            continue
-        if raw is None or raw == "":
-            continue  # an empty cell takes the baseline (driver) or the default (parameter)
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            value = math.nan
-        if isinstance(raw, bool) or math.isnan(value):
-            ctx.add("cases", f"{where}: column {key!r}: expected a number; got {raw!r}", "fix the value")
-        out[key] = value
+        elif key in variant_keys:
+            if raw in (None, ""):
+                continue
+            value = _variant_value(raw) if text else raw
+            if isinstance(value, str | int | float | bool):
+                out[key] = value
+            else:
+                bad.append((f"{where}: column {key!r}: expected one value (a name or a number); got {_shown(raw)}",
+                            f"write one of the values listed under variants.{key}"))
+        elif key in DRIVERS or key.startswith(PARAM_PREFIX):
+            if raw is None or raw == "":
+                continue  # an empty cell takes the baseline (driver) or the default (parameter)
+            number = _number(raw)
+            if number is None:
+                bad.append((f"{where}: column {key!r}: expected a number; got {_shown(raw)}", "fix the value"))
+            out[key] = math.nan if number is None else number
+        else:
+            out[key] = raw  # an unknown column: check_cases names it; its cells are not read
     return out
+
+
+def _variant_value(raw: str) -> Any:
+    """A CSV cell of a variant column read as YAML (``1.5`` a number, ``reference`` a name), or None."""
+    if len(raw) > MAX_NAME:
+        return None
+    value, _, issues = parse_yaml(raw)
+    return None if issues else value

@@ -3,9 +3,12 @@
 A thin shell over the Python API (``harness.api``).
 
 Exit codes: 0 success; 1 the scenario is valid but the run or analysis failed (failed rows are
-listed); 2 bad input (scenario, usage, unknown model); 3 (``compare``) something moved. Errors the
-harness raises on purpose print without traceback unless ``--debug``; any other exception is a
-bug and keeps its traceback.
+listed), or an output could not be written (a full disk); 2 bad input (scenario, usage, unknown
+model, an output directory that is busy, a file, not writable, or holds files the run would
+overwrite, an unreachable Dask scheduler); 3 (``compare``) something moved; 130 interrupted
+(Ctrl-C). Errors the harness raises on purpose print as one line without traceback unless
+``--debug``; any other exception is a bug and keeps its traceback. The harness's warnings print
+as one ``warning: ...`` line each.
 """
 
 from __future__ import annotations
@@ -13,19 +16,28 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from tabulate import tabulate
 
 from . import api
 from .adapter import Interval
 from .compare import compare_roots, write_comparison
-from .errors import HarnessError
+from .errors import HarnessError, HarnessWarning
 from .html_report import render_report
 from .registry import available_adapters, get_adapter_class
 from .store import MANIFEST
 from .suite import run_suite
 from .vocabulary import DRIVERS
+
+INTERRUPTED = 130  # the exit code of a command stopped with Ctrl-C (128 + SIGINT)
+DATA_ROOT_HELP = ("the folder the scenario's data files (cases, data, observations, forcing, drivers_from) must "
+                  "lie in (default: the scenario's folder), e.g. --data-root . for the shipped scenarios that "
+                  "read ../data")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,9 +55,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="run on Dask: a scheduler address, or nothing for a LocalCluster (needs soilbench[dask])")
     run.add_argument("--resume", action="store_true",
                      help="reuse the chunks an interrupted run left in the output directory")
+    run.add_argument("--data-root", type=Path, default=None, metavar="DIR", help=DATA_ROOT_HELP)
     validate = sub.add_parser("validate", help="check a scenario without running it")
     validate.add_argument("scenario", type=Path)
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    validate.add_argument("--data-root", type=Path, default=None, metavar="DIR", help=DATA_ROOT_HELP)
     report = sub.add_parser("report", help="re-render report.html of a finished run without re-running models")
     report.add_argument("directory", type=Path)
     compare = sub.add_parser("compare", help="compare two result directories; exit 3 if anything moved")
@@ -68,11 +82,36 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
+    with _warning_lines():
+        return _dispatch(args, argv)
+
+
+@contextmanager
+def _warning_lines() -> Iterator[None]:
+    """Show the harness's warnings as one ``warning: ...`` line each on stderr (others as Python shows them)."""
+    show = warnings.showwarning
+
+    def one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: TextIO | None = None, line: str | None = None) -> None:
+        if issubclass(category, HarnessWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = one_line
+    try:
+        yield
+    finally:
+        warnings.showwarning = show
+
+
+def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run the command ``args`` names; a harness error or Ctrl-C becomes one line and an exit code."""
     try:
         if args.command == "run":
             return _run(args, argv)
         if args.command == "validate":
-            plan = api.load(args.scenario, args.overrides)
+            plan = api.load(args.scenario, args.overrides, data_root=args.data_root)
             print(f"{args.scenario}: valid {plan.scenario.kind} scenario '{plan.scenario.name}' "
                   f"({len(plan.members)} model x variant members)")
             return 0
@@ -92,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader closed our output (e.g. `| head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return INTERRUPTED
     except HarnessError as exc:
         if args.debug:
             raise
@@ -103,10 +145,15 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be >= 1", file=sys.stderr)
         return 2
-    plan = api.load(args.scenario, args.overrides)
+    plan = api.load(args.scenario, args.overrides, data_root=args.data_root)
     out_dir = args.out or Path("results") / plan.scenario.name
-    result = api.run(plan, out_dir, jobs=args.jobs, dask=args.dask, resume=args.resume,
-                     command=["python", "-m", "harness", *argv])
+    try:
+        result = api.run(plan, out_dir, jobs=args.jobs, dask=args.dask, resume=args.resume,
+                         command=["python", "-m", "harness", *argv])
+    except KeyboardInterrupt:
+        print(f"interrupted; finished chunks are kept in {out_dir / 'chunks'}: rerun with --resume to continue",
+              file=sys.stderr)
+        return INTERRUPTED
     print_summary(result)
     return 0 if result.ok else 1
 

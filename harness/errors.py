@@ -74,6 +74,10 @@ class SpecIssue:
         return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
+#: most issues of one scenario file printed (all are kept in ``ScenarioError.issues``)
+MAX_ISSUES_SHOWN = 50
+
+
 class ScenarioError(HarnessError, ValueError):
     """All problems found in one scenario file, reported together."""
 
@@ -83,10 +87,11 @@ class ScenarioError(HarnessError, ValueError):
         super().__init__(self.format())
 
     def format(self) -> str:
-        """Every issue on its own line, then the count; as printed to the user."""
-        lines = [issue.format(self.filename) for issue in self.issues]
+        """Each issue on its own line (the first ``MAX_ISSUES_SHOWN``), then the count; as printed to the user."""
+        lines = [issue.format(self.filename) for issue in self.issues[:MAX_ISSUES_SHOWN]]
         n = len(self.issues)
-        lines.append(f"{n} error{'s' if n != 1 else ''} in {self.filename}; nothing was run.")
+        more = f" (the first {MAX_ISSUES_SHOWN} shown)" if n > MAX_ISSUES_SHOWN else ""
+        lines.append(f"{n} error{'s' if n != 1 else ''} in {self.filename}{more}; nothing was run.")
         return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ from .errors import HarnessError
 IN_FLIGHT_PER_WORKER = 2
 PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): signal this process when its parent dies
 PARENT_POLL_SECONDS = 0.5  # how often a worker checks that its parent is alive (the portable fallback)
+DASK_CONNECT_SECONDS = 5.0  # how long to try to reach a Dask scheduler before giving up [s]
 
 
 def _die_with_parent(parent: int | None = None) -> None:
@@ -117,14 +118,15 @@ class ProcessExecutor:
                         IN_FLIGHT_PER_WORKER * self.jobs)
 
     def close(self) -> None:
-        """Shut the worker processes down."""
-        self._pool.shutdown()
+        """Shut the worker processes down (tasks not started yet, after an error or Ctrl-C, are dropped)."""
+        self._pool.shutdown(cancel_futures=True)
 
 
 class DaskExecutor:
     """Run tasks on a Dask distributed cluster (a ``LocalCluster`` when no address is given).
 
-    Needs the optional extra ``dask``: ``pip install "soilbench[dask]"``.
+    Needs the optional extra ``dask``: ``pip install "soilbench[dask]"``. A scheduler that cannot
+    be reached within ``DASK_CONNECT_SECONDS`` is a :class:`~harness.errors.HarnessError` (exit 2).
     """
 
     def __init__(self, address: str | None = None, jobs: int | None = None):
@@ -134,7 +136,7 @@ class DaskExecutor:
             raise HarnessError('the Dask executor needs dask.distributed: pip install "soilbench[dask]"') from exc
         self._cluster = None
         if address:
-            self._client = Client(address)
+            self._client = _connect(Client, address)
         else:
             self._cluster = LocalCluster(n_workers=jobs or 2, threads_per_worker=1, processes=True,
                                          dashboard_address=None)
@@ -152,6 +154,16 @@ class DaskExecutor:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _connect(client: Callable[..., Any], address: str) -> Any:
+    """A Dask client of the scheduler at ``address``, or a one-line error once it cannot be reached in time."""
+    try:
+        return client(address, timeout=DASK_CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise HarnessError(f"cannot reach the Dask scheduler at {address} within {DASK_CONNECT_SECONDS:g} s "
+                           f"({type(exc).__name__}: {exc}); check the address and that the scheduler is "
+                           "running") from exc
 
 
 def make_executor(jobs: int = 1, dask: str | None = None, use_dask: bool = False):

@@ -1,14 +1,29 @@
-"""Reading CF netCDF lat/lon grids: coordinates, cell areas and fields in the vocabulary's units.
+"""Reading the data files a scenario names: CF netCDF lat/lon grids and tables, and CSV tables.
+
+Every file is located first (``locate``): resolved against the scenario's folder, symlinks
+followed, it must lie inside the data root, be a regular file and not exceed its size limit,
+else it is refused without being read. A CSV table is read whole and must be clean UTF-8 text
+with one value per column on every row (``read_csv``).
 
 A grid is whatever the file stores (any resolution, latitude north-to-south or south-to-north,
 longitude -180..180 or 0..360). Fields from other files are laid onto the first file's grid:
 flipped or rolled when they hold the same cells in another order, refused otherwise. Problems
-raise ``GridError`` with a hint, which the scenario checks turn into ``FILE:LINE`` messages.
+raise ``InputFileError`` (``GridError`` for netCDF) with a hint, which the scenario checks turn
+into ``FILE:LINE`` messages. A message never quotes a file's bytes: it names what the harness
+expects, and a file's column or variable names only when they all look like names
+(``plausible_names``).
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
+import io
+import os
+import re
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,14 +37,211 @@ from .vocabulary import DRIVERS, OUTPUTS
 
 EARTH_RADIUS = 6.371e6  # [m], the sphere of CF's cell_area convention and of the SOC product
 _TOLERANCE = 1e-6  # [degrees] coordinates that differ less are the same cell
+MAX_CSV_BYTES = 100 * 2**20  # [bytes] the largest CSV table a scenario may name (it is read whole)
+MAX_CSV_COLUMNS = 1000  # the most columns a CSV table may have
+MAX_NETCDF_BYTES = 4 * 2**30  # [bytes] the largest netCDF file a scenario may name (read field by field)
+MAX_GRID_CELLS = 3600 * 7200  # the most cells of a grid (a global 0.05-degree grid)
+MAX_TABLE_ROWS = 10_000_000  # the most rows of a netCDF file read as a table (``regression.data``)
+MAX_NAME = 64  # [characters] the longest column or variable name a message may quote
+#: a name a message may quote: letters, digits, "_", "." and "-", starting with a letter or "_"
+_PLAUSIBLE = re.compile(rf"[A-Za-z_][A-Za-z0-9_.\-]{{0,{MAX_NAME - 1}}}")
+DATA_ROOT_HINT = ("a scenario reads files in its own folder and below it; to read from a wider folder, pass "
+                  "`--data-root DIR` (CLI) or `data_root=DIR` (API)")
 
 
-class GridError(HarnessError):
-    """A netCDF grid cannot be used; ``hint`` says how to fix it."""
+class InputFileError(HarnessError):
+    """A data file a scenario names cannot be used; ``hint`` says how to fix it."""
 
     def __init__(self, message: str, hint: str = ""):
         super().__init__(message)
         self.message, self.hint = message, hint
+
+
+class GridError(InputFileError):
+    """A netCDF grid cannot be used; ``hint`` says how to fix it."""
+
+
+def plausible_names(names: Iterable[str]) -> bool:
+    """Whether every one of ``names`` looks like a column name, so a message may quote them.
+
+    Identifier-like (letters, digits, ``_``, ``.``, ``-``) and at most ``MAX_NAME`` characters:
+    the header of a data table, not a line of some other file.
+    """
+    return all(isinstance(n, str) and _PLAUSIBLE.fullmatch(n) for n in names)
+
+
+def quoted(name: str) -> str:
+    """``name`` quoted for a message if it looks like a name, else a stand-in."""
+    return repr(name) if plausible_names([name]) else "(a name not shown)"
+
+
+def listed(names: Iterable[str]) -> str:
+    """``names`` joined for a hint, or only their count when they do not all look like names."""
+    names = list(names)
+    if not names:
+        return "none"
+    return ", ".join(names) if plausible_names(names) else f"{len(names)} (not shown: they do not look like names)"
+
+
+def resolve_data_path(base: Path, value: str, root: Path) -> Path:
+    """``value`` resolved against ``base`` (symlinks followed); ``InputFileError`` unless inside ``root``."""
+    try:
+        path = (Path(base) / value).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a symlink loop, a name too long
+        raise InputFileError(f"{value!r} is not a usable path ({exc.__class__.__name__})",
+                             "name a file relative to the scenario's folder") from exc
+    if not path.is_relative_to(root):
+        raise InputFileError(f"{value!r} resolves to {path}, outside the data root {root}", DATA_ROOT_HINT)
+    return path
+
+
+def locate(base: Path, value: str, root: Path, limit: int) -> Path:
+    """The data file ``value`` names (relative to ``base``), checked without reading it.
+
+    Raises ``InputFileError`` when it lies outside ``root``, is missing, is not a regular file (a
+    directory, device or pipe) or is larger than ``limit`` [bytes].
+    """
+    path = resolve_data_path(base, value, root)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InputFileError(f"cannot read {value!r}: {exc.strerror}",
+                             "the path is relative to the scenario file") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise InputFileError(f"{value!r} is a directory", "name a data file in it")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputFileError(f"{value!r} is not a regular file (a device, pipe or socket)", "name a data file")
+    if info.st_size > limit:
+        raise InputFileError(f"{value!r} has {info.st_size / 2**20:.1f} MiB; such files are limited to "
+                             f"{limit / 2**20:.0f} MiB", "split the data or reduce it to what the scenario uses")
+    return path
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A CSV table as read: its header and its rows of text cells, with the line each starts on.
+
+    Attributes
+    ----------
+    name : str
+        The file as the scenario names it, for messages.
+    header : list of str
+        Column names, distinct and non-empty.
+    rows : list of (int, list of str)
+        (1-based line, cells): one cell per column on every row; blank lines are skipped.
+    """
+
+    name: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+    @property
+    def plausible(self) -> bool:
+        """Whether the column names look like names (a message may quote them)."""
+        return plausible_names(self.header)
+
+    def cells(self, name: str) -> list[tuple[int, str]]:
+        """(line, cell) of column ``name`` on every row."""
+        j = self.header.index(name)
+        return [(line, cells[j]) for line, cells in self.rows]
+
+
+def read_csv(path: Path, name: str) -> CsvTable:
+    """The CSV table at ``path`` (``name`` in messages); ``InputFileError`` unless it is a clean table.
+
+    Refused: an empty file, NUL bytes, text that is not UTF-8, malformed quoting, a header with an
+    empty or repeated name or more than ``MAX_CSV_COLUMNS`` columns, a row with more or fewer
+    values than the header, and a header without rows. At most ``MAX_CSV_BYTES`` are read.
+    """
+    data = _read_regular(Path(path), name, MAX_CSV_BYTES)
+    records = _records(_csv_text(data, name), name)
+    if not records:
+        raise InputFileError(f"{name} is empty", "write a header line of column names, then one row per line")
+    (_, header), rows = records[0], records[1:]
+    _check_header(header, name)
+    for line, cells in rows:
+        if len(cells) != len(header):
+            raise InputFileError(f"{name}:{line}: the row has {_count(len(cells), 'value')}; the header has "
+                                 f"{_count(len(header), 'column')}", "give every row one value per column (an empty value is written as "
+                                 "nothing between two commas)")
+    if not rows:
+        raise InputFileError(f"{name}: the header has no rows below it", "add one row per line below the header")
+    return CsvTable(name, header, rows)
+
+
+def _read_regular(path: Path, name: str, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` [bytes]; ``InputFileError`` otherwise.
+
+    Opened without blocking and checked again once open, so a file swapped for a fifo or device
+    after ``locate`` is refused too.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise InputFileError(f"cannot read {name!r}: {exc.strerror}", "check the file's permissions") from exc
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputFileError(f"{name!r} is not a regular file", "name a data file")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise InputFileError(f"{name} has more than {limit / 2**20:.0f} MiB",
+                             "split the data or reduce it to what the scenario uses")
+    return data
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 value``, ``3 values``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _csv_text(data: bytes, name: str) -> str:
+    """``data`` decoded as UTF-8 (a byte-order mark is dropped); ``InputFileError`` naming the bad line."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise InputFileError(f"{name}:{_line_of(data, nul)}: the line holds a NUL byte; the file is not a text "
+                             "table", "save it as CSV text (UTF-8)")
+    try:
+        return codecs.decode(data, "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{name}:{_line_of(data, exc.start)}: the line is not UTF-8 text",
+                             "save the file as CSV in UTF-8") from exc
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """The 1-based line of byte ``offset`` of ``data`` (lines end at LF, CR LF or a lone CR)."""
+    head = data[:offset]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+
+
+def _records(text: str, name: str) -> list[tuple[int, list[str]]]:
+    """(line, cells) of every non-blank record of ``text``; ``InputFileError`` on malformed quoting."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    out, line = [], 1
+    try:
+        for cells in reader:
+            if cells:
+                out.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputFileError(f"{name}:{line}: cannot read the row as CSV ({exc})",
+                             "check the quotes: a quoted value must end with a quote before the next comma") from exc
+    return out
+
+
+def _check_header(header: list[str], name: str) -> None:
+    """Column names are non-empty and distinct, and at most ``MAX_CSV_COLUMNS``."""
+    if len(header) > MAX_CSV_COLUMNS:
+        raise InputFileError(f"{name}:1: the header has {len(header)} columns; at most {MAX_CSV_COLUMNS} are read",
+                             "keep the columns the scenario uses")
+    for i, column in enumerate(header):
+        if not column.strip():
+            raise InputFileError(f"{name}:1: column number {i + 1} of the header has no name",
+                                 "name every column in the first line")
+        first = header.index(column)
+        if first < i:
+            which = repr(column) if plausible_names(header) else f"number {i + 1}"
+            raise InputFileError(f"{name}:1: column {which} repeats the name of column number {first + 1}",
+                                 "give every column its own name")
 
 
 @dataclass(frozen=True)
@@ -67,17 +279,56 @@ class Grid:
 
 
 def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of the file at ``path``."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """Hex SHA-256 of the file at ``path`` (read in blocks)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def open_dataset(path: Path) -> netCDF4.Dataset:
     """The netCDF file at ``path``; raises ``GridError`` when it cannot be read."""
     try:
-        return netCDF4.Dataset(path)
-    except (OSError, RuntimeError) as exc:
-        raise GridError(f"cannot read {path.name} as netCDF: {exc}",
+        ds = netCDF4.Dataset(path)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise GridError(f"cannot read {Path(path).name} as netCDF: {exc}",
                         "the path is relative to the scenario file; check the file with `ncdump -h`") from exc
+    try:
+        _check_complete(ds, Path(path))
+    except GridError:
+        ds.close()
+        raise
+    return ds
+
+
+def _check_complete(ds: netCDF4.Dataset, path: Path) -> None:
+    """A netCDF-3 file is at least as long as the data its header declares (a cut one reads as zeros)."""
+    if not str(ds.disk_format).startswith("NETCDF3"):
+        return  # netCDF-4 (HDF5) files that are cut fail to open
+    declared = sum(float(np.prod(v.shape, dtype=float)) * v.dtype.itemsize for v in ds.variables.values())
+    size = path.stat().st_size
+    if size < declared:
+        raise GridError(f"{path.name} is truncated: it has {size} bytes, its header declares {declared:.0f} bytes "
+                        "of data", "copy or download the file again")
+
+
+def _values(ds: netCDF4.Dataset, var: netCDF4.Variable, text: bool = False) -> np.ndarray:
+    """The values of ``var``: floats with missing ones NaN, or strings (objects) if ``text`` allows.
+
+    Raises ``GridError`` when the file cannot give them (truncated, or not numbers).
+    """
+    if var.dtype is str and not text:
+        raise GridError(f"{_name(ds)}: variable {quoted(var.name)} holds strings, not numbers",
+                        "map a numeric variable")
+    try:
+        if var.dtype is str:
+            return np.asarray(var[:], dtype=object)
+        return np.ma.filled(np.ma.asarray(var[:], dtype=float), np.nan)
+    except (OSError, RuntimeError, ValueError, TypeError, IndexError) as exc:
+        raise GridError(f"{_name(ds)}: variable {quoted(var.name)} cannot be read as numbers or strings "
+                        f"({exc.__class__.__name__})",
+                        "the file may be truncated; check it with `ncdump -h`") from exc
 
 
 def read_grid(ds: netCDF4.Dataset) -> Grid:
@@ -91,6 +342,9 @@ def read_grid(ds: netCDF4.Dataset) -> Grid:
 def _axes(ds: netCDF4.Dataset) -> tuple[Grid, tuple[str, str]]:
     """The grid of ``ds`` and the names of its latitude and longitude dimensions."""
     lat, lon = (_coordinate(ds, axis) for axis in ("latitude", "longitude"))
+    if lat[0].size * lon[0].size > MAX_GRID_CELLS:
+        raise GridError(f"{_name(ds)}: the grid has {lat[0].size} x {lon[0].size} cells; at most {MAX_GRID_CELLS} "
+                        "are read", "regrid the data to a coarser grid (e.g. with `cdo remapcon`)")
     return Grid(lat[0], lon[0], lat[1], lon[1]), (lat[2], lon[2])
 
 
@@ -102,8 +356,7 @@ def read_field(ds: netCDF4.Dataset, variable: str, units: str, grid: Grid) -> np
     """
     if variable not in ds.variables:
         names = sorted(v for v in ds.variables if ds.variables[v].ndim == 2)
-        raise GridError(f"{_name(ds)} has no variable {variable!r}",
-                        f"2-D variables in the file: {', '.join(names) or 'none'}")
+        raise GridError(f"{_name(ds)} has no variable {variable!r}", f"2-D variables in the file: {listed(names)}")
     var = ds.variables[variable]
     own, (lat_dim, lon_dim) = _axes(ds)
     if set(var.dimensions) != {lat_dim, lon_dim}:
@@ -117,7 +370,7 @@ def read_field(ds: netCDF4.Dataset, variable: str, units: str, grid: Grid) -> np
     if scale_offset is None:
         raise GridError(f"{_name(ds)}: variable {variable!r} is in {found!r}, which cannot be converted to {units!r}",
                         f"map a variable in {units!r} or a convertible unit")
-    values = np.ma.filled(var[:].astype(float), np.nan)
+    values = _values(ds, var)
     if var.dimensions != (lat_dim, lon_dim):
         values = values.T
     scale, offset = scale_offset
@@ -149,14 +402,17 @@ def _coordinate(ds: netCDF4.Dataset, axis: str) -> tuple[np.ndarray, np.ndarray,
     for name, var in ds.variables.items():
         if var.ndim == 1 and (getattr(var, "standard_name", "") == axis or getattr(var, "units", "") in units
                               or name in (axis, short)):
-            centres = np.ma.filled(var[:].astype(float), np.nan)
+            centres = _values(ds, var)
             if centres.size < 2 or not np.isfinite(centres).all() or not (
                     np.all(np.diff(centres) > 0) or np.all(np.diff(centres) < 0)):
-                raise GridError(f"{_name(ds)}: {axis} {name!r} is not a monotonic coordinate of at least 2 cells",
+                raise GridError(f"{_name(ds)}: the {axis} coordinate is not monotonic or has fewer than 2 cells",
                                 "write cell centres in increasing or decreasing order")
             bounds_name = getattr(var, "bounds", None)
             if bounds_name and bounds_name in ds.variables:
-                bounds = np.asarray(ds.variables[bounds_name][:], dtype=float)
+                bounds = _values(ds, ds.variables[bounds_name])
+                if bounds.shape != (centres.size, 2) or not np.isfinite(bounds).all():
+                    raise GridError(f"{_name(ds)}: the bounds of the {axis} coordinate are not (n, 2) finite edges",
+                                    "write one (lower, upper) pair per cell, or drop the `bounds` attribute")
             else:
                 bounds = _edges(centres, axis)
             return centres, bounds, var.dimensions[0]
@@ -220,26 +476,30 @@ class Forcing:
         return field
 
 
-def load_forcing(base: Path, settings) -> tuple[Forcing | None, list[tuple[str, GridError]]]:
-    """Read the ``grid`` section of a scenario (paths relative to ``base``).
+def load_forcing(base: Path, settings, root: Path | None = None) -> tuple[Forcing | None,
+                                                                          list[tuple[str, InputFileError]]]:
+    """Read the ``grid`` section of a scenario (paths relative to ``base``, files inside ``root``).
 
     Drivers are read in the vocabulary's units (unknown driver names are skipped; the scenario
-    checks name them), observation layers in the units of ``soc``.
+    checks name them), observation layers in the units of ``soc``. ``root`` is the data root
+    (default: ``base``).
 
     Returns the forcing (None if the forcing file itself is unusable) and every problem found
     as (scenario path, error), so a scenario check can report them all at once.
     """
-    problems: list[tuple[str, GridError]] = []
+    root = Path(base).resolve() if root is None else root
+    problems: list[tuple[str, InputFileError]] = []
     try:
-        ds = open_dataset(base / settings.forcing)
-    except GridError as exc:
+        path = locate(base, settings.forcing, root, MAX_NETCDF_BYTES)
+        ds = open_dataset(path)
+    except InputFileError as exc:
         return None, [("grid.forcing", exc)]
     with ds:
         try:
             grid = read_grid(ds)
         except GridError as exc:
             return None, [("grid.forcing", exc)]
-        fields, files = {}, {settings.forcing: _describe(ds, base / settings.forcing)}
+        fields, files = {}, {settings.forcing: _describe(ds, path)}
         for name, variable, where in settings.drivers:
             if name in DRIVERS:
                 try:
@@ -259,10 +519,11 @@ def load_forcing(base: Path, settings) -> tuple[Forcing | None, list[tuple[str, 
     observations = {}
     for obs in settings.observations:
         try:
-            with open_dataset(base / obs.file) as ods:
+            obs_path = locate(base, obs.file, root, MAX_NETCDF_BYTES)
+            with open_dataset(obs_path) as ods:
                 observations[obs.name] = read_field(ods, obs.variable, OUTPUTS["soc"][0], grid)[land]
-                files[obs.file] = _describe(ods, base / obs.file)
-        except GridError as exc:
+                files[obs.file] = _describe(ods, obs_path)
+        except InputFileError as exc:
             problems.append((obs.path, exc))
     forcing = Forcing(grid, land, {k: v[land] for k, v in fields.items()}, fraction[land], observations, files)
     return forcing, problems
@@ -278,7 +539,8 @@ def read_table(path: Path) -> pd.DataFrame:
 
     The grid is the dimensions of the variable with the most dimensions (e.g. member, lat,
     lon); every variable on a subset of them (coordinates, labels, fields) becomes a column,
-    broadcast over the rest. Missing values are NaN. Raises ``GridError`` if unreadable.
+    broadcast over the rest. Missing values are NaN. Raises ``GridError`` if unreadable or longer
+    than ``MAX_TABLE_ROWS``.
     """
     with open_dataset(Path(path)) as ds:
         variables = list(ds.variables.values())
@@ -286,13 +548,14 @@ def read_table(path: Path) -> pd.DataFrame:
             raise GridError(f"{Path(path).name} has no variables", "write the data table as variables")
         dims = max((v.dimensions for v in variables), key=len)
         shape = tuple(len(ds.dimensions[d]) for d in dims)
+        if np.prod(shape, dtype=float) > MAX_TABLE_ROWS:
+            raise GridError(f"{Path(path).name}: the table has {np.prod(shape, dtype=float):.0f} rows; at most "
+                            f"{MAX_TABLE_ROWS} are read", "reduce the file to the cells the regression uses")
         columns = {}
         for var in variables:
             if not set(var.dimensions) <= set(dims):
                 continue
-            values = var[:]
-            values = np.asarray(values, dtype=object) if var.dtype is str else np.ma.filled(
-                np.ma.asarray(values, dtype=float), np.nan)
+            values = _values(ds, var, text=True)
             order = [d for d in dims if d in var.dimensions]
             values = np.transpose(values, [var.dimensions.index(d) for d in order])
             expand = tuple(slice(None) if d in var.dimensions else None for d in dims)

@@ -1,4 +1,8 @@
-"""netCDF4 output: Sobol runs (indices, designs, evaluations), long tables and CF lat/lon grids."""
+"""netCDF4 output: Sobol runs (indices, designs, evaluations), long tables and CF lat/lon grids.
+
+Each file is written to a unique temporary name beside it and renamed into place
+(``store.atomic_path``), with the mode the user's umask gives.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pandas as pd
 
 from .adapter import Status, SteadyStateResult
 from .members import Member
+from .store import atomic_path
 from .units import cf_units
 from .vocabulary import DRIVERS, OUTPUTS, POOL_PREFIX
 
@@ -18,8 +23,7 @@ from .vocabulary import DRIVERS, OUTPUTS, POOL_PREFIX
 def write_sobol_results(path: Path, scenario: Any, designs: list, members: list[Member],
                         results: dict[tuple[str, str], SteadyStateResult], indices: pd.DataFrame) -> None:
     """One netCDF group per design level (``driver``, ``group``), CF-style attributes."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+    with atomic_path(path) as tmp, netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
         _global_attributes(ds, f"soilbench Sobol analysis: {scenario.name}", scenario)
         ds.seed = np.int64(scenario.seed)
         ds.sobol_n = np.int64(scenario.sobol.n)
@@ -29,7 +33,6 @@ def write_sobol_results(path: Path, scenario: Any, designs: list, members: list[
         ds.confidence = scenario.sobol.confidence
         for design in designs:
             _write_design(ds.createGroup(design.level), design, members, results, indices, scenario.outputs)
-    tmp.replace(path)
 
 
 def _global_attributes(ds, title: str, scenario: Any) -> None:
@@ -106,8 +109,7 @@ def _output_or_nan(result: SteadyStateResult, output: str) -> np.ndarray:
 
 def write_table(path: Path, table: pd.DataFrame, scenario: Any, title: str) -> None:
     """A long table as netCDF: one ``row`` dimension, one variable per column, units where known."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+    with atomic_path(path) as tmp, netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
         _global_attributes(ds, f"{title}: {scenario.name}", scenario)
         ds.featureType = "point"
         ds.createDimension("row", len(table))
@@ -126,7 +128,6 @@ def write_table(path: Path, table: pd.DataFrame, scenario: Any, title: str) -> N
                 units = "1"  # z-scores
             if units:
                 var.units = units
-    tmp.replace(path)
 
 
 def _nc_name(name: str) -> str:
@@ -156,9 +157,8 @@ def write_grid(path: Path, scenario: Any, forcing: Any, labels: list[str], field
     attributes : dict
         Global attributes with provenance (inputs and their sha256).
     """
-    tmp = path.with_name(f".{path.name}.tmp")
     grid = forcing.grid
-    with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+    with atomic_path(path) as tmp, netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
         _global_attributes(ds, f"soilbench gridded steady states: {scenario.name}", scenario)
         ds.seed = np.int64(scenario.seed)
         for key, value in attributes.items():
@@ -200,7 +200,6 @@ def write_grid(path: Path, scenario: Any, forcing: Any, labels: list[str], field
         _status_flags(flags)
         flags.long_name = "steady-state status of each land cell (fill: not land)"
         flags.coordinates = "member_label"
-    tmp.replace(path)
 
 
 def _field(ds, name: str, dims: tuple[str, ...], values: np.ndarray, units: str, standard_name: str,

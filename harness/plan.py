@@ -9,6 +9,7 @@ or built twice.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +18,9 @@ from typing import Any, Protocol
 import yaml
 
 from . import checks
-from .errors import ScenarioError, SpecIssue
+from .errors import HarnessError, ScenarioError, SpecIssue
 from .members import Member
-from .spec import KindSchema, Scenario, parse_scenario
+from .spec import MAX_SCENARIO_BYTES, KindSchema, Scenario, decode_scenario, parse_scenario
 from .spec.schema import Context
 
 
@@ -53,36 +54,67 @@ class Plan:
 
 
 def read_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = (), *,
-              kinds: Mapping[str, PlannedKind]) -> Plan:
-    """Read, check and plan the scenario file at ``path``; raise ``ScenarioError`` listing every problem."""
+              kinds: Mapping[str, PlannedKind], data_root: str | Path | None = None) -> Plan:
+    """Read, check and plan the scenario file at ``path``; raise ``ScenarioError`` listing every problem.
+
+    The data files it names must lie inside ``data_root`` (default: the scenario's folder).
+    """
     path = Path(path)
+    return plan_text(decode_scenario(_read_bytes(path), str(path)), str(path), overrides, kinds=kinds,
+                     data_root=data_root)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The scenario file's bytes, no more than one past ``MAX_SCENARIO_BYTES`` (so a larger file is refused)."""
+    if "\0" in str(path):
+        raise ScenarioError(str(path), [SpecIssue("", "cannot read scenario file: the path holds a NUL byte",
+                                                   "check the path")])
     try:
-        text = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):  # a fifo or device may block or never end: refused unopened
+            what = "a directory" if stat.S_ISDIR(mode) else "a device, fifo or socket"
+            raise ScenarioError(str(path), [SpecIssue("", f"cannot read scenario file: it is {what}, not a file",
+                                                       "pass the path of a scenario .yaml file")])
+        with path.open("rb") as file:
+            return file.read(MAX_SCENARIO_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(str(path), [SpecIssue("", f"cannot read scenario file: {exc.strerror}",
                                                    "check the path")]) from exc
-    return plan_text(text, str(path), overrides, kinds=kinds)
 
 
 def plan_from_dict(data: Mapping[str, Any], base: str | Path = ".", overrides: list[str] | tuple[str, ...] = (), *,
-                   kinds: Mapping[str, PlannedKind]) -> Plan:
+                   kinds: Mapping[str, PlannedKind], data_root: str | Path | None = None) -> Plan:
     """Plan a scenario given as a mapping (as its YAML would read).
 
-    Relative paths in it are resolved against ``base``. Problems are reported against the mapping
-    written as YAML.
+    Relative paths in it are resolved against ``base`` and must lie inside ``data_root`` (default:
+    ``base``). Problems are reported against the mapping written as YAML.
     """
     text = yaml.safe_dump(dict(data), sort_keys=False)
-    return plan_text(text, str(Path(base) / f"{data.get('name', 'scenario')}.yaml"), overrides, kinds=kinds)
+    return plan_text(text, str(Path(base) / f"{data.get('name', 'scenario')}.yaml"), overrides, kinds=kinds,
+                     data_root=data_root)
 
 
 def plan_text(text: str, path: str, overrides: list[str] | tuple[str, ...] = (), *,
-              kinds: Mapping[str, PlannedKind]) -> Plan:
-    """Parse, check and plan scenario ``text`` (read from ``path``)."""
+              kinds: Mapping[str, PlannedKind], data_root: str | Path | None = None) -> Plan:
+    """Parse, check and plan scenario ``text`` (read from ``path``; its data files inside ``data_root``)."""
+    root = resolve_data_root(data_root, path)
     scenario, ctx = parse_scenario(text, path, overrides, kinds=kinds)
+    ctx = checks.FileContext(ctx, root)
     plan = plan_scenario(scenario, text, ctx, kinds[scenario.kind])
     if ctx.issues:
         raise ScenarioError(path, ctx.issues)
     return plan
+
+
+def resolve_data_root(data_root: str | Path | None, path: str | Path) -> Path:
+    """The data root, resolved: ``data_root`` (a directory) or the folder of the scenario at ``path``."""
+    if data_root is None:
+        return Path(path).parent.resolve()
+    root = Path(data_root).resolve()
+    if not root.is_dir():
+        raise HarnessError(f"the data root {data_root} is not a directory; pass an existing folder to "
+                           "--data-root (CLI) or data_root= (API)")
+    return root
 
 
 def plan_scenario(scenario: Scenario, text: str, ctx: Context, kind: PlannedKind) -> Plan:

@@ -8,16 +8,20 @@ over its contents; a chunk that cannot be read, or whose contents no longer matc
 (truncated, bit-flipped, or rewritten), is solved again with a :class:`~harness.errors.ChunkWarning`,
 and so is a chunk written before chunks carried a checksum.
 Only the outputs a run needs are kept (``keep``), so memory grows with rows x kept outputs, not
-rows x pools.
+rows x pools. :func:`clear_chunks` removes only files named like the store's own, so whatever else
+a user keeps under ``chunks/`` survives.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,73 @@ from .errors import ChunkWarning
 from .executors import SerialExecutor
 from .members import Member
 from .vocabulary import CHUNK_ROWS  # re-exported: the default of evaluate_member and of a run
+
+CHUNK_FILE = re.compile(r"\d{6}\.npz")  # a stored chunk: <index>.npz
+#: a chunk being written (``.tmp-XXXXXXXX-<index>.npz``; older soilbench: ``.tmp-XXXXXXXX.npz``)
+CHUNK_TEMPORARY = re.compile(r"\.tmp-[a-z0-9_]{8}(-\d{6})?\.npz")
+CHUNK_DIRECTORY = re.compile(r"[0-9a-f]{16}")  # one member x design's chunks (``RunContext.evaluate``)
+_UMASK_LOCK = threading.Lock()
+
+
+def umask() -> int:
+    """The process's file mode creation mask, read without changing it where the system allows.
+
+    Linux reports it in ``/proc/self/status``; elsewhere it is read by setting and restoring it
+    (under a lock, so this module's threads never see a changed mask).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the user's umask (``0o666 & ~umask``, e.g. 0o644 for 022).
+
+    Files made with ``tempfile.mkstemp`` are 0o600 whatever the umask; they get this mode before
+    they are renamed into place.
+    """
+    return 0o666 & ~umask()
+
+
+def clear_chunks(directory: Path, keep: bool = False) -> int:
+    """Remove the chunk files the harness wrote under ``directory`` (a run's ``chunks/``), nothing else.
+
+    Parameters
+    ----------
+    directory : Path
+        The run's ``chunks/`` folder (it may not exist).
+    keep : bool
+        Keep the stored chunks (``--resume``); leftover temporaries of a killed run always go.
+
+    Returns
+    -------
+    int
+        The number of files removed. Only files named like the store's own (``CHUNK_FILE``,
+        ``CHUNK_TEMPORARY``) in folders named like its own (``CHUNK_DIRECTORY``) are removed, and a
+        folder only when that leaves it empty; nothing is removed recursively.
+    """
+    if not directory.is_dir():
+        return 0
+    removed = 0
+    for folder in sorted(directory.iterdir()):
+        if folder.is_symlink() or not folder.is_dir() or not CHUNK_DIRECTORY.fullmatch(folder.name):
+            continue
+        for path in sorted(folder.iterdir()):
+            ours = CHUNK_TEMPORARY.fullmatch(path.name) or (not keep and CHUNK_FILE.fullmatch(path.name))
+            if ours and (path.is_symlink() or path.is_file()):
+                path.unlink()
+                removed += 1
+        with suppress(OSError):  # not empty: a file of the user's, or the chunks kept for --resume
+            folder.rmdir()
+    return removed
 
 
 def solve_chunk(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray,
@@ -61,6 +132,7 @@ class ChunkStore:
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.mode = file_mode()
 
     def load(self, index: int, digest: str) -> SteadyStateResult | None:
         """Chunk ``index`` if it is stored, intact, with input ``digest``; else None (solve it).
@@ -94,16 +166,30 @@ class ChunkStore:
         warnings.warn(f"stored chunk {path} is not used: {why}; solving it again", ChunkWarning, stacklevel=3)
 
     def save(self, index: int, digest: str, result: SteadyStateResult) -> None:
-        """Store chunk ``index`` with its input ``digest`` and checksum (atomically)."""
+        """Store chunk ``index`` with its input ``digest`` and checksum (atomically, with the umask's mode).
+
+        An ``OSError`` (a full disk) names the chunk file and leaves no temporary file behind.
+        """
         arrays: dict[str, Any] = {
             "pools": result.pools, "outputs": result.outputs, "status": result.status,
             "message": result.message.astype(str), "pool_names": np.array(result.pool_names, dtype=str),
             "output_names": np.array(result.output_names, dtype=str),
         }
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".npz")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, digest=digest, checksum=_checksum(digest, arrays), **arrays)
-        os.replace(tmp, self.directory / f"{index:06d}.npz")
+        path = self.directory / f"{index:06d}.npz"
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=f"-{path.name}")
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, digest=digest, checksum=_checksum(digest, arrays), **arrays)
+            os.chmod(tmp, self.mode)
+            os.replace(tmp, path)
+        except BaseException as exc:
+            if tmp is not None:
+                with suppress(OSError):
+                    os.unlink(tmp)
+            if isinstance(exc, OSError):
+                exc.filename = str(path)
+            raise
 
 
 def _digest(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray, keep: Sequence[str] | None) -> str:

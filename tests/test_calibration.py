@@ -193,6 +193,7 @@ def test_member_samples_posterior_marginals_through_their_quantiles():
 def test_posterior_informed_sobol_sits_beside_the_prior_box(lter_calibration, tmp_path, capsys):
     path = ROOT / "scenarios" / "beta_sweep_posterior.yaml"
     assert main(["run", str(path), "--out", str(tmp_path), "--set", f"drivers_from={lter_calibration}",
+                 "--data-root", str(lter_calibration),
                  "--set", "sobol.n=64", "--set", "sobol.bootstrap=20"]) == 0, capsys.readouterr().err
     verdict = pd.read_csv(tmp_path / "verdict.csv")
     assert sorted(verdict["inputs"].unique()) == ["posterior", "prior box"]
@@ -211,11 +212,12 @@ def test_posterior_informed_sobol_sits_beside_the_prior_box(lter_calibration, tm
 
 def test_drivers_from_must_hold_a_posterior_and_cover_the_calibrated_drivers(lter_calibration, tmp_path, capsys):
     path = ROOT / "scenarios" / "beta_sweep_posterior.yaml"
-    assert main(["validate", str(path), "--set", f"drivers_from={tmp_path}"]) == 2
+    assert main(["validate", str(path), "--set", f"drivers_from={tmp_path}", "--data-root", str(tmp_path)]) == 2
     assert "has no posterior.nc" in capsys.readouterr().err
     scenario = tmp_path / "no_beta.yaml"
     scenario.write_text(path.read_text().replace("  beta:               {range: [1.0, 3.0], group: microbial}", ""))
-    assert main(["validate", str(scenario), "--set", f"drivers_from={lter_calibration}"]) == 2
+    assert main(["validate", str(scenario), "--set", f"drivers_from={lter_calibration}",
+                 "--data-root", str(lter_calibration)]) == 2
     assert "'beta' was calibrated in" in capsys.readouterr().err
 
 

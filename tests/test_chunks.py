@@ -1,7 +1,11 @@
-"""The chunk store: chunks carry a checksum; a damaged or rewritten chunk is solved again, never a traceback."""
+"""The chunk store: chunks carry a checksum; a damaged or rewritten chunk is solved again, never a traceback.
+
+Clearing a run's chunks removes only the store's own files; a chunk that cannot be written names its file.
+"""
 
 from __future__ import annotations
 
+import errno
 import warnings
 
 import numpy as np
@@ -9,7 +13,7 @@ import pytest
 
 from harness.adapter import SteadyStateResult
 from harness.errors import ChunkWarning
-from harness.runner import ChunkStore
+from harness.runner import ChunkStore, clear_chunks
 
 
 @pytest.fixture
@@ -114,3 +118,31 @@ def test_unreadable_file_is_solved_again(tmp_path, result):
     store.save(0, "inputs", result)  # re-solved chunks replace the damaged ones
     loaded = store.load(0, "inputs")
     assert loaded is not None and _same(loaded, result)
+
+
+def test_clear_chunks_removes_only_the_stores_own_files(tmp_path, result):
+    chunks = tmp_path / "chunks"
+    ours, emptied = chunks / "0123456789abcdef", chunks / "fedcba9876543210"
+    ChunkStore(ours).save(0, "inputs", result)
+    ChunkStore(emptied).save(0, "inputs", result)
+    (ours / ".tmp-abcd1234-000001.npz").write_bytes(b"half written")
+    (ours / "notes.txt").write_text("mine")
+    (chunks / "mine").mkdir()
+    (chunks / "mine" / "000000.npz").write_text("mine")
+    (chunks / "important.txt").write_text("mine")
+    assert clear_chunks(chunks, keep=True) == 1  # --resume: only the temporary goes
+    assert (ours / "000000.npz").exists() and not (ours / ".tmp-abcd1234-000001.npz").exists()
+    assert clear_chunks(chunks) == 2
+    assert sorted(p.relative_to(chunks).as_posix() for p in chunks.rglob("*")) == [
+        "0123456789abcdef", "0123456789abcdef/notes.txt", "important.txt", "mine", "mine/000000.npz"]
+
+
+def test_a_chunk_that_cannot_be_written_names_its_file_and_leaves_no_temporary(tmp_path, result, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(OSError) as caught:
+        ChunkStore(tmp_path).save(3, "inputs", result)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(tmp_path / "000003.npz")
+    assert list(tmp_path.iterdir()) == []

@@ -157,7 +157,7 @@ def test_synthetic_forcing_is_rebuilt_exactly_and_labelled(tmp_path):
 @pytest.fixture(scope="module")
 def global_grid(tmp_path_factory):
     out = tmp_path_factory.mktemp("global_grid")
-    assert main(["run", str(ROOT / "scenarios" / "global_grid.yaml"), "--out", str(out)]) == 0
+    assert main(["run", str(ROOT / "scenarios" / "global_grid.yaml"), "--out", str(out), "--data-root", str(ROOT)]) == 0
     return out
 
 
@@ -260,7 +260,8 @@ def test_regression_on_grid_nc_reproduces_the_grid_kinds_cue_fit(global_grid, tm
 
 
 def test_grid_runs_are_reproducible(global_grid, tmp_path):
-    assert main(["run", str(ROOT / "scenarios" / "global_grid.yaml"), "--out", str(tmp_path / "b")]) == 0
+    assert main(["run", str(ROOT / "scenarios" / "global_grid.yaml"), "--out", str(tmp_path / "b"),
+                 "--data-root", str(ROOT)]) == 0
     for name in ("regression.csv", "grid_summary.csv"):
         assert (global_grid / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     a, b = xr.open_dataset(global_grid / "grid.nc"), xr.open_dataset(tmp_path / "b" / "grid.nc")
@@ -300,7 +301,7 @@ grid:
 def test_bad_grid_sections_exit_2_with_positions(tmp_path, capsys, body, message):
     path = tmp_path / "s.yaml"
     path.write_text(HEAD + body)
-    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--data-root", str(ROOT)]) == 2
     err = capsys.readouterr().err
     assert message in err, err
     assert "nothing was run" in err and "Traceback" not in err

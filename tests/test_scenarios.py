@@ -18,7 +18,10 @@ WITH_PUBLISHED = [p for p in SCENARIOS if "published:" in p.read_text() and load
 def test_scenario_validates(path, capsys, request):
     """A posterior-informed scenario validates against a short run of its calibration."""
     needs_posterior = "drivers_from:" in path.read_text()
-    extra = ["--set", f"drivers_from={request.getfixturevalue('lter_calibration')}"] if needs_posterior else []
+    posterior = request.getfixturevalue("lter_calibration") if needs_posterior else None
+    # the shipped scenarios read ../data (or a calibration's directory): a wider data root
+    extra = ["--set", f"drivers_from={posterior}", "--data-root", str(posterior)] if posterior else [
+        "--data-root", str(path.parents[1])]
     assert main(["validate", str(path), *extra]) == 0, capsys.readouterr().err
 
 

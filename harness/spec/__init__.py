@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-import yaml
-
 from ..errors import ScenarioError, SpecIssue
-from .positions import YamlLoader, parse_yaml
+from .positions import MAX_DEPTH, MAX_SCENARIO_BYTES, decode, parse_yaml
 from .schema import (
     COMMON_KEYS,
+    MAX_NAME_LENGTH,
+    MAX_SEED,
     ON_FAILURE,
     SCHEMA_VERSION,
     CalibrationSettings,
@@ -48,13 +48,25 @@ from .schema import (
     check_keys,
     read_choice,
     read_int,
+    shown,
 )
 
 __all__ = [
     "Cases", "DriverRange", "KindSchema", "LocalSettings", "ModelSpec", "ON_FAILURE", "Published", "Scenario",
     "Section", "SobolSettings", "SweepAxis", "SweepSettings", "RegressionSettings", "VirtualSettings",
-    "CalibrationSettings", "Prior", "GridSettings", "parse_scenario",
+    "CalibrationSettings", "Prior", "GridSettings", "parse_scenario", "decode_scenario", "MAX_SCENARIO_BYTES",
 ]
+
+
+def decode_scenario(raw: bytes, path: str) -> str:
+    """The text of the scenario file ``path`` from its bytes (UTF-8, at most ``MAX_SCENARIO_BYTES``).
+
+    Raise ``ScenarioError`` at the first byte that is not UTF-8 text, or when the file is too large.
+    """
+    text, issue = decode(raw)
+    if issue is not None:
+        raise ScenarioError(path, [issue])
+    return text
 
 
 def parse_scenario(text: str, path: str, overrides: list[str] | tuple[str, ...] = (), *,
@@ -66,38 +78,47 @@ def parse_scenario(text: str, path: str, overrides: list[str] | tuple[str, ...] 
     data, positions, issues = parse_yaml(text)
     ctx = Context(positions)
     ctx.issues.extend(issues)
-    if data is not None and not isinstance(data, dict):
-        ctx.add("", f"a scenario must be a mapping of keys; got {type(data).__name__}", "start with `name: ...`")
-    if ctx.issues or data is None or not isinstance(data, dict):
+    if not issues and not isinstance(data, dict):
+        got = "an empty document" if data is None else type(data).__name__
+        ctx.add("", f"a scenario must be a mapping of keys; got {got}", "start with `schema_version: 1`")
+    if ctx.issues or not isinstance(data, dict):
         raise ScenarioError(path, ctx.issues)
     _apply_overrides(data, overrides, ctx)
     return _build(data, path, text, tuple(overrides), kinds, ctx), ctx
 
 
 def _apply_overrides(data: dict, overrides: tuple[str, ...] | list[str], ctx: Context) -> None:
-    """``--set key.path=value`` (value parsed as YAML) onto the parsed data."""
+    """``--set key.path=value`` (value parsed as the scenario file is) onto the parsed data."""
     for item in overrides:
         key, sep, raw = item.partition("=")
+        parts = key.split(".")
         if not sep or not key:
             ctx.issues.append(SpecIssue("--set", f"{item!r}: expected KEY.PATH=VALUE", "e.g. --set sobol.n=256"))
             continue
-        parts = key.split(".")
+        if len(parts) > MAX_DEPTH:
+            ctx.issues.append(SpecIssue("--set", f"{item!r}: the key path is deeper than {MAX_DEPTH} levels",
+                                        "check the key path"))
+            continue
+        value, _, issues = parse_yaml(raw)  # the value is read as the scenario file is (``1e5`` is a number)
+        if issues:
+            ctx.issues.extend(SpecIssue("--set", f"{item!r}: {i.message}", i.hint) for i in issues)
+            continue
         target: Any = data
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1
             if isinstance(target, dict):
                 if last:
-                    target[part] = _yaml_value(raw)
+                    target[part] = value
                 else:
                     target = target.setdefault(part, {})
-            elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
+            elif isinstance(target, list) and 0 <= _index(part) < len(target):
                 if last:
-                    target[int(part)] = _yaml_value(raw)
+                    target[_index(part)] = value
                 else:
-                    target = target[int(part)]
+                    target = target[_index(part)]
             else:
                 where = _yaml_path(parts[:depth]) or "the file"
-                what = f"a list of {len(target)} items" if isinstance(target, list) else f"the value {target!r}"
+                what = f"a list of {len(target)} items" if isinstance(target, list) else f"the value {shown(target)}"
                 ctx.issues.append(SpecIssue("--set", f"{item!r}: {where} is {what}, which has no entry "
                                             f"{part!r}", "check the key path; list items are numbered from 0"))
                 break
@@ -105,19 +126,16 @@ def _apply_overrides(data: dict, overrides: tuple[str, ...] | list[str], ctx: Co
             ctx.overridden.add(_yaml_path(parts))
 
 
-def _yaml_value(raw: str) -> Any:
-    """A ``--set`` value read as the scenario file is (``1e5`` is a number)."""
-    try:
-        return yaml.load(raw, Loader=YamlLoader)
-    except yaml.YAMLError:
-        return raw
+def _index(part: str) -> int:
+    """``part`` of a key path as a list index; -1 when it is not one."""
+    return int(part) if part.isascii() and part.isdigit() else -1
 
 
 def _yaml_path(parts: list[str]) -> str:
     """``["models", "0", "beta"]`` -> ``models[0].beta`` (the path style of positions)."""
     out = ""
     for part in parts:
-        out = f"{out}[{part}]" if part.isdigit() else (f"{out}.{part}" if out else part)
+        out = f"{out}[{part}]" if _index(part) >= 0 else (f"{out}.{part}" if out else part)
     return out
 
 
@@ -129,17 +147,21 @@ def _build(data: dict, path: str, text: str, overrides: tuple[str, ...], kinds: 
     if "schema_version" not in data:
         ctx.add("", "missing required key 'schema_version'", f"add `schema_version: {SCHEMA_VERSION}`")
     elif version != SCHEMA_VERSION:
-        ctx.add("schema_version", f"must be {SCHEMA_VERSION}; got {version!r}",
+        ctx.add("schema_version", f"must be {SCHEMA_VERSION}; got {shown(version)}",
                 f"write `schema_version: {SCHEMA_VERSION}`")
     name = data.get("name")
     if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
-        ctx.add("name", f"must be a name of letters, digits, '_' or '-'; got {name!r}", "e.g. `name: beta_sweep`")
+        ctx.add("name", f"must be a name of letters, digits, '_' or '-'; got {shown(name)}", "e.g. `name: beta_sweep`")
+        name = PurePath(path).stem
+    elif len(name) > MAX_NAME_LENGTH:
+        ctx.add("name", f"must be at most {MAX_NAME_LENGTH} characters long (it names the result directory); got "
+                f"{len(name)}", "write a shorter name")
         name = PurePath(path).stem
     kind = _kind(data, kinds, ctx)
     seed_hint = "set `seed:` to a positive integer, e.g. 20240611"
     if "seed" not in data:
         ctx.add("", "missing required key 'seed'", seed_hint)
-    seed = (read_int(data["seed"], "seed", ctx, 1, seed_hint) if "seed" in data else None) or 1
+    seed = (read_int(data["seed"], "seed", ctx, 1, seed_hint, MAX_SEED) if "seed" in data else None) or 1
     data_only = kind.name == "regression" and "models" not in data  # a regression on a CSV needs no model
     scenario = Scenario(
         path=path, name=name, description=str(data.get("description", "")), kind=kind.name, seed=seed,

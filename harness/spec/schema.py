@@ -65,6 +65,38 @@ PRIOR_KEYS = ("dist", "lower", "upper", "mu", "sigma")
 
 EXECUTOR_TYPES = ("serial", "processes", "dask")
 
+# -- limits: the largest value of each size a scenario sets (docs/scenarios.md, "Limits") --------
+#: largest ``seed`` (numpy seeds and the stored seed are signed 64-bit integers)
+MAX_SEED = 2**63 - 1
+#: longest ``name`` and model ``label`` [characters] (a name is a result directory's name)
+MAX_NAME_LENGTH = 100
+#: most model x variant members of a scenario, all ``models`` entries together
+MAX_MEMBERS = 1000
+#: largest ``sobol.n`` (and so of ``replicates`` and ``crossover.n``) [base samples]
+MAX_SOBOL_N = 2**20
+#: largest ``sobol.bootstrap`` [resamples]
+MAX_BOOTSTRAP = 100_000
+#: largest ``sobol.n`` x ``sobol.bootstrap`` with bootstrap intervals (SALib holds an index array of this size)
+MAX_BOOTSTRAP_DRAWS = 2**26
+#: largest ``regression.virtual.sobol_n`` (each member's own Sobol analysis takes 200 bootstrap resamples)
+MAX_VIRTUAL_SOBOL_N = 2**16
+#: most relative half-widths of each ``sobol.crossover`` axis
+MAX_CROSSOVER_WIDTHS = 50
+#: most values of one ``sweep`` axis (``num``, or a list of ``values``)
+MAX_SWEEP_VALUES = 10_000
+#: most rows of one member's sweep (the product of the axes' values with ``mode: grid``)
+MAX_SWEEP_ROWS = 100_000
+#: most ``regression.virtual.sites``
+MAX_SITES = 1_000_000
+#: largest ``calibrate.sampler.draws`` and ``tune`` [draws per chain]
+MAX_DRAWS = 1_000_000
+#: most ``calibrate.sampler.chains``
+MAX_CHAINS = 256
+#: most ``executor.jobs`` [worker processes]
+MAX_JOBS = 1024
+#: largest ``executor.chunk_rows`` [rows]
+MAX_CHUNK_ROWS = 2**20
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -411,6 +443,9 @@ class Context:
         self.positions = positions
         self.overridden = overridden or set()
         self.issues: list[SpecIssue] = []
+        #: ``issues[:_known]`` as a set, so that adding stays linear in the number of issues
+        self._seen: set[SpecIssue] = set()
+        self._known = 0
 
     def where(self, path: str, at_key: bool = False) -> tuple[int, int]:
         """Position of ``path`` (its key if ``at_key``), else of its nearest located parent."""
@@ -427,8 +462,13 @@ class Context:
         if any(path == o or path.startswith(o + ".") or path.startswith(o + "[") for o in self.overridden):
             message += " (set with --set)"
         issue = SpecIssue(path, message, hint, *self.where(path, at_key))
-        if issue not in self.issues:  # e.g. the same rule failing for each variant of a model
+        if len(self.issues) < self._known:  # some were removed: start again
+            self._seen, self._known = set(), 0
+        self._seen.update(self.issues[self._known:])  # those appended to ``issues`` directly
+        if issue not in self._seen:  # e.g. the same rule failing for each variant of a model
+            self._seen.add(issue)
             self.issues.append(issue)
+        self._known = len(self.issues)
 
 
 # -- small typed readers -----------------------------------------------------------------------
@@ -442,29 +482,53 @@ def check_keys(data: dict, allowed: tuple[str, ...], path: str, ctx: Context) ->
     """Report every key of ``data`` not in ``allowed``."""
     for key in data:
         if key not in allowed:
-            ctx.add(join(path, key), f"unknown key {key!r}", did_you_mean(key, allowed), at_key=True)
+            ctx.add(join(path, key), f"unknown key {shown(key)}", did_you_mean(key, allowed), at_key=True)
 
 
 def read_number(value: Any, path: str, ctx: Context) -> float | None:
-    """``value`` as a finite float, or None after reporting."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        ctx.add(path, f"must be a finite number; got {value!r}", "write e.g. 1.5 or 2e-3")
+    """``value`` as a finite float, or None after reporting (NaN, infinity, an integer beyond floats)."""
+    number = finite(value)
+    if number is None:
+        ctx.add(path, f"must be a finite number; got {shown(value)}", "write e.g. 1.5 or 2e-3")
+    return number
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a finite float; None when it is not a number, or NaN, infinite or too large for a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
-def read_int(value: Any, path: str, ctx: Context, minimum: int, hint: str = "") -> int | None:
-    """``value`` as an integer >= ``minimum``, or None after reporting."""
+def read_int(value: Any, path: str, ctx: Context, minimum: int, hint: str = "",
+             maximum: int | None = None) -> int | None:
+    """``value`` as an integer >= ``minimum`` (and <= ``maximum``, a declared limit), or None after reporting."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        ctx.add(path, f"must be an integer >= {minimum}; got {value!r}", hint)
+        ctx.add(path, f"must be an integer >= {minimum}; got {shown(value)}", hint)
+        return None
+    if maximum is not None and value > maximum:
+        ctx.add(path, f"must be at most {maximum} (a limit of soilbench); got {shown(value)}",
+                f"use a value in [{minimum}, {maximum}]; see Limits in docs/scenarios.md")
         return None
     return value
+
+
+def shown(value: Any, size: int = 60) -> str:
+    """``repr(value)`` for a message, cut to about ``size`` characters (a 400-digit number, a long text)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3.33 * size:
+        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= size else text[:size] + "..."
 
 
 def read_mapping(value: Any, path: str, ctx: Context, what: str = "a mapping") -> dict | None:
     """``value`` if it is a mapping, or None after reporting."""
     if not isinstance(value, dict):
-        ctx.add(path, f"must be {what}; got {type(value).__name__} {value!r}", "write `key: value` pairs")
+        ctx.add(path, f"must be {what}; got {type(value).__name__} {shown(value)}", "write `key: value` pairs")
         return None
     return value
 
@@ -472,7 +536,7 @@ def read_mapping(value: Any, path: str, ctx: Context, what: str = "a mapping") -
 def read_pair(value: Any, path: str, ctx: Context) -> tuple[float, float] | None:
     """``value`` as ``(lower, upper)`` with lower < upper, or None after reporting."""
     if not (isinstance(value, list) and len(value) == 2):
-        ctx.add(path, f"must be a list [lower, upper]; got {value!r}", "write e.g. [0.5, 1.5]")
+        ctx.add(path, f"must be a list [lower, upper]; got {shown(value)}", "write e.g. [0.5, 1.5]")
         return None
     lo, hi = (read_number(v, join(path, i), ctx) for i, v in enumerate(value))
     if lo is None or hi is None:
@@ -487,7 +551,7 @@ def read_pair(value: Any, path: str, ctx: Context) -> tuple[float, float] | None
 def build_models(value: Any, ctx: Context) -> tuple[ModelSpec, ...]:
     """The ``models`` section: one ``ModelSpec`` per entry."""
     if not isinstance(value, list) or not value:
-        ctx.add("models", f"must be a non-empty list of models; got {value!r}", "write `- model: clm5_firstorder`")
+        ctx.add("models", f"must be a non-empty list of models; got {shown(value)}", "write `- model: clm5_firstorder`")
         return ()
     specs = []
     for i, item in enumerate(value):
@@ -500,17 +564,27 @@ def build_models(value: Any, ctx: Context) -> tuple[ModelSpec, ...]:
         check_keys(entry, MODEL_KEYS, path, ctx)
         name = entry.get("model")
         if not isinstance(name, str):
-            ctx.add(join(path, "model"), f"must name a model; got {name!r}", "run `python -m harness models`")
+            ctx.add(join(path, "model"), f"must name a model; got {shown(name)}", "run `python -m harness models`")
             continue
         variants = _build_variants(entry.get("variants", {}), join(path, "variants"), ctx)
         params = _build_numbers(entry.get("parameters", {}), join(path, "parameters"), ctx)
         baseline = _build_numbers(entry.get("baseline", {}), join(path, "baseline"), ctx)
         label = entry.get("label", "")
         if not isinstance(label, str) or (label and not re.fullmatch(r"[A-Za-z0-9_.\-]+", label)):
-            ctx.add(join(path, "label"), f"must be a name of letters, digits, '_', '-' or '.'; got {label!r}",
+            ctx.add(join(path, "label"), f"must be a name of letters, digits, '_', '-' or '.'; got {shown(label)}",
                     "write e.g. `label: mimics_fast`")
             label = ""
+        elif len(label) > MAX_NAME_LENGTH:
+            ctx.add(join(path, "label"), f"must be at most {MAX_NAME_LENGTH} characters long; got {len(label)}",
+                    "write a shorter label")
+            label = ""
         specs.append(ModelSpec(name, variants, params, path, baseline, label))
+    members = sum(math.prod(len(v) for v in spec.variants.values()) for spec in specs)
+    if members > MAX_MEMBERS:
+        ctx.add("models", f"give {members} model x variant members, more than {MAX_MEMBERS} (a limit of soilbench)",
+                "list fewer variant values, or split the scenario")
+        # the first value of each variant is still checked (the others would repeat its messages)
+        specs = [dataclasses.replace(s, variants={k: v[:1] for k, v in s.variants.items()}) for s in specs]
     return tuple(specs)
 
 
@@ -522,8 +596,40 @@ def _build_variants(value: Any, path: str, ctx: Context) -> dict[str, tuple[Any,
         if not values:
             ctx.add(join(path, key), "needs at least one value", "write e.g. [1.0, 1.5]")
             continue
-        out[key] = tuple(float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values)
+        path_key = join(path, key)
+        numbers = [_variant_value(v, join(path_key, i), ctx) for i, v in enumerate(values)]
+        if all(n is not _REPORTED for n in numbers) and distinct(
+                numbers, path_key, ctx, "remove the repeat: equal values give the same member"):
+            out[key] = tuple(numbers)
     return out
+
+
+_REPORTED = object()  # a value whose issue was added
+
+
+def _variant_value(value: Any, path: str, ctx: Context) -> Any:
+    """A variant value as written, numbers as floats (1 reads 1.0); ``_REPORTED`` for a number that is not finite."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    number = finite(value)
+    if number is None:
+        ctx.add(path, f"must be a finite number; got {shown(value)}", "write e.g. 1.5 or 2e-3")
+        return _REPORTED
+    return number
+
+
+def distinct(values: list[Any], path: str, ctx: Context, hint: str = "remove the repeat") -> bool:
+    """Whether no two items of the list at ``path`` read alike (as labels and tables print them).
+
+    The first repeat is reported.
+    """
+    seen: dict[str, int] = {}
+    for i, value in enumerate(values):
+        if str(value) in seen:
+            ctx.add(join(path, i), f"repeats {shown(value)}, given already as {join(path, seen[str(value)])}", hint)
+            return False
+        seen[str(value)] = i
+    return True
 
 
 def _build_numbers(value: Any, path: str, ctx: Context) -> dict[str, float]:
@@ -559,7 +665,7 @@ def build_drivers(value: Any, ctx: Context, where: str = "drivers") -> tuple[Dri
         pair = read_pair(entry[modes[0]], join(path, modes[0]), ctx)
         group = entry.get("group")
         if group is not None and not isinstance(group, str):
-            ctx.add(join(path, "group"), f"must be a group name; got {group!r}", "write e.g. `group: microbial`")
+            ctx.add(join(path, "group"), f"must be a group name; got {shown(group)}", "write e.g. `group: microbial`")
             group = None
         if pair is not None:
             out.append(DriverRange(name, modes[0], pair[0], pair[1], group, path))
@@ -573,13 +679,18 @@ def build_sobol(value: Any, ctx: Context) -> SobolSettings:
         return SobolSettings()
     check_keys(data, SOBOL_KEYS, "sobol", ctx)
     default = SobolSettings()
-    n = _power_of_two(data.get("n", default.n), "sobol.n", ctx, 2) or default.n
+    n = _power_of_two(data.get("n", default.n), "sobol.n", ctx, 2, MAX_SOBOL_N) or default.n
     intervals = _choice(data.get("intervals", default.intervals), INTERVALS, "sobol.intervals", ctx) or default.intervals
     replicates = _replicates(data, intervals, n, ctx)
-    boot = read_int(data.get("bootstrap", default.bootstrap), "sobol.bootstrap", ctx, 10, "use e.g. 1000")
+    boot = read_int(data.get("bootstrap", default.bootstrap), "sobol.bootstrap", ctx, 10, "use e.g. 1000",
+                    MAX_BOOTSTRAP)
+    if boot and intervals == "bootstrap" and n * boot > MAX_BOOTSTRAP_DRAWS:
+        ctx.add("sobol.bootstrap", f"{boot} resamples of sobol.n = {n} base samples exceed {MAX_BOOTSTRAP_DRAWS} "
+                "(a limit of soilbench: the resamples are held in memory)",
+                f"use at most {MAX_BOOTSTRAP_DRAWS // n} resamples, or `intervals: replicates`")
     second = data.get("second_order", default.second_order)
     if not isinstance(second, bool):
-        ctx.add("sobol.second_order", f"must be true or false; got {second!r}")
+        ctx.add("sobol.second_order", f"must be true or false; got {shown(second)}")
     conf = read_number(data.get("confidence", default.confidence), "sobol.confidence", ctx)
     if conf is not None and not 0 < conf < 1:
         ctx.add("sobol.confidence", f"must lie in (0, 1); got {conf:g}", "use e.g. 0.95")
@@ -593,8 +704,8 @@ def build_sobol(value: Any, ctx: Context) -> SobolSettings:
     )
 
 
-def _power_of_two(value: Any, path: str, ctx: Context, minimum: int) -> int | None:
-    number = read_int(value, path, ctx, minimum, f"use a power of 2, e.g. {max(minimum, 1024)}")
+def _power_of_two(value: Any, path: str, ctx: Context, minimum: int, maximum: int = MAX_SOBOL_N) -> int | None:
+    number = read_int(value, path, ctx, minimum, f"use a power of 2, e.g. {max(minimum, 1024)}", maximum)
     if number is not None and number & (number - 1):
         ctx.add(path, f"must be a power of 2 (Sobol sequence balance); got {number}",
                 f"use {1 << (number - 1).bit_length()} or {1 << (number.bit_length() - 1)}")
@@ -604,7 +715,7 @@ def _power_of_two(value: Any, path: str, ctx: Context, minimum: int) -> int | No
 
 def _choice(value: Any, choices: tuple[str, ...], path: str, ctx: Context) -> str | None:
     if value not in choices:
-        ctx.add(path, f"must be one of {', '.join(choices)}; got {value!r}", did_you_mean(value, choices))
+        ctx.add(path, f"must be one of {', '.join(choices)}; got {shown(value)}", did_you_mean(value, choices))
         return None
     return value
 
@@ -653,7 +764,7 @@ def _plausible(value: Any, ctx: Context) -> tuple[tuple[str, float], ...]:
     for name, bound in (data or {}).items():
         path = join("sobol.plausible", name)
         if not (name in OUTPUTS or str(name).startswith(POOL_PREFIX)):
-            ctx.add(path, f"unknown output {name!r}", did_you_mean(name, OUTPUTS), at_key=True)
+            ctx.add(path, f"unknown output {shown(name)}", did_you_mean(name, OUTPUTS), at_key=True)
         number = read_number(bound, path, ctx)
         if number is not None and not number > 0:
             ctx.add(path, f"must be a positive upper bound [output units]; got {number:g}", "write e.g. 1.0e5")
@@ -675,8 +786,9 @@ def _crossover(value: Any, n: int, replicates: int, ctx: Context) -> CrossoverSe
     for key in ("c_input", "cue_scale"):
         path = join("sobol.crossover", key)
         raw = data.get(key, list(getattr(default, key)))
-        if not isinstance(raw, list) or len(raw) < 2:
-            ctx.add(path, f"must be a list of at least two relative half-widths; got {raw!r}", "write e.g. [0.1, 0.3, 0.5]")
+        if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_CROSSOVER_WIDTHS:
+            ctx.add(path, f"must be a list of 2 to {MAX_CROSSOVER_WIDTHS} relative half-widths; got {shown(raw)}",
+                    "write e.g. [0.1, 0.3, 0.5]")
             continue
         values = [_fraction(v, join(path, i), ctx, "a relative half-width lies in (0, 1), e.g. 0.2") for i, v in enumerate(raw)]
         numbers = [v for v in values if v is not None]
@@ -685,7 +797,7 @@ def _crossover(value: Any, n: int, replicates: int, ctx: Context) -> CrossoverSe
         if all(v > 0 for v in numbers) and numbers == sorted(set(numbers)):
             widths[key] = tuple(numbers)
         else:
-            ctx.add(path, f"must be distinct, increasing and > 0; got {raw!r}", "write e.g. [0.1, 0.2, 0.3]")
+            ctx.add(path, f"must be distinct, increasing and > 0; got {shown(raw)}", "write e.g. [0.1, 0.2, 0.3]")
     cells = _power_of_two(data.get("n", min(default.n, n)), "sobol.crossover.n", ctx, 2) or min(default.n, n)
     if n // replicates >= 2 and (not replicates <= cells <= n or cells // replicates < 2):  # else reported
         ctx.add("sobol.crossover.n", f"must lie between {2 * replicates} (2 base samples per replicate) and sobol.n "
@@ -701,16 +813,18 @@ def build_local(value: Any, ctx: Context) -> LocalSettings:
     check_keys(data, LOCAL_KEYS, "local", ctx)
     names = data.get("drivers")
     if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
-        ctx.add("local.drivers", f"must be a non-empty list of driver names; got {names!r}",
+        ctx.add("local.drivers", f"must be a non-empty list of driver names; got {shown(names)}",
                 "write e.g. `drivers: [cue_scale, c_input]`")
         names = []
+    elif not distinct(names, "local.drivers", ctx):
+        names = list(dict.fromkeys(names))
     h = read_number(data.get("h", 0.10), "local.h", ctx)
     if h is not None and not 0 < h <= 1:
         ctx.add("local.h", f"must lie in (0, 1] (a relative perturbation); got {h:g}", "use e.g. 0.10 for +-10 %")
         h = None
     definition = data.get("definition", "central")
     if definition not in DEFINITIONS:
-        ctx.add("local.definition", f"must be one of {', '.join(DEFINITIONS)}; got {definition!r}",
+        ctx.add("local.definition", f"must be one of {', '.join(DEFINITIONS)}; got {shown(definition)}",
                 did_you_mean(definition, DEFINITIONS))
         definition = "central"
     return LocalSettings(tuple(names), h or 0.10, definition)
@@ -728,12 +842,18 @@ def build_sweep(value: Any, ctx: Context) -> SweepSettings:
         ctx.add("sweep.drivers", "needs at least one swept driver", "add e.g. `c_input: {relative: [0.5, 1.5], num: 11}`")
     mode = data.get("mode", "grid")
     if mode not in SWEEP_MODES:
-        ctx.add("sweep.mode", f"must be one of {', '.join(SWEEP_MODES)}; got {mode!r}", did_you_mean(mode, SWEEP_MODES))
+        ctx.add("sweep.mode", f"must be one of {', '.join(SWEEP_MODES)}; got {shown(mode)}", did_you_mean(mode, SWEEP_MODES))
         mode = "grid"
     zscore = data.get("zscore", False)
     if not isinstance(zscore, bool):
-        ctx.add("sweep.zscore", f"must be true or false; got {zscore!r}")
+        ctx.add("sweep.zscore", f"must be true or false; got {shown(zscore)}")
         zscore = False
+    rows = math.prod(len(a.values) for a in axes) if mode == "grid" else sum(len(a.values) for a in axes)
+    if rows > MAX_SWEEP_ROWS:
+        ctx.add("sweep.drivers", f"the {mode} of these axes has {rows} rows per member, more than {MAX_SWEEP_ROWS} "
+                "(a limit of soilbench)", "use fewer values per axis, or `mode: oat`")
+        # the ends of each axis are still checked against the models' domains (cheaply)
+        axes = tuple(dataclasses.replace(a, values=tuple(dict.fromkeys((a.values[0], a.values[-1])))) for a in axes)
     return SweepSettings(axes, mode, zscore)
 
 
@@ -751,18 +871,19 @@ def _sweep_axis(name: str, entry: Any, ctx: Context) -> SweepAxis | None:
     mode = modes[0]
     if mode in ("values", "relative_values"):
         raw = entry[mode]
-        if not isinstance(raw, list) or not raw:
-            ctx.add(join(path, mode), f"must be a non-empty list of numbers; got {raw!r}")
+        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_SWEEP_VALUES:
+            ctx.add(join(path, mode), f"must be a list of 1 to {MAX_SWEEP_VALUES} numbers; got {shown(raw)}",
+                    "write e.g. [300, 600]")
             return None
         values = [read_number(v, join(join(path, mode), i), ctx) for i, v in enumerate(raw)]
         numbers = [v for v in values if v is not None]
-        if len(numbers) < len(values):
+        if len(numbers) < len(values) or not distinct(numbers, join(path, mode), ctx):
             return None
         if "num" in entry:
             ctx.add(join(path, "num"), "is used only with `range` or `relative`", "remove it", at_key=True)
         return SweepAxis(name, mode == "relative_values", tuple(numbers), path)
     pair = read_pair(entry[mode], join(path, mode), ctx)
-    num = read_int(entry.get("num", 11), join(path, "num"), ctx, 2, "use e.g. 11")
+    num = read_int(entry.get("num", 11), join(path, "num"), ctx, 2, "use e.g. 11", MAX_SWEEP_VALUES)
     if pair is None or num is None:
         return None
     return SweepAxis(name, mode == "relative", tuple(float(v) for v in _linspace(*pair, num)), path)
@@ -775,7 +896,7 @@ def _linspace(lo: float, hi: float, num: int) -> list[float]:
 def build_published(value: Any, ctx: Context) -> tuple[Published, ...]:
     """The ``published`` section: numbers to print beside ours."""
     if not isinstance(value, list):
-        ctx.add("published", f"must be a list of published values; got {value!r}",
+        ctx.add("published", f"must be a list of published values; got {shown(value)}",
                 "write `- {driver: c_input, output: soc, value: 1.0, atol: 1e-9}`")
         return ()
     out = []
@@ -788,11 +909,11 @@ def build_published(value: Any, ctx: Context) -> tuple[Published, ...]:
         where = read_mapping(entry.get("where", {}), join(path, "where"), ctx) or {}
         driver, output = entry.get("driver"), entry.get("output", "soc")
         if not isinstance(driver, str) or not isinstance(output, str):
-            ctx.add(path, f"needs `driver` and `output` names; got driver={driver!r}, output={output!r}")
+            ctx.add(path, f"needs `driver` and `output` names; got driver={shown(driver)}, output={shown(output)}")
             continue
         quantity = entry.get("quantity", "")
         if quantity and quantity not in QUANTITIES:
-            ctx.add(join(path, "quantity"), f"must be one of {', '.join(QUANTITIES)}; got {quantity!r}",
+            ctx.add(join(path, "quantity"), f"must be one of {', '.join(QUANTITIES)}; got {shown(quantity)}",
                     did_you_mean(quantity, QUANTITIES))
             continue
         number = read_number(entry.get("value"), join(path, "value"), ctx)
@@ -815,15 +936,15 @@ def build_executor(value: Any, ctx: Context) -> ExecutorSettings:
     check_keys(data, EXECUTOR_KEYS, "executor", ctx)
     kind = data.get("type", "serial")
     if kind not in EXECUTOR_TYPES:
-        ctx.add("executor.type", f"must be one of {', '.join(EXECUTOR_TYPES)}; got {kind!r}",
+        ctx.add("executor.type", f"must be one of {', '.join(EXECUTOR_TYPES)}; got {shown(kind)}",
                 did_you_mean(kind, EXECUTOR_TYPES))
         kind = "serial"
-    jobs = read_int(data.get("jobs", 1), "executor.jobs", ctx, 1, "use e.g. 2") or 1
+    jobs = read_int(data.get("jobs", 1), "executor.jobs", ctx, 1, "use e.g. 2", MAX_JOBS) or 1
     chunk = read_int(data.get("chunk_rows", CHUNK_ROWS), "executor.chunk_rows", ctx, 1,
-                     f"use e.g. {CHUNK_ROWS}") or CHUNK_ROWS
+                     f"use e.g. {CHUNK_ROWS}", MAX_CHUNK_ROWS) or CHUNK_ROWS
     address = data.get("address")
     if address is not None and not isinstance(address, str):
-        ctx.add("executor.address", f"must be a scheduler address; got {address!r}", "e.g. tcp://host:8786")
+        ctx.add("executor.address", f"must be a scheduler address; got {shown(address)}", "e.g. tcp://host:8786")
         address = None
     if address and kind != "dask":
         ctx.add("executor.address", "is used only with `type: dask`", "add `type: dask` or remove the address")
@@ -836,8 +957,10 @@ def build_outputs(value: Any, ctx: Context) -> tuple[str, ...]:
         return ("soc",)
     value = [value] if isinstance(value, str) else value
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        ctx.add("outputs", f"must be a list of output names; got {value!r}", "write e.g. [soc, soc_total]")
+        ctx.add("outputs", f"must be a list of output names; got {shown(value)}", "write e.g. [soc, soc_total]")
         return ("soc",)
+    if not distinct(value, "outputs", ctx):
+        return tuple(dict.fromkeys(value))
     return tuple(value)
 
 
@@ -866,7 +989,7 @@ def build_regression(value: Any, ctx: Context, gridded: bool = False) -> Regress
                 "from the models)", "add e.g. `data: observations.csv`")
     path = data.get("data", "")
     if not isinstance(path, str):
-        ctx.add("regression.data", f"must be a CSV or netCDF path; got {path!r}", "e.g. `data: observations.csv`")
+        ctx.add("regression.data", f"must be a CSV or netCDF path; got {shown(path)}", "e.g. `data: observations.csv`")
         path = ""
     virtual = _build_virtual(data["virtual"], ctx) if "virtual" in data else None
     default = RegressionSettings()
@@ -874,18 +997,18 @@ def build_regression(value: Any, ctx: Context, gridded: bool = False) -> Regress
     for key in ("response", "group"):
         names[key] = data.get(key, getattr(default, key))
         if not isinstance(names[key], str) or not names[key]:
-            ctx.add(f"regression.{key}", f"must be a column name; got {names[key]!r}",
+            ctx.add(f"regression.{key}", f"must be a column name; got {shown(names[key])}",
                     f"e.g. `{key}: {getattr(default, key)}`")
     predictors = data.get("predictors")
     if not (isinstance(predictors, list) and predictors and all(isinstance(p, str) for p in predictors)
             and len(set(predictors)) == len(predictors)):
-        ctx.add("regression.predictors", f"must be a non-empty list of distinct column names; got {predictors!r}",
+        ctx.add("regression.predictors", f"must be a non-empty list of distinct column names; got {shown(predictors)}",
                 "write e.g. `predictors: [cue, npp]`")
         predictors = []
     transform = _build_transform(data.get("transform", {}), ctx)
     separately = data.get("separately", False)
     if not isinstance(separately, bool):
-        ctx.add("regression.separately", f"must be true or false; got {separately!r}",
+        ctx.add("regression.separately", f"must be true or false; got {shown(separately)}",
                 "`separately: true` fits one model per predictor")
         separately = False
     return RegressionSettings(path, virtual, str(names["response"]), tuple(predictors), str(names["group"]),
@@ -901,7 +1024,7 @@ def build_grid(value: Any, ctx: Context) -> GridSettings:
     forcing = _read_name(data, "forcing", "grid", ctx, "../data/synthetic_forcing/forcing_2deg.nc")
     land_fraction = data.get("land_fraction", "")
     if not isinstance(land_fraction, str):
-        ctx.add("grid.land_fraction", f"must be a variable name; got {land_fraction!r}",
+        ctx.add("grid.land_fraction", f"must be a variable name; got {shown(land_fraction)}",
                 "e.g. `land_fraction: land_fraction`, or remove it")
         land_fraction = ""
     drivers = []
@@ -910,7 +1033,7 @@ def build_grid(value: Any, ctx: Context) -> GridSettings:
         ctx.add("grid.drivers", "needs at least one driver read from the forcing", "add e.g. `drivers: {c_input: npp}`")
     for name, variable in mapping.items():
         if not isinstance(variable, str) or not variable:
-            ctx.add(join("grid.drivers", name), f"must be a netCDF variable name; got {variable!r}",
+            ctx.add(join("grid.drivers", name), f"must be a netCDF variable name; got {shown(variable)}",
                     f"write e.g. `{name}: {name}`")
             continue
         drivers.append((str(name), variable, join("grid.drivers", name)))
@@ -931,7 +1054,7 @@ def _build_virtual(value: Any, ctx: Context) -> VirtualSettings | None:
         return None
     check_keys(data, VIRTUAL_KEYS, "regression.virtual", ctx)
     default = VirtualSettings()
-    sites = read_int(data.get("sites", default.sites), "regression.virtual.sites", ctx, 3, "use e.g. 120")
+    sites = read_int(data.get("sites", default.sites), "regression.virtual.sites", ctx, 3, "use e.g. 120", MAX_SITES)
     sources = read_int(data.get("sources", default.sources), "regression.virtual.sources", ctx, 2, "use e.g. 15")
     if sites and sources and sources > sites:
         ctx.add("regression.virtual.sources", f"must not exceed sites ({sites}); got {sources}",
@@ -943,7 +1066,7 @@ def _build_virtual(value: Any, ctx: Context) -> VirtualSettings | None:
             ctx.add(f"regression.virtual.{key}", f"must be >= 0 (a standard deviation); got {sd:g}",
                     "use e.g. 0.05")
     sobol_n = read_int(data.get("sobol_n", default.sobol_n), "regression.virtual.sobol_n", ctx, 0,
-                       "use e.g. 512 (a power of 2), or 0 for no Sobol comparison")
+                       "use e.g. 512 (a power of 2), or 0 for no Sobol comparison", MAX_VIRTUAL_SOBOL_N)
     if sobol_n and (sobol_n < 2 or sobol_n & (sobol_n - 1)):
         ctx.add("regression.virtual.sobol_n", f"must be a power of 2 (Sobol sequence); got {sobol_n}",
                 f"use {max(2, 1 << sobol_n.bit_length())}")
@@ -966,7 +1089,7 @@ def _build_transform(value: Any, ctx: Context) -> tuple[tuple[str, str, str], ..
         column = rest[:-1].strip() if rest.endswith(")") else ""
         if func.strip() not in TRANSFORMS or not column:
             ctx.add(join("regression.transform", name), f"must read FUNC(column) with FUNC one of "
-                    f"{', '.join(TRANSFORMS)}; got {expression!r}", "write e.g. `log10_soc: log10(soc)`")
+                    f"{', '.join(TRANSFORMS)}; got {shown(expression)}", "write e.g. `log10_soc: log10(soc)`")
             continue
         out.append((str(name), func.strip(), column))
     return tuple(out)
@@ -975,7 +1098,7 @@ def _build_transform(value: Any, ctx: Context) -> tuple[tuple[str, str, str], ..
 def _read_name(data: dict, key: str, path: str, ctx: Context, example: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value:
-        ctx.add(join(path, key), f"must be a name; got {value!r}", f"write e.g. `{key}: {example}`")
+        ctx.add(join(path, key), f"must be a name; got {shown(value)}", f"write e.g. `{key}: {example}`")
         return ""
     return value
 
@@ -1011,7 +1134,7 @@ def build_calibrate(value: Any, ctx: Context) -> CalibrationSettings:
     check_keys(error, ERROR_KEYS, join(where, "error"), ctx)
     model = error.get("model", default.error_model)
     if model not in ERROR_MODELS:
-        ctx.add(join(where, "error.model"), f"must be one of {', '.join(ERROR_MODELS)}; got {model!r}",
+        ctx.add(join(where, "error.model"), f"must be one of {', '.join(ERROR_MODELS)}; got {shown(model)}",
                 did_you_mean(model, ERROR_MODELS))
         model = default.error_model
     sigma: float | Prior | None = default.sigma
@@ -1033,10 +1156,10 @@ def build_calibrate(value: Any, ctx: Context) -> CalibrationSettings:
     if name not in SAMPLERS:
         hint = ("NUTS needs gradients of the steady state, which the adapters do not provide; use a gradient-free "
                 "sampler" if name == "NUTS" else did_you_mean(name, SAMPLERS))
-        ctx.add("calibrate.sampler.name", f"must be one of {', '.join(SAMPLERS)}; got {name!r}", hint)
+        ctx.add("calibrate.sampler.name", f"must be one of {', '.join(SAMPLERS)}; got {shown(name)}", hint)
         name = default.sampler
     counts = {key: read_int(sampler.get(key, getattr(default, key)), f"calibrate.sampler.{key}", ctx,
-                            minimum, hint) for key, minimum, hint in (
+                            minimum, hint, MAX_CHAINS if key == "chains" else MAX_DRAWS) for key, minimum, hint in (
         ("draws", 10, "use e.g. 2000"), ("tune", 0, "use e.g. 2000"),
         ("chains", 2, "use at least 2 chains so R-hat can be computed"))}
     return CalibrationSettings(file, id_column, tuple(drivers), output, column, units, model,
@@ -1051,7 +1174,7 @@ def _build_prior(name: str, value: Any, path: str, ctx: Context) -> Prior | None
     check_keys(entry, PRIOR_KEYS, path, ctx)
     dist = entry.get("dist")
     if not isinstance(dist, str) or dist not in PRIOR_PARAMETERS:
-        ctx.add(join(path, "dist"), f"must be one of {', '.join(PRIOR_PARAMETERS)}; got {dist!r}",
+        ctx.add(join(path, "dist"), f"must be one of {', '.join(PRIOR_PARAMETERS)}; got {shown(dist)}",
                 did_you_mean(str(dist), PRIOR_PARAMETERS))
         return None
     args = {}
@@ -1094,14 +1217,14 @@ def build_cases(value: Any, ctx: Context) -> Cases:
         return Cases(value)
     if isinstance(value, list) and all(isinstance(r, dict) for r in value):
         return Cases("inline", tuple(value))
-    ctx.add("cases", f"must be a CSV path or a list of mappings; got {value!r}", "e.g. `cases: cases.csv`")
+    ctx.add("cases", f"must be a CSV path or a list of mappings; got {shown(value)}", "e.g. `cases: cases.csv`")
     return Cases()
 
 
 def build_drivers_from(value: Any, ctx: Context) -> str:
     """A calibration result directory, relative to the scenario file (its posterior is read by the plan)."""
     if not isinstance(value, str) or not value:
-        ctx.add("drivers_from", f"must be a calibration result directory; got {value!r}",
+        ctx.add("drivers_from", f"must be a calibration result directory; got {shown(value)}",
                 "e.g. `drivers_from: ../results/calibrate_lter`")
         return ""
     return value

@@ -207,6 +207,41 @@ CASES = [
           c_input: {relative: [0.5, 1.5]}
         """), "{f}:7:5: models[1]: gives the member 'clm5_firstorder' that models[0] already gives; results are "
               "keyed by that label. Hint: add e.g. `label: clm5_firstorder_2` to this entry"),
+    Case("a variant value repeated", HEAD + _yaml("""
+        models:
+          - model: clm5_firstorder
+            variants: {q10: [1.5, 2.0, 1.50]}
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        """), "{f}:7:32: models[0].variants.q10[2]: repeats 1.5, given already as models[0].variants.q10[0]. "
+              "Hint: remove the repeat: equal values give the same member"),
+    Case("a YAML tag other than the standard ones", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        description: !!python/name:os.system
+        """), "{f}:8:14: description: unsupported tag !!python/name:os.system. Hint: remove the tag: a scenario "
+              "holds plain text, numbers, true/false and null"),
+    Case("a recursive alias", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: &x {relative: *x}
+        """), "{f}:7:26: drivers.c_input.relative: recursive alias: it refers to a sequence or mapping that holds "
+              "it. Hint: refer only to an anchor that is complete before the alias"),
+    Case("a seed beyond 64 bits", HEAD.replace("seed: 42", "seed: 123456789012345678901234567890") + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        """), "{f}:4:7: seed: must be at most 9223372036854775807 (a limit of soilbench); got "
+              "123456789012345678901234567890. Hint: use a value in [1, 9223372036854775807]; see Limits in "
+              "docs/scenarios.md"),
+    Case("executor.jobs beyond its limit", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        executor: {type: processes, jobs: 100000}
+        """), "{f}:8:35: executor.jobs: must be at most 1024 (a limit of soilbench); got 100000. Hint: use a value "
+              "in [1, 1024]; see Limits in docs/scenarios.md"),
     Case("replicates that leave too few base samples", HEAD + _yaml("""
         models: [clm5_firstorder]
         drivers:

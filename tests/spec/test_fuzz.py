@@ -1,98 +1,169 @@
-"""Mutated scenario files always end in exit code 2 with FILE:LINE messages and no traceback.
+"""Mutated scenario files end in exit 0 or 2 with located messages: never a traceback, never a hang.
 
-Hypothesis mutates a valid scenario: wrong types, unknown keys, out-of-range values, missing
-files, malformed YAML. Every mutant that is not valid must be rejected by ``validate`` as a user
-error (exit 2), each message starting with the file name and a position, and nothing may escape
-as an exception.
+Issue 17. The mutants are files, mutated as bytes (``tests/spec/mutants.py``, fixed seed, about
+500 of them): byte flips, encodings, NUL and control characters, YAML tags, anchors, aliases and
+merge keys, deep nesting, odd keys, huge values, repeats, paths, sizes, malformed CSVs, each made
+from one of the shipped scenarios with the files it reads. Each is written to its own folder and
+given to ``validate`` in this process; the contract:
+
+- the exit code is 0 (the mutant happens to be valid) or 2 (bad input), never 1 and never an
+  exception escaping ``main``;
+- no ``Traceback`` in the output;
+- with exit 2, every message line names the file and a position: ``SCENARIO:LINE:COL: ...``, or
+  ``FILE:LINE: ...`` for a file next to it (a CSV) -- see ``mutants.unlocated``;
+- at most 30 s per mutant (a mutant still running then is interrupted and counted as a hang;
+  memory is capped at 3 GiB above what the process holds, so an alias bomb fails instead of
+  swapping the machine).
+
+Mutants of the small ``points`` scenarios that validate are also run (``--jobs 1``: a mutant may
+ask for a million worker processes) and must exit 0, 1 or 2 without a traceback. Failures are
+collected per category and reported together: mutant name, what broke, the start of the output.
+``benchmarks/fuzz_scenarios.py`` runs the same mutants through the command line in fresh
+processes, with ``run`` for every kind.
 """
 
 from __future__ import annotations
 
-import re
+import faulthandler
+import resource
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+import pytest
 
 from harness.cli import main
+from tests.spec.mutants import CATEGORIES, POINTS, SEED, Mutant, mutants, traceback_line, unlocated
 
-VALID = {
-    "schema_version": 1, "name": "fuzz", "kind": "sobol", "seed": 7,
-    "models": [{"model": "clm5_firstorder", "variants": {"normalize_q10": [True]}}],
-    "baseline": {"c_input": 400.0, "temperature": 15.0},
-    "drivers": {"c_input": {"relative": [0.5, 1.5], "group": "input"},
-                "temperature": {"range": [5.0, 25.0], "group": "environment"}},
-    "sobol": {"n": 64, "bootstrap": 50, "confidence": 0.95},
-    "outputs": ["soc"],
-}
-PATHS = [("schema_version",), ("name",), ("kind",), ("seed",), ("models", 0, "model"),
-         ("models", 0, "variants", "normalize_q10"), ("baseline", "c_input"), ("baseline", "temperature"),
-         ("drivers", "c_input", "relative"), ("drivers", "temperature", "range"), ("sobol", "n"),
-         ("sobol", "bootstrap"), ("sobol", "confidence"), ("outputs",), ("drivers",), ("models",)]
-BAD_VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12), st.lists(st.integers(-5, 5), max_size=3), st.dictionaries(st.text(max_size=5),
-                                                                                      st.integers(), max_size=2),
-)
-LINE = re.compile(r"^\S+?(:\d+:\d+)?: ")
+LIMIT_S = 30.0  # per command
+MAX_HANGS = 2  # per category: after these, its remaining hostile mutants are listed as not tried
+MEMORY_HEADROOM = 3 * 2**30  # bytes of address space a command may add
+MUTANTS = mutants(SEED)
 
 
-def _set(data, path, value):
-    for key in path[:-1]:
-        data = data[key]
-    data[path[-1]] = value
+class _Hang(BaseException):
+    """Raised in the main thread when a command outlives ``LIMIT_S`` (not an ``Exception``: nothing may catch it)."""
 
 
-def _check_rejected(tmp_path, text: str, capsys) -> None:
-    path = tmp_path / "fuzz.yaml"
-    path.write_text(text)
-    code = main(["validate", str(path)])
-    out = capsys.readouterr()
-    assert "Traceback" not in out.err
-    if code == 0:
-        return  # the mutant happens to be valid
-    assert code == 2, out.err
-    lines = out.err.strip().splitlines()
-    assert lines[-1].endswith("nothing was run."), out.err
-    for line in lines[:-1]:
-        assert line.startswith(str(path)) and LINE.match(line), line
+def _address_space() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
-FUZZ = settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@contextmanager
+def _guard(seconds: float) -> Iterator[None]:
+    """Interrupt after ``seconds`` (SIGALRM), cap the address space; a watchdog ends the process if both fail."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGALRM) if main_thread else None
+
+    def alarm(signum, frame):
+        raise _Hang
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = _address_space() + MEMORY_HEADROOM
+    limit_memory = soft == resource.RLIM_INFINITY and _address_space() > 0
+    # stuck in C code the alarm cannot interrupt: dump every thread and end the process
+    faulthandler.dump_traceback_later(seconds + 60, exit=True, file=sys.__stderr__)
+    try:
+        if limit_memory:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        if main_thread:
+            signal.signal(signal.SIGALRM, alarm)
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+    finally:
+        if main_thread:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        if limit_memory:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        faulthandler.cancel_dump_traceback_later()
 
 
-@FUZZ
-@given(path=st.sampled_from(PATHS), value=BAD_VALUES)
-def test_wrong_values(tmp_path, capsys, path, value):
-    data = yaml.safe_load(yaml.safe_dump(VALID))
-    _set(data, path, value)
-    _check_rejected(tmp_path, yaml.safe_dump(data), capsys)
+def _call(argv: list[str], capsys) -> tuple[int | str, str, float]:
+    """(exit code, or what went wrong instead; stdout + stderr; seconds) of ``main(argv)`` in this process."""
+    start = time.perf_counter()
+    try:
+        with _guard(LIMIT_S):
+            code: int | str = main(argv)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else f"SystemExit({exc.code!r})"
+    except _Hang:
+        code = f"hang (interrupted after {LIMIT_S:g} s)"
+    except Exception:  # anything escaping main is a bug: report it, keep fuzzing
+        code = "uncaught " + traceback_line(traceback.format_exc())
+    seconds = time.perf_counter() - start
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err, seconds
 
 
-@FUZZ
-@given(where=st.sampled_from([(), ("sobol",), ("drivers", "c_input"), ("models", 0), ("baseline",)]),
-       key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=10))
-def test_unknown_keys(tmp_path, capsys, where, key):
-    data = yaml.safe_load(yaml.safe_dump(VALID))
-    target = data
-    for part in where:
-        target = target[part]
-    target.setdefault(key, 1)
-    _check_rejected(tmp_path, yaml.safe_dump(data), capsys)
+def _check(index: int, mutant: Mutant, folder: Path, capsys) -> tuple[list[str], bool]:
+    """What ``mutant`` broke (empty when it kept the contract), and whether a command hung."""
+    path = mutant.write(folder / str(index))
+    code, output, seconds = _call(["validate", str(path)], capsys)
+    hung = seconds > LIMIT_S
+    problems = []
+    if not isinstance(code, int):
+        problems.append(f"validate: {code}")
+    elif code not in (0, 2):
+        problems.append(f"validate: exit {code}")
+    if "Traceback" in output:
+        problems.append("validate: traceback in the output")
+    if code == 2:
+        problems += [f"validate: not located: {line[:160]!r}" for line in unlocated(output, path)[:3]]
+    if seconds > LIMIT_S:
+        problems.append(f"validate: took {seconds:.1f} s")
+    if code == 0 and mutant.base in POINTS and not problems:
+        run_code, run_output, run_seconds = _call(["run", str(path), "--out", str(path.parent / "out"), "--jobs", "1"],
+                                                  capsys)
+        if not isinstance(run_code, int) or run_code not in (0, 1, 2):
+            problems.append(f"run: {run_code if not isinstance(run_code, int) else f'exit {run_code}'}")
+        if "Traceback" in run_output:
+            problems.append("run: traceback in the output")
+        if run_seconds > LIMIT_S:
+            problems.append(f"run: took {run_seconds:.1f} s")
+            hung = True
+        output = run_output if problems else output
+    return [f"{mutant.name}: {problem} | {output[:200]!r}" for problem in problems], hung
 
 
-@FUZZ
-@given(cut=st.integers(0, 400), junk=st.sampled_from([":", "[", "{", "- ", "\t", "'", '"', ": :", "&a *b"]))
-def test_malformed_yaml(tmp_path, capsys, cut, junk):
-    text = yaml.safe_dump(VALID)
-    cut = min(cut, len(text))
-    _check_rejected(tmp_path, text[:cut] + junk + text[cut:], capsys)
+def test_generator_gives_enough_mutants_of_every_category_deterministically():
+    start = time.perf_counter()
+    again = mutants(SEED)
+    took = time.perf_counter() - start
+    assert len(MUTANTS) >= 400 and took < 2.0, (len(MUTANTS), took)
+    assert [(m.name, m.text, dict(m.files)) for m in again] == [(m.name, m.text, dict(m.files)) for m in MUTANTS]
+    assert len({m.name for m in MUTANTS}) == len(MUTANTS)
+    counts = {category: sum(m.category == category for m in MUTANTS) for category in CATEGORIES}
+    assert min(counts.values()) >= 20, counts
+    assert {m.base for m in MUTANTS if m.category == "csv"} >= set(POINTS)
 
 
-def test_missing_files(tmp_path, capsys):
-    code = main(["validate", str(tmp_path / "absent.yaml")])
-    assert code == 2 and "cannot read scenario file" in capsys.readouterr().err
-    points = dict(VALID, kind="points", cases="nowhere.csv")
-    for key in ("drivers", "sobol"):
-        points.pop(key)
-    _check_rejected(tmp_path, yaml.safe_dump(points), capsys)
+@pytest.mark.parametrize("category", list(CATEGORIES))
+def test_mutants_exit_0_or_2_with_located_messages_and_no_traceback(category, tmp_path, capsys):
+    failures: list[str] = []
+    hangs, not_tried = 0, []
+    start = time.perf_counter()
+    for index, mutant in enumerate(MUTANTS):
+        if mutant.category != category:
+            continue
+        if hangs >= MAX_HANGS and mutant.hostile:
+            not_tried.append(mutant.name)  # each would cost LIMIT_S more; the category fails already
+            continue
+        problems, hung = _check(index, mutant, tmp_path, capsys)
+        failures += problems
+        hangs += hung
+    if not_tried:
+        failures.append(f"not tried after {hangs} hangs: {len(not_tried)} hostile mutants: {', '.join(not_tried)}")
+    count = sum(m.category == category for m in MUTANTS)
+    took = time.perf_counter() - start
+    head = f"{len(failures)} problems in {count} {category} mutants ({took:.0f} s):\n"
+    assert not failures, head + "\n".join(failures)
