@@ -30,6 +30,7 @@ from .compare import compare_roots, write_comparison
 from .errors import HarnessError, HarnessWarning
 from .html_report import render_report
 from .registry import available_adapters, get_adapter_class
+from .spec.schema import MAX_JOBS
 from .store import MANIFEST
 from .suite import run_suite
 from .vocabulary import DRIVERS
@@ -142,8 +143,8 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    if args.jobs is not None and args.jobs < 1:
-        print("error: --jobs must be >= 1", file=sys.stderr)
+    if args.jobs is not None and not 1 <= args.jobs <= MAX_JOBS:
+        print(f"error: --jobs must be between 1 and {MAX_JOBS}; got {args.jobs}", file=sys.stderr)
         return 2
     plan = api.load(args.scenario, args.overrides, data_root=args.data_root)
     out_dir = args.out or Path("results") / plan.scenario.name

@@ -220,7 +220,9 @@ def test_default_output_directory_is_results_name(tmp_path, capsys, monkeypatch)
 
 def test_jobs_must_be_positive(tmp_path, capsys):
     code, _, stderr = _run(capsys, "run", _write(tmp_path, SOBOL), "--jobs", "0", "--out", tmp_path / "o")
-    assert (code, stderr) == (2, "error: --jobs must be >= 1\n")
+    assert (code, stderr) == (2, "error: --jobs must be between 1 and 1024; got 0\n")
+    code, _, stderr = _run(capsys, "run", _write(tmp_path, SOBOL), "--jobs", "100000", "--out", tmp_path / "o")
+    assert (code, stderr) == (2, "error: --jobs must be between 1 and 1024; got 100000\n")
     assert not (tmp_path / "o").exists()
 
 
