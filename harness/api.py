@@ -25,13 +25,13 @@ from .errors import HarnessError
 from .executors import make_executor
 from .html_report import render_report
 from .kinds import RunContext, RunOutcome, kinds
+from .lock import DirectoryLock
 from .plan import Plan, plan_from_dict, read_plan
 from .registry import provenance as adapter_provenance
 from .runner import clear_chunks
 from .spec import Scenario
 from .store import (
     MANIFEST,
-    DirectoryLock,
     ResultDir,
     owned_files,
     read_manifest,
@@ -102,7 +102,7 @@ def run(scenario: Plan | str | Path | Mapping[str, Any], out: str | Path | None 
 
     ``out``: the result directory (with ``report.html`` and ``manifest.json``); None runs in a
     temporary directory that is removed afterwards. The run locks ``out`` while it runs
-    (``store.DirectoryBusy`` if another run holds it), removes the files an earlier run there wrote
+    (``lock.DirectoryBusy`` if another run holds it), removes the files an earlier run there wrote
     that it does not write, and refuses to overwrite a file no manifest there lists
     (``store.OutputConflict``); both are raised before any model runs. ``jobs`` local worker processes, or ``dask``
     a scheduler address ("" for a LocalCluster), override the scenario's ``executor``.

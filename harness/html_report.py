@@ -18,8 +18,9 @@ from pathlib import Path
 
 from .errors import HarnessError
 from .kinds import kinds
+from .lock import DirectoryLock
 from .page import Page
-from .store import DirectoryLock, ResultDir, owned_files, read_manifest, writing
+from .store import ResultDir, owned_files, read_manifest, writing
 
 
 def render_report(out_dir: Path, files: ResultDir | None = None) -> Path:

@@ -26,7 +26,8 @@ import numpy as np
 import pytest
 
 from harness.cli import main
-from harness.store import JOURNAL, LOCK, MANIFEST, DirectoryLock, sha256_of
+from harness.lock import LOCK, DirectoryLock
+from harness.store import JOURNAL, MANIFEST, sha256_of
 
 REPO = Path(__file__).resolve().parents[1]
 
