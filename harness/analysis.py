@@ -9,7 +9,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from SALib.analyze import sobol as sobol_analyze
 
 from .errors import AnalysisError, TruncatedDesign
 from .replicated import Estimates, replicate_estimates, t_interval
@@ -86,6 +85,8 @@ def sobol_indices(
         k = len(set(problem.get("groups", problem["names"])))
         nan = np.full(k, np.nan)
         return {"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
+    from SALib.analyze import sobol as sobol_analyze  # here: it loads scipy.stats (0.6 s), which validate never needs
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = sobol_analyze.analyze(

@@ -20,20 +20,15 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from tabulate import tabulate
-
-from . import api
-from .adapter import Interval
-from .compare import compare_roots, write_comparison
 from .errors import HarnessError, HarnessWarning
-from .html_report import render_report
-from .registry import available_adapters, get_adapter_class
-from .spec.schema import MAX_JOBS
-from .store import MANIFEST
-from .suite import run_suite
-from .vocabulary import DRIVERS
+
+if TYPE_CHECKING:
+    from .api import Result
+
+# The engine (numpy, pandas, scipy, the kinds) is imported by the command that needs it, so
+# ``--help`` and a usage error answer without loading it.
 
 INTERRUPTED = 130  # the exit code of a command stopped with Ctrl-C (128 + SIGINT)
 DATA_ROOT_HELP = ("the folder the scenario's data files (cases, data, observations, forcing, drivers_from) must "
@@ -112,6 +107,8 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         if args.command == "run":
             return _run(args, argv)
         if args.command == "validate":
+            from . import api
+
             plan = api.load(args.scenario, args.overrides, data_root=args.data_root)
             print(f"{args.scenario}: valid {plan.scenario.kind} scenario '{plan.scenario.name}' "
                   f"({len(plan.members)} model x variant members)")
@@ -119,11 +116,15 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         if args.command == "compare":
             return _compare(args)
         if args.command == "suite":
+            from .suite import run_suite
+
             codes = run_suite(args.suite, args.out, prune=args.prune)
             failed = [f"{name} (exit {code})" for name, code in codes if code]
             print(f"ran {len(codes)} scenarios into {args.out}/" + (f"; failed: {', '.join(failed)}" if failed else ""))
             return max((code for _, code in codes), default=0)
         if args.command == "report":
+            from .html_report import render_report
+
             print(f"wrote {render_report(args.directory)}")
             return 0
         if args.command in ("models", "list-models"):
@@ -143,6 +144,9 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    from . import api
+    from .spec.schema import MAX_JOBS
+
     if args.jobs is not None and not 1 <= args.jobs <= MAX_JOBS:
         print(f"error: --jobs must be between 1 and {MAX_JOBS}; got {args.jobs}", file=sys.stderr)
         return 2
@@ -159,8 +163,12 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     return 0 if result.ok else 1
 
 
-def print_summary(result: api.Result) -> None:
+def print_summary(result: Result) -> None:
     """The console summary of a run: rows per member, the kind's tables, warnings and problems."""
+    from tabulate import tabulate
+
+    from .store import MANIFEST
+
     summary = result.summary
     rows = [(m["member"], m["design"], m["rows"], m["status"]["ok"], m["rows"] - m["status"]["ok"],
              f"{m['seconds']:.2f}") for m in summary["members"]]
@@ -175,6 +183,8 @@ def print_summary(result: api.Result) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare_roots, write_comparison
+
     result = compare_roots(args.baseline, args.new, args.rtol, args.atol)
     out = args.out or (args.new if args.new.is_dir() else args.new.parent)
     write_comparison(result, out, args.baseline, args.new)
@@ -187,6 +197,10 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _models() -> int:
+    from tabulate import tabulate
+
+    from .registry import available_adapters, get_adapter_class
+
     rows = []
     for name, info in sorted(available_adapters().items()):
         try:
@@ -199,6 +213,12 @@ def _models() -> int:
 
 
 def _describe(name: str) -> int:
+    from tabulate import tabulate
+
+    from .adapter import Interval
+    from .registry import get_adapter_class
+    from .vocabulary import DRIVERS
+
     cls = get_adapter_class(name)
     adapter = cls()
     print(f"{name}: {cls.description}\nReference: {cls.reference}\nSteady state: {cls.steady_state_method}\n")

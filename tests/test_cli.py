@@ -410,3 +410,31 @@ def test_a_label_tells_two_entries_of_one_model_apart(tmp_path, capsys):
     verdict = pd.read_csv(out / "verdict.csv")
     assert list(verdict["member"].unique()) == ["clm5_firstorder", "clm5_slow"]
     assert set(verdict["model"]) == {"clm5_firstorder"}
+
+
+# -- what each command imports (issue 18: --help must not wait for the engine) -----------------------
+_IMPORTED = """
+import contextlib, io, sys
+from harness.cli import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    main(sys.argv[1:])
+print(" ".join(sorted(m for m in sys.modules if m.partition(".")[0] in {"numpy", "pandas", "scipy", "matplotlib",
+                                                                        "SALib", "tabulate"} or m == "scipy.stats")))
+"""
+
+
+def _imported(*args: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", _IMPORTED, *args], capture_output=True, text=True, check=True,
+                          cwd=REPO)
+    return set(done.stdout.split())
+
+
+def test_help_loads_none_of_the_engine():
+    assert _imported("--help") == set()
+    assert _imported("run", "--help") == set()
+
+
+def test_validate_loads_neither_scipy_stats_nor_salib_nor_matplotlib():
+    loaded = _imported("validate", "scenarios/beta_sweep.yaml")
+    assert "numpy" in loaded  # it does check the scenario
+    assert not {"scipy.stats", "SALib", "matplotlib"} & loaded

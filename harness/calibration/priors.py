@@ -6,27 +6,33 @@ The distributions and their parameters are ``vocabulary.PRIOR_PARAMETERS`` (name
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ..vocabulary import PRIOR_PARAMETERS
 
 
+def _stats() -> ModuleType:
+    """``scipy.stats``, imported on first use (0.5 s: commands that never build a prior skip it)."""
+    return importlib.import_module("scipy.stats")
+
+
 def _truncated_normal(a: Mapping[str, float]) -> Any:
     lo, hi = ((a[k] - a["mu"]) / a["sigma"] for k in ("lower", "upper"))
-    return stats.truncnorm(lo, hi, a["mu"], a["sigma"])
+    return _stats().truncnorm(lo, hi, a["mu"], a["sigma"])
 
 
 #: prior distribution -> (its PyMC class, the frozen SciPy distribution of its parameters)
 DISTRIBUTIONS: dict[str, tuple[str, Callable[[Mapping[str, float]], Any]]] = {
-    "uniform": ("Uniform", lambda a: stats.uniform(a["lower"], a["upper"] - a["lower"])),
-    "normal": ("Normal", lambda a: stats.norm(a["mu"], a["sigma"])),
+    "uniform": ("Uniform", lambda a: _stats().uniform(a["lower"], a["upper"] - a["lower"])),
+    "normal": ("Normal", lambda a: _stats().norm(a["mu"], a["sigma"])),
     "truncated_normal": ("TruncatedNormal", _truncated_normal),
-    "lognormal": ("LogNormal", lambda a: stats.lognorm(a["sigma"], scale=np.exp(a["mu"]))),
-    "halfnormal": ("HalfNormal", lambda a: stats.halfnorm(scale=a["sigma"])),
+    "lognormal": ("LogNormal", lambda a: _stats().lognorm(a["sigma"], scale=np.exp(a["mu"]))),
+    "halfnormal": ("HalfNormal", lambda a: _stats().halfnorm(scale=a["sigma"])),
 }
 if DISTRIBUTIONS.keys() != PRIOR_PARAMETERS.keys():
     raise RuntimeError(f"harness.calibration.priors maps {sorted(DISTRIBUTIONS)}; the vocabulary's priors are "

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ..adapter import Status
 from ..members import Member
@@ -63,6 +62,8 @@ class Target:
         The density is of the observation on its own scale (the lognormal includes -log y), so
         members fitted to the same observations can be compared by LOO or WAIC.
         """
+        from scipy import stats  # here, not at import: validating a scenario never needs it (0.5 s)
+
         draws = np.atleast_2d(draws)
         prediction, status = self.predict(draws)
         sigma = draws[:, [-1]] if self.sigma is None else self.sigma
