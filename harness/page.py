@@ -38,6 +38,12 @@ window.addEventListener('load', function () {
 """
 
 
+#: tables longer than this [rows] are summarised in report.html (``Page.long_table``)
+LONG_TABLE_ROWS = 200
+EDGE_ROWS = 10  # rows shown from each end of a long table
+FAILED_ROWS = 50  # failed rows shown of a long table
+
+
 class Page:
     """Accumulates HTML blocks and figures."""
 
@@ -63,6 +69,30 @@ class Page:
         """Add a table of ``rows`` (a data frame, or tuples under ``headers``)."""
         self.blocks.append(tabulate(rows, headers=headers, tablefmt="html", showindex=False,
                                     floatfmt=".4g"))
+
+    def long_table(self, table: pd.DataFrame, file: str, status: str = "status") -> None:
+        """Add ``table`` (stored as ``file``) whole if short; else its head, tail, failures and a summary.
+
+        Above ``LONG_TABLE_ROWS`` rows the page shows the first and last ``EDGE_ROWS`` rows, up to
+        ``FAILED_ROWS`` rows whose ``status`` is not ok, and count/min/median/max of each numeric
+        column, and links the CSV that holds every row (rendering 1e5 rows took a minute).
+        """
+        if len(table) <= LONG_TABLE_ROWS:
+            self.table(blank(table))
+            return
+        failed = table[table[status] != "ok"] if status in table else table.iloc[:0]
+        self.blocks.append(f'<p class="muted">{len(table):,} rows, {len(failed):,} not ok; every row is in '
+                           f'<a href="{html.escape(file)}">{html.escape(file)}</a>. The first and last {EDGE_ROWS}:</p>')
+        self.table(blank(pd.concat([table.head(EDGE_ROWS), table.tail(EDGE_ROWS)])))
+        if len(failed):
+            shown = f"the first {FAILED_ROWS} of {len(failed):,}" if len(failed) > FAILED_ROWS else "all"
+            self.text(f"Rows not ok ({shown}):", "muted")
+            self.table(blank(failed.head(FAILED_ROWS)))
+        numeric = table.select_dtypes("number")
+        if not numeric.empty:
+            self.text("Each numeric column over every row (NaN cells of failed rows left out):", "muted")
+            stats = numeric.agg(["count", "min", "median", "max"]).T.reset_index(names="column")
+            self.table(stats)
 
     def figure(self, name: str, png: bytes, caption: str) -> None:
         """Add the PNG ``png`` as figure ``name`` with its caption."""

@@ -438,3 +438,20 @@ def test_validate_loads_neither_scipy_stats_nor_salib_nor_matplotlib():
     loaded = _imported("validate", "scenarios/beta_sweep.yaml")
     assert "numpy" in loaded  # it does check the scenario
     assert not {"scipy.stats", "SALib", "matplotlib"} & loaded
+
+
+def test_a_long_points_table_is_summarised_in_the_report(tmp_path):
+    """300 cases: report.html shows the first and last 10, the failed ones and column statistics."""
+    import harness
+
+    cases = [{"case_id": f"c{i}", "c_input": 100.0 + i} for i in range(300)]
+    cases[150] = {"case_id": "bad", "c_input": -1.0}
+    result = harness.run({"schema_version": 1, "name": "long", "kind": "points", "seed": 1,
+                          "models": [{"model": "clm5_firstorder"}], "cases": cases, "outputs": ["soc"]},
+                         tmp_path / "out")
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "300 rows, 1 not ok; every row is in" in page and 'href="points.csv"' in page
+    shown = set(re.findall(r"<td>(c\d+|bad) *</td>", page))
+    assert shown == {f"c{i}" for i in [*range(10), *range(290, 300)]} | {"bad"}
+    assert re.search(r"<th[^>]*> *median</th>", page) and re.search(r"<td>soc *</td>", page)  # column statistics
+    assert len(result.table("points.csv")) == 300  # the CSV keeps every row

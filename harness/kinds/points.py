@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import checks
-from ..page import Page, blank, stored_table
+from ..page import Page, stored_table
 from ..plan import Plan
 from ..spec import Cases, Section
 from ..spec.schema import Context, build_cases
@@ -76,7 +76,7 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     table = stored_table(out_dir, "points.csv")
     if table is not None:
         page.heading("Steady states at the listed cases")
-        page.table(blank(table))
+        page.long_table(table, "points.csv")
 
 
 def _check(plan: Plan, ctx: Context) -> None:
