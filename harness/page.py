@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import re
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tabulate import tabulate
@@ -51,6 +55,7 @@ class Page:
         self.out_dir = out_dir
         self.blocks: list[str] = []
         self.figures: dict[str, bytes] = {}
+        self.pending: list[tuple[int, str, str, Callable[..., bytes], tuple]] = []  # see ``plot``
 
     def heading(self, text: str, level: int = 2) -> None:
         """Add a heading of ``level``."""
@@ -97,10 +102,29 @@ class Page:
     def figure(self, name: str, png: bytes, caption: str) -> None:
         """Add the PNG ``png`` as figure ``name`` with its caption."""
         self.figures[name] = png
-        data = base64.b64encode(png).decode()
-        self.blocks.append(f'<figure><img id="fig-{html.escape(name)}" alt="{html.escape(caption)}" '
-                           f'src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}'
-                           "</figcaption></figure>")
+        self.blocks.append(_figure_html(name, png, caption))
+
+    def plot(self, name: str, caption: str, draw: Callable[..., bytes], *args: Any) -> None:
+        """Add figure ``name``, the PNG ``draw(*args)`` returns, drawn when the page is written.
+
+        Figures drawn so are made side by side in worker processes (one per core): drawing is most
+        of a report's time. ``draw`` must be a module-level function (it is pickled).
+        """
+        self.pending.append((len(self.blocks), name, caption, draw, args))
+        self.blocks.append("")
+
+    def _draw_pending(self) -> None:
+        """Draw the figures ``plot`` deferred and put them in their places."""
+        jobs, self.pending = self.pending, []
+        workers = min(len(jobs), os.cpu_count() or 1)
+        if workers > 1:
+            with ProcessPoolExecutor(workers) as pool:
+                pngs = list(pool.map(_draw, [(draw, args) for *_, draw, args in jobs]))
+        else:
+            pngs = [draw(*args) for *_, draw, args in jobs]
+        for (where, name, caption, _, _), png in zip(jobs, pngs):
+            self.figures[name] = png
+            self.blocks[where] = _figure_html(name, png, caption)
 
     def pre(self, text: str) -> None:
         """Add preformatted text."""
@@ -108,6 +132,8 @@ class Page:
 
     def write(self, title: str, files: ResultDir) -> Path:
         """Write ``report.html`` and ``figures/*.png`` through ``files`` (so the manifest lists them)."""
+        if self.pending:
+            self._draw_pending()
         (self.out_dir / "figures").mkdir(exist_ok=True)
         for name, png in self.figures.items():
             files.produce(f"figures/{name}.png", Path.write_bytes, png)
@@ -118,6 +144,17 @@ class Page:
         return files.path("report.html")
 
 
+
+
+def _draw(job: tuple[Callable[..., bytes], tuple]) -> bytes:
+    draw, args = job
+    return draw(*args)
+
+
+def _figure_html(name: str, png: bytes, caption: str) -> str:
+    data = base64.b64encode(png).decode()
+    return (f'<figure><img id="fig-{html.escape(name)}" alt="{html.escape(caption)}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}</figcaption></figure>')
 
 
 def stored_table(out_dir: Path, name: str) -> pd.DataFrame | None:

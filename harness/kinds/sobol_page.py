@@ -74,10 +74,9 @@ def members_section(page: Page, out_dir: Path, summary: dict) -> None:
                 ", top-3 order stable from N/2 to N" if mine["top_stable"].iloc[0] else ", top-3 order NOT stable")
             gated = isinstance(first["gate"].iloc[0], str) and first["gate"].iloc[0] != ""
             scale = f"ln({output})" if first["scale"].iloc[0] == "ln" else output
-            page.figure(f"sobol_{k}", plots.sobol_panels(first, mine, f"{member}: {scale}"
-                                                           + (" (NOT ESTIMABLE)" if gated else "")),
-                        f"Sobol indices of {scale} with confidence half-widths (left) and ST at N/2 vs N "
-                        f"(right){stable}, {member}" + ("; not estimable, see the reason above" if gated else ""))
+            page.plot(f"sobol_{k}", f"Sobol indices of {scale} with confidence half-widths (left) and ST at N/2 "
+                      f"vs N (right){stable}, {member}" + ("; not estimable, see the reason above" if gated else ""),
+                      plots.sobol_panels, first, mine, f"{member}: {scale}" + (" (NOT ESTIMABLE)" if gated else ""))
         if attribution is not None:
             mine = attribution[attribution["member"] == member]
             if not mine.empty:
