@@ -184,10 +184,13 @@ def print_summary(result: Result) -> None:
 
 def _compare(args: argparse.Namespace) -> int:
     from .compare import compare_roots, write_comparison
+    from .lock import DirectoryLock
+    from .store import writing
 
     result = compare_roots(args.baseline, args.new, args.rtol, args.atol)
     out = args.out or (args.new if args.new.is_dir() else args.new.parent)
-    write_comparison(result, out, args.baseline, args.new)
+    with DirectoryLock(out, ["python", "-m", "harness", "compare", str(args.baseline), str(args.new)]), writing(out):
+        write_comparison(result, out, args.baseline, args.new)  # not into a run folder while a run writes it
     for item in result.not_comparable:
         print(f"not comparable: {item['run']}: {item['reason']}", file=sys.stderr)
     for category, items in result.moved.items():

@@ -372,3 +372,12 @@ def test_a_chunk_warning_is_one_line(scenarios, tmp_path, capsys):
     assert code == 0
     assert f"warning: stored chunk {chunk} is not used: its contents do not match their checksum" in err
     assert "ChunkWarning" not in err and "warnings.warn" not in err
+
+
+def test_compare_does_not_write_into_a_directory_a_run_holds(tmp_path, capsys):
+    out = tmp_path / "held"
+    with DirectoryLock(out, ["a", "run"]):
+        code = main(["compare", str(REPO / "baselines"), str(REPO / "baselines"), "--out", str(out)])
+    stderr = capsys.readouterr().err
+    assert code == 2 and "is in use by another soilbench run" in stderr and "a run" in stderr
+    assert not (out / "comparison.md").exists()
