@@ -40,8 +40,8 @@ from .members import Member, build_member, unanchored_options, variant_role
 from .posterior import FILE as POSTERIOR_FILE
 from .posterior import load_posterior, split_calibrated
 from .registry import available_adapters, get_adapter_class
-from .spec.positions import join, parse_yaml
-from .spec.schema import GRID_COLUMNS, VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean
+from .spec.positions import join, parse_yaml, shown
+from .spec.schema import GRID_COLUMNS, VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean, finite
 from .vocabulary import DRIVERS, MULTIPLIER_SUFFIX, OUTPUTS, PARAM_PREFIX, POOL_PREFIX, SIGMA
 
 MAX_CORNER_DRIVERS = 12  # 2**12 corner rows per member at most
@@ -86,19 +86,12 @@ def read_csv_file(scenario: Scenario, value: str, where: str, ctx: Context) -> C
 
 def _number(raw: Any) -> float | None:
     """``raw`` (a cell's text or a YAML number) as a finite float, else None."""
-    if isinstance(raw, bool):
-        return None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _shown(raw: Any) -> str:
-    """A cell quoted for a message: at most ``MAX_SHOWN`` characters."""
-    text = str(raw)
-    return repr(text) if len(text) <= MAX_SHOWN else repr(text[:MAX_SHOWN]) + "..."
+    if isinstance(raw, str):
+        try:
+            raw = float(raw)
+        except ValueError:
+            return None
+    return finite(raw)
 
 
 def _numbers(table: CsvTable, name: str, bad: list[tuple[str, str]], *, empty_ok: bool) -> np.ndarray:
@@ -113,7 +106,7 @@ def _numbers(table: CsvTable, name: str, bad: list[tuple[str, str]], *, empty_ok
         if value is not None:
             values[i] = value
         elif not (empty_ok and not raw.strip()):
-            bad.append((f"{table.name}:{line}: column {name!r}: expected {expected}; got {_shown(raw)}",
+            bad.append((f"{table.name}:{line}: column {name!r}: expected {expected}; got {shown(str(raw), MAX_SHOWN)}",
                         "fill the cell or drop the row"))
     return values
 
@@ -536,8 +529,8 @@ def _check_table_numbers(data: pd.DataFrame, numeric: set[str] | frozenset[str],
         if not pd.api.types.is_numeric_dtype(data[name]):
             ctx.add("regression.data", f"{value}: variable {name!r} holds strings; expected numbers",
                     "name a numeric variable")
-        elif np.isinf(data[name].to_numpy(dtype=float)).any():
-            ctx.add("regression.data", f"{value}: variable {name!r} has {int(np.isinf(data[name]).sum())} infinite "
+        elif infinite := int(np.isinf(data[name].to_numpy(dtype=float)).sum()):
+            ctx.add("regression.data", f"{value}: variable {name!r} has {infinite} infinite "
                     "values", "set them to the variable's _FillValue (missing)")
 
 
@@ -790,14 +783,14 @@ def _case_row(row: dict, where: str, variant_keys: set[str], bad: list[tuple[str
             if isinstance(value, str | int | float | bool):
                 out[key] = value
             else:
-                bad.append((f"{where}: column {key!r}: expected one value (a name or a number); got {_shown(raw)}",
+                bad.append((f"{where}: column {key!r}: expected one value (a name or a number); got {shown(str(raw), MAX_SHOWN)}",
                             f"write one of the values listed under variants.{key}"))
         elif key in DRIVERS or key.startswith(PARAM_PREFIX):
             if raw is None or raw == "":
                 continue  # an empty cell takes the baseline (driver) or the default (parameter)
             number = _number(raw)
             if number is None:
-                bad.append((f"{where}: column {key!r}: expected a number; got {_shown(raw)}", "fix the value"))
+                bad.append((f"{where}: column {key!r}: expected a number; got {shown(str(raw), MAX_SHOWN)}", "fix the value"))
             out[key] = math.nan if number is None else number
         else:
             out[key] = raw  # an unknown column: check_cases names it; its cells are not read

@@ -1,7 +1,8 @@
 """netCDF4 output: Sobol runs (indices, designs, evaluations), long tables and CF lat/lon grids.
 
-Each file is written to a unique temporary name beside it and renamed into place
-(``store.atomic_path``), with the mode the user's umask gives.
+The writers write ``path`` directly: a run calls them through ``ResultDir.produce``, which gives
+them a unique temporary name beside the file and renames it into place (``store.atomic_path``),
+with the mode the user's umask gives.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import pandas as pd
 
 from .adapter import Status, SteadyStateResult
 from .members import Member
-from .store import atomic_path
 from .units import cf_units
 from .vocabulary import DRIVERS, OUTPUTS, POOL_PREFIX
 
@@ -23,7 +23,7 @@ from .vocabulary import DRIVERS, OUTPUTS, POOL_PREFIX
 def write_sobol_results(path: Path, scenario: Any, designs: list, members: list[Member],
                         results: dict[tuple[str, str], SteadyStateResult], indices: pd.DataFrame) -> None:
     """One netCDF group per design level (``driver``, ``group``), CF-style attributes."""
-    with atomic_path(path) as tmp, netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
         _global_attributes(ds, f"soilbench Sobol analysis: {scenario.name}", scenario)
         ds.seed = np.int64(scenario.seed)
         ds.sobol_n = np.int64(scenario.sobol.n)
@@ -109,7 +109,7 @@ def _output_or_nan(result: SteadyStateResult, output: str) -> np.ndarray:
 
 def write_table(path: Path, table: pd.DataFrame, scenario: Any, title: str) -> None:
     """A long table as netCDF: one ``row`` dimension, one variable per column, units where known."""
-    with atomic_path(path) as tmp, netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
         _global_attributes(ds, f"{title}: {scenario.name}", scenario)
         ds.featureType = "point"
         ds.createDimension("row", len(table))
@@ -158,7 +158,7 @@ def write_grid(path: Path, scenario: Any, forcing: Any, labels: list[str], field
         Global attributes with provenance (inputs and their sha256).
     """
     grid = forcing.grid
-    with atomic_path(path) as tmp, netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
         _global_attributes(ds, f"soilbench gridded steady states: {scenario.name}", scenario)
         ds.seed = np.int64(scenario.seed)
         for key, value in attributes.items():

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from tabulate import tabulate
 
-from .store import ResultDir, atomic_write_text
+from .store import ResultDir
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;
@@ -140,10 +140,14 @@ class Page:
         page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
                 f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>" + "\n".join(self.blocks)
                 + "</body></html>\n")
-        files.produce("report.html", atomic_write_text, page)
+        files.produce("report.html", _write_text, page)  # produce writes it atomically
         return files.path("report.html")
 
 
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", newline="")
 
 
 def _draw(job: tuple[Callable[..., bytes], tuple]) -> bytes:

@@ -16,7 +16,7 @@ from pathlib import PurePath
 from typing import Any
 
 from ..errors import ScenarioError, SpecIssue
-from .positions import MAX_DEPTH, MAX_SCENARIO_BYTES, decode, parse_yaml
+from .positions import MAX_DEPTH, MAX_SCENARIO_BYTES, decode, parse_yaml, shown
 from .schema import (
     COMMON_KEYS,
     MAX_NAME_LENGTH,
@@ -48,7 +48,6 @@ from .schema import (
     check_keys,
     read_choice,
     read_int,
-    shown,
 )
 
 __all__ = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import math
 import re
 from typing import Any
 
@@ -55,8 +56,7 @@ class YamlLoader(yaml.SafeLoader):
     """PyYAML's safe loader, reading exponent floats as YAML 1.2 does, failing only with ``yaml.YAMLError``.
 
     ``1e5``, ``1.0e5`` and ``2e-3`` are numbers (YAML 1.1 wants a dot and a signed exponent, else
-    they are strings). For ``yaml.load`` of a short text (a CSV cell); a scenario is read by
-    ``parse_yaml``.
+    they are strings). For ``yaml.load`` of a short text; a scenario is read by ``parse_yaml``.
     """
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
@@ -64,7 +64,7 @@ class YamlLoader(yaml.SafeLoader):
         try:
             return super().construct_object(node, deep)
         except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
-            raise yaml.constructor.ConstructorError(None, None, f"cannot read {_shorten(node.value)!r} as "
+            raise yaml.constructor.ConstructorError(None, None, f"cannot read {shown(node.value)} as "
                                                     f"{_short(node.tag)}", node.start_mark) from exc
 
 
@@ -264,7 +264,7 @@ class _Reader:
                 return base64.b64decode("".join(node.value.split()), validate=True)
             return self.ctor.yaml_constructors[node.tag](self.ctor, node)
         except (yaml.YAMLError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError):
-            self.issue(path, node, f"cannot read {_shorten(node.value)!r} as {_short(node.tag)}",
+            self.issue(path, node, f"cannot read {shown(node.value)} as {_short(node.tag)}",
                        "fix the value, or quote it (without a tag) to keep it text")
             return _FAILED
 
@@ -296,7 +296,7 @@ class _Reader:
         sources = value.value if isinstance(value, yaml.SequenceNode) and value.tag == _YAML + "seq" else [value]
         for source in sources:
             if not (isinstance(source, yaml.MappingNode) and source.tag == _YAML + "map"):
-                got = repr(_shorten(source.value)) if isinstance(source, yaml.ScalarNode) else "a sequence"
+                got = shown(source.value) if isinstance(source, yaml.ScalarNode) else "a sequence"
                 self.issue(path, source, f"a merge key `<<` takes a mapping or a list of mappings; got {got}",
                            "write e.g. `<<: *defaults` with `defaults: &defaults {key: value}`")
                 return
@@ -341,6 +341,11 @@ def _short(tag: str) -> str:
     return tag if tag.startswith("!") else f"!<{tag}>"
 
 
-def _shorten(text: Any, size: int = 60) -> Any:
-    """``text`` cut to ``size`` characters (with an ellipsis), for messages."""
-    return text[:size] + "..." if isinstance(text, str) and len(text) > size else text
+def shown(value: Any, size: int = 60) -> str:
+    """``repr(value)`` for a message, cut to about ``size`` characters (a 400-digit number, a long text)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3.33 * size:
+        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    if isinstance(value, str) and len(value) > size:
+        return repr(value[:size]) + "..."
+    text = repr(value)
+    return text if len(text) <= size else text[:size] + "..."

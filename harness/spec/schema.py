@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from ..errors import SpecIssue
 from ..vocabulary import CHUNK_ROWS, OUTPUTS, POOL_PREFIX, PRIOR_PARAMETERS, SAMPLERS, SIGMA
-from .positions import Positions, join
+from .positions import Positions, join, shown
 
 SCHEMA_VERSION = 1
 #: what a failed row does to a Sobol analysis (``on_failure``; ``harness.analysis.guard_failures``):
@@ -515,14 +515,6 @@ def read_int(value: Any, path: str, ctx: Context, minimum: int, hint: str = "",
                 f"use a value in [{minimum}, {maximum}]; see Limits in docs/scenarios.md")
         return None
     return value
-
-
-def shown(value: Any, size: int = 60) -> str:
-    """``repr(value)`` for a message, cut to about ``size`` characters (a 400-digit number, a long text)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3.33 * size:
-        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
-    text = repr(value)
-    return text if len(text) <= size else text[:size] + "..."
 
 
 def read_mapping(value: Any, path: str, ctx: Context, what: str = "a mapping") -> dict | None:
