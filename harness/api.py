@@ -26,6 +26,7 @@ from .executors import make_executor
 from .html_report import render_report
 from .kinds import RunContext, RunOutcome, kinds
 from .lock import DirectoryLock
+from .page import drawing_workers
 from .plan import Plan, plan_from_dict, read_plan
 from .registry import provenance as adapter_provenance
 from .runner import clear_chunks
@@ -151,22 +152,27 @@ def _run_locked(plan: Plan, out_dir: Path, jobs: int | None, dask: str | None, r
     refuse_overwrite(out_dir, (*OWN_FILES, *kind.kept), owned)
     settings = scenario.executor
     use_dask = dask is not None or (settings.type == "dask" and jobs is None)
-    executor = make_executor(jobs or settings.jobs, dask or settings.address, use_dask=use_dask)
+    drawing = drawing_workers() if report else None  # matplotlib loads in them while the models run
     try:
-        files = ResultDir.begin(out_dir, owned)
-        clear_chunks(out_dir / "chunks", keep=resume)
-        files.text("scenario.yaml", plan.text)
-        ctx = RunContext(plan, files, executor, chunk_rows=settings.chunk_rows)
-        outcome = kind.run(ctx)
+        executor = make_executor(jobs or settings.jobs, dask or settings.address, use_dask=use_dask)
+        try:
+            files = ResultDir.begin(out_dir, owned)
+            clear_chunks(out_dir / "chunks", keep=resume)
+            files.text("scenario.yaml", plan.text)
+            ctx = RunContext(plan, files, executor, chunk_rows=settings.chunk_rows)
+            outcome = kind.run(ctx)
+        finally:
+            executor.close()
+        ctx.write_failures()
+        summary = _summary(plan, outcome, files, time.perf_counter() - start)
+        files.json("summary.json", summary)
+        adapters = [adapter_provenance(m.model, m.adapter) for m in plan.members]
+        files.json("provenance.json", run_provenance(scenario, adapters, list(command)))
+        if report:  # from the files just written, exactly as `harness report DIR` would
+            render_report(out_dir, files, drawing)
     finally:
-        executor.close()
-    ctx.write_failures()
-    summary = _summary(plan, outcome, files, time.perf_counter() - start)
-    files.json("summary.json", summary)
-    adapters = [adapter_provenance(m.model, m.adapter) for m in plan.members]
-    files.json("provenance.json", run_provenance(scenario, adapters, list(command)))
-    if report:  # from the files just written, exactly as `harness report DIR` would
-        render_report(out_dir, files)
+        if drawing is not None:
+            drawing.close()
     manifest = files.finish(about(plan))
     return Result(summary, manifest, dict(files.tables), dict(files.texts), out_dir, outcome)
 

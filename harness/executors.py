@@ -73,6 +73,7 @@ class SerialExecutor:
 
     jobs = 1
     description = "serial"
+    local_files = True  # tasks run on this machine and may write its files
 
     def map(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[Any]:
         """Results of ``fn(*task)`` for each task, in order."""
@@ -96,21 +97,36 @@ def _bounded(submit: Callable[[tuple], Any], result: Callable[[Any], Any], tasks
         yield result(pending.popleft())
 
 
+def _start_worker(parent: int | None, prepare: Callable[[], Any] | None) -> None:
+    """Initializer of a local worker: die with the pool's process, then run ``prepare`` (if any)."""
+    _die_with_parent(parent)
+    if prepare is not None:
+        prepare()
+
+
 class ProcessExecutor:
     """Run tasks in ``jobs`` local worker processes, which die with this process.
 
-    On Linux the death signal is tied to the thread that starts the workers (the first ``map``),
-    so use the executor from a thread that outlives it (as ``api.run`` does).
+    On Linux the death signal is tied to the thread that starts the workers (the first ``map``,
+    or ``start``), so use the executor from a thread that outlives it (as ``api.run`` does).
+    ``prepare`` (module-level, picklable) runs once in each worker as it starts, e.g. to import
+    what its tasks need.
     """
 
-    def __init__(self, jobs: int):
+    def __init__(self, jobs: int, prepare: Callable[[], Any] | None = None):
         self.jobs = jobs
         self.description = f"{jobs} local processes"
+        self.local_files = True
         context = multiprocessing.get_context()
         # with fork or spawn this process is the workers' parent; under a fork server it is not
         parent = os.getpid() if context.get_start_method() in ("fork", "spawn") else None
-        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_die_with_parent,
-                                         initargs=(parent,))
+        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                                         initargs=(parent, prepare))
+
+    def start(self) -> None:
+        """Start the workers now (and run ``prepare`` in them) instead of at the first ``map``."""
+        for _ in range(self.jobs):
+            self._pool.submit(int)
 
     def map(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[Any]:
         """Results of ``fn(*task)`` for each task, in order, at most a few tasks per worker in flight."""
@@ -143,6 +159,7 @@ class DaskExecutor:
             self._client = Client(self._cluster)
         self.jobs = max(1, len(self._client.scheduler_info().get("workers", {})))
         self.description = f"dask at {address or 'a LocalCluster'} ({self.jobs} workers)"
+        self.local_files = False  # workers may be on other machines: results come back to be stored here
 
     def map(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[Any]:
         """Results of ``fn(*task)`` for each task, in order, at most a few tasks per worker in flight."""

@@ -17,22 +17,24 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import HarnessError
+from .executors import ProcessExecutor
 from .kinds import kinds
 from .lock import DirectoryLock
 from .page import Page
 from .store import ResultDir, owned_files, read_manifest, writing
 
 
-def render_report(out_dir: Path, files: ResultDir | None = None) -> Path:
+def render_report(out_dir: Path, files: ResultDir | None = None, drawing: ProcessExecutor | None = None) -> Path:
     """Write ``report.html`` (and ``figures/*.png``) from the files of a finished run.
 
     Files are written through ``files`` (a run being written: the report reads the files it
     wrote) or else recorded in the directory's manifest (the report reads the files it lists;
-    the directory is locked meanwhile, like a run).
+    the directory is locked meanwhile, like a run). ``drawing``: worker processes that draw the
+    figures (``page.drawing_workers``), for a run that started them.
     """
     out_dir = Path(out_dir)
     if files is not None:
-        return _render(out_dir, files, files.files)
+        return _render(out_dir, files, files.files, drawing)
     if not out_dir.is_dir():
         raise HarnessError(f"{out_dir}: not a soilbench result directory (no such directory); "
                            "pass the --out directory of a run")
@@ -48,7 +50,8 @@ def render_report(out_dir: Path, files: ResultDir | None = None) -> Path:
         return path
 
 
-def _render(out_dir: Path, files: ResultDir, listed: Iterable[str] | None) -> Path:
+def _render(out_dir: Path, files: ResultDir, listed: Iterable[str] | None,
+            drawing: ProcessExecutor | None = None) -> Path:
     """Render the report of the run in ``out_dir`` from the files ``listed`` (None: all), writing through ``files``."""
     with _view(out_dir, listed) as view:
         try:
@@ -56,7 +59,7 @@ def _render(out_dir: Path, files: ResultDir, listed: Iterable[str] | None) -> Pa
         except (OSError, ValueError) as exc:
             raise HarnessError(f"{out_dir}: not a soilbench result directory (summary.json: {exc}); "
                                "pass the --out directory of a run") from exc
-        page = Page(out_dir)
+        page = Page(out_dir, drawing)
         page.heading(f"soilbench: {summary['scenario']}", 1)
         if summary.get("description"):
             page.text(summary["description"].strip())

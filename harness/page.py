@@ -11,13 +11,13 @@ import html
 import os
 import re
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from tabulate import tabulate
 
+from .executors import ProcessExecutor
 from .store import ResultDir
 
 STYLE = """
@@ -48,11 +48,37 @@ EDGE_ROWS = 10  # rows shown from each end of a long table
 FAILED_ROWS = 50  # failed rows shown of a long table
 
 
-class Page:
-    """Accumulates HTML blocks and figures."""
+#: worker processes that draw a report's figures
+DRAWING_WORKERS = 2
 
-    def __init__(self, out_dir: Path):
+
+def drawing_workers() -> ProcessExecutor | None:
+    """Worker processes for a report's figures, started now with matplotlib imported in them.
+
+    Importing matplotlib is most of what a figure costs; a run starts these before its models run
+    (``api.run``), so the import happens while a core is free, not on the report's critical path.
+    None on a one-core machine (figures are then drawn in this process).
+    """
+    workers = min(DRAWING_WORKERS, os.cpu_count() or 1)
+    if workers < 2:
+        return None
+    from .plots import import_pyplot
+
+    executor = ProcessExecutor(workers, prepare=import_pyplot)
+    executor.start()
+    return executor
+
+
+class Page:
+    """Accumulates HTML blocks and figures.
+
+    ``drawing``: worker processes for the figures ``plot`` defers (see ``drawing_workers``); None
+    starts a pool when the page is written.
+    """
+
+    def __init__(self, out_dir: Path, drawing: ProcessExecutor | None = None):
         self.out_dir = out_dir
+        self.drawing = drawing
         self.blocks: list[str] = []
         self.figures: dict[str, bytes] = {}
         self.pending: list[tuple[int, str, str, Callable[..., bytes], tuple]] = []  # see ``plot``
@@ -116,12 +142,17 @@ class Page:
     def _draw_pending(self) -> None:
         """Draw the figures ``plot`` deferred and put them in their places."""
         jobs, self.pending = self.pending, []
-        workers = min(len(jobs), os.cpu_count() or 1)
-        if workers > 1:
-            with ProcessPoolExecutor(workers) as pool:
-                pngs = list(pool.map(_draw, [(draw, args) for *_, draw, args in jobs]))
+        tasks = [(draw, *args) for *_, draw, args in jobs]
+        if self.drawing is not None:
+            pngs = list(self.drawing.map(_draw, tasks))
+        elif len(jobs) > 1 and (os.cpu_count() or 1) > 1:
+            pool = ProcessExecutor(min(len(jobs), DRAWING_WORKERS, os.cpu_count() or 1))
+            try:
+                pngs = list(pool.map(_draw, tasks))
+            finally:
+                pool.close()
         else:
-            pngs = [draw(*args) for *_, draw, args in jobs]
+            pngs = [draw(*args) for draw, *args in tasks]
         for (where, name, caption, _, _), png in zip(jobs, pngs):
             self.figures[name] = png
             self.blocks[where] = _figure_html(name, png, caption)
@@ -150,8 +181,7 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="")
 
 
-def _draw(job: tuple[Callable[..., bytes], tuple]) -> bytes:
-    draw, args = job
+def _draw(draw: Callable[..., bytes], *args: Any) -> bytes:
     return draw(*args)
 
 

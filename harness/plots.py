@@ -28,6 +28,11 @@ def _pyplot():
     return plt
 
 
+def import_pyplot() -> None:
+    """Import matplotlib (Agg) now, e.g. as a figure-drawing worker starts (it takes most of a second)."""
+    _pyplot()
+
+
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
@@ -35,27 +40,39 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def sobol_panels(block: pd.DataFrame, convergence: pd.DataFrame | None, title: str) -> bytes:
-    """Left: S1 and ST with confidence half-widths, by ST. Right: ST at N/2 and at N."""
+def sobol_variants(table: pd.DataFrame, title: str) -> bytes:
+    """ST (bars, with confidence half-widths) and S1 (black ticks) of every variant of one model.
+
+    ``table`` holds the driver rows of one output for each of the model's members (column
+    ``member``), with ``ST``, ``ST_conf``, ``S1``, ``S1_conf`` and ``gate`` (non-empty: not
+    estimable, drawn hatched and so labelled). Drivers are ordered by their largest ST.
+    """
     plt = _pyplot()
-    block = block[block["ST"].notna()].sort_values("ST", ascending=False, kind="stable")
-    x = np.arange(len(block))
-    panels = 2 if convergence is not None and not convergence.empty else 1
-    width = max(3.5, 0.55 * len(block) + 1.5)
-    fig, axes = plt.subplots(1, panels, figsize=(width * panels, 3.0), squeeze=False)
-    ax = axes[0, 0]
-    ax.bar(x - 0.2, block["S1"], 0.4, yerr=block["S1_conf"], capsize=3, label="S1 (first order)", color="#8fb8de")
-    ax.bar(x + 0.2, block["ST"], 0.4, yerr=block["ST_conf"], capsize=3, label="ST (total)", color="#1f5f9e")
-    _style(ax, x, block["driver"], "Sobol index [1]", title)
-    if convergence is not None and panels == 2:
-        conv = convergence.set_index("driver").loc[block["driver"]]
-        ax = axes[0, 1]
-        ax.errorbar(x - 0.1, conv["ST_half"], yerr=conv["ST_conf_half"], fmt="o", capsize=3, color="#c77c2e",
-                    label=f"N = {int(conv['n_base_half'].max())}")
-        ax.errorbar(x + 0.1, conv["ST"], yerr=conv["ST_conf"], fmt="s", capsize=3, color="#1f5f9e",
-                    label=f"N = {int(conv['n_base'].max())}")
-        _style(ax, x, block["driver"], "ST [1]", "convergence")
+    members = list(dict.fromkeys(table["member"]))
+    order = (table.groupby("driver", sort=False)["ST"].max().sort_values(ascending=False, kind="stable").index)
+    x = np.arange(len(order))
+    width = 0.8 / len(members)
+    fig, ax = plt.subplots(figsize=(min(11.0, max(5.0, 0.25 * len(order) * len(members) + 2.0)), 3.2))
+    colours = plt.get_cmap("viridis")(np.linspace(0.1, 0.85, len(members)))
+    for j, (member, colour) in enumerate(zip(members, colours)):
+        rows = table[table["member"] == member].set_index("driver").reindex(order)
+        gated = (rows["gate"].fillna("").astype(str) != "").any()
+        label = _variant(member) + (" (NOT ESTIMABLE)" if gated else "")
+        offset = x - 0.4 + width * (j + 0.5)
+        ax.bar(offset, rows["ST"], width, yerr=rows["ST_conf"], capsize=2, color=colour, label=label,
+               hatch="//" if gated else None, alpha=0.5 if gated else 1.0, error_kw={"elinewidth": 0.8})
+        ax.errorbar(offset, rows["S1"], yerr=rows["S1_conf"], fmt="_", color="black", ms=6, elinewidth=0.6,
+                    capsize=0)
+    ax.plot([], [], "_", color="black", ms=6, label="S1 (first order)")
+    _style(ax, x, list(order), "ST (bars), S1 (ticks) [1]", title)
     return _png(fig)
+
+
+def _variant(member: str) -> str:
+    """``beta=1.0, beta_enz=0.5`` of ``tao_enzyme[beta=1.0, beta_enz=0.5, beta_rescale=site]``."""
+    inside = member[member.find("[") + 1:-1] if "[" in member else member
+    shown = [part for part in inside.split(", ") if not part.startswith(("beta_rescale=", "parameter_set="))]
+    return ", ".join(shown) or member
 
 
 def _style(ax, x, labels, ylabel: str, title: str) -> None:

@@ -102,11 +102,6 @@ def clear_chunks(directory: Path, keep: bool = False) -> int:
     return removed
 
 
-def solve_chunk(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray,
-                keep: Sequence[str] | None = None) -> SteadyStateResult:
-    """One chunk of steady states (top-level so worker processes can run it)."""
-    result = adapter.steady_state(theta, forcing)
-    return result if keep is None else result.select(keep)
 
 
 CONTENTS = ("pools", "outputs", "status", "message", "pool_names", "output_names")  # the arrays of a chunk
@@ -133,6 +128,10 @@ class ChunkStore:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.mode = file_mode()
+
+    def has(self, index: int) -> bool:
+        """Whether a file for chunk ``index`` is stored (intact or not)."""
+        return (self.directory / f"{index:06d}.npz").exists()
 
     def load(self, index: int, digest: str) -> SteadyStateResult | None:
         """Chunk ``index`` if it is stored, intact, with input ``digest``; else None (solve it).
@@ -200,6 +199,20 @@ def _digest(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray, keep: 
     return h.hexdigest()
 
 
+def solve_chunk(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray, keep: Sequence[str] | None = None,
+                store: ChunkStore | None = None, index: int = 0) -> SteadyStateResult:
+    """One chunk of steady states, stored as chunk ``index`` of ``store`` if given.
+
+    Top-level so worker processes can run it; a local worker stores its own chunk (hashing and
+    writing it is most of what a run does besides the solves).
+    """
+    result = adapter.steady_state(theta, forcing)
+    result = result if keep is None else result.select(keep)
+    if store is not None:
+        store.save(index, _digest(adapter, theta, forcing, keep), result)
+    return result
+
+
 def evaluate_member(
     member: Member,
     n_rows: int,
@@ -230,21 +243,19 @@ def evaluate_member(
         return solve_chunk(member.adapter, *inputs(0), keep)
     starts = list(range(0, n_rows, chunk_rows))
     parts: dict[int, SteadyStateResult] = {}
-    todo: list[tuple[int, str]] = []
     for index, start in enumerate(starts):
-        theta, forcing = inputs(start)
-        digest = _digest(member.adapter, theta, forcing, keep)
-        stored = store.load(index, digest) if store is not None else None
-        if stored is not None:
-            parts[index] = stored
-        else:
-            todo.append((index, digest))
+        if store is not None and store.has(index):  # left by an interrupted run: used if it answers these inputs
+            stored = store.load(index, _digest(member.adapter, *inputs(start), keep))
+            if stored is not None:
+                parts[index] = stored
+    todo = [index for index in range(len(starts)) if index not in parts]
+    local = store if executor.local_files else None  # workers on this machine store their own chunks
     with tqdm(total=n_rows, desc=desc or member.label, unit="rows", leave=False, disable=None) as bar:
         bar.update(sum(p.status.size for p in parts.values()))
-        tasks = ((member.adapter, *inputs(starts[index]), keep) for index, _ in todo)
-        for (index, digest), part in zip(todo, executor.map(solve_chunk, tasks)):
-            if store is not None:
-                store.save(index, digest, part)
+        tasks = ((member.adapter, *inputs(starts[index]), keep, local, index) for index in todo)
+        for index, part in zip(todo, executor.map(solve_chunk, tasks)):
+            if store is not None and local is None:
+                store.save(index, _digest(member.adapter, *inputs(starts[index]), keep), part)
             parts[index] = part
             bar.update(part.status.size)
     return SteadyStateResult.concatenate([parts[i] for i in range(len(starts))])

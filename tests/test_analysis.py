@@ -141,6 +141,34 @@ def test_bootstrap_is_reproducible_from_its_seed():
     assert not np.array_equal(first["S1_conf"], other["S1_conf"])
 
 
+@pytest.mark.parametrize("factors, base, resamples, second_order, groups, confidence", [
+    (3, 256, 100, False, None, 0.95),
+    (3, 256, 57, True, None, 0.9),
+    (8, 2048, 200, False, None, 0.95),
+    (5, 512, 300, True, ["a", "b", "a", "c", "b"], 0.99),
+    (2, 2, 40, False, None, 0.95),  # the smallest design
+])
+def test_bit_for_bit_salib(factors, base, resamples, second_order, groups, confidence):
+    """The vectorised estimator returns SALib's S1, ST and bootstrap half-widths to the last bit."""
+    import warnings
+
+    from SALib.analyze import sobol as sobol_analyze
+
+    names = [f"x{i}" for i in range(factors)]
+    problem = {"num_vars": factors, "names": names, "bounds": [[0.0, 1.0]] * factors,
+               **({"groups": groups} if groups else {})}
+    x = sobol_sample.sample(problem, base, calc_second_order=second_order, scramble=True, seed=factors)
+    y = Ishigami.evaluate(-np.pi + 2 * np.pi * x[:, :3]) if factors >= 3 else x[:, 0] - x[:, 1] ** 3
+    y = y + np.sum(x[:, 3:], axis=1) ** 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SALib warns about constant resamples
+        ref = sobol_analyze.analyze(problem, y, calc_second_order=second_order, num_resamples=resamples,
+                                    conf_level=confidence, seed=11)
+    mine = sobol_indices(problem, y, second_order, resamples, confidence, 11)
+    for key in ("S1", "S1_conf", "ST", "ST_conf"):
+        np.testing.assert_array_equal(mine[key], np.asarray(ref[key]), err_msg=key)
+
+
 @pytest.mark.parametrize("problem, k", [
     (LINEAR, 2),
     ({**LINEAR, "num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1]] * 3, "groups": ["g", "h", "g"]}, 2),

@@ -102,12 +102,12 @@ from pathlib import Path
 import harness.api as api
 from harness.cli import main
 render, gate = api.render_report, Path(sys.argv[1])
-def paused(out_dir, files=None):  # the lock is held: say so, wait for the gate, go on
+def paused(out_dir, files=None, drawing=None):  # the lock is held: say so, wait for the gate, go on
     (gate.parent / "waiting").touch()
     deadline = time.monotonic() + 60
     while not gate.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
-    return render(out_dir, files)
+    return render(out_dir, files, drawing)
 api.render_report = paused
 sys.exit(main(sys.argv[2:]))
 """
