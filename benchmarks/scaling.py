@@ -2,9 +2,10 @@
 
 Runs ``python -m harness run scenarios/beta_sweep.yaml --set sobol.n=N`` for N = 2^10 ... 2^14
 serially, with ``--jobs 2`` and on a Dask LocalCluster (``--dask --jobs 2``), each in a fresh
-process, and prints a Markdown table (paste it into benchmarks/README.md). Peak memory is the
-largest resident set of any process of the run (``getrusage(RUSAGE_CHILDREN)``: the run and,
-for Dask and --jobs, its workers).
+process, and prints a Markdown table (paste it into benchmarks/README.md): wall and CPU seconds
+(the run and all its worker processes), peak memory (the largest resident set of any process of
+the run) and the ratio of serial to ``--jobs 2`` wall time, measured in the same run, with the
+load average before and after.
 
     python benchmarks/scaling.py                 # the full table (about 15 minutes here)
     python benchmarks/scaling.py --exponents 10 11
@@ -14,33 +15,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import Timing, load_average, timed  # noqa: E402
+
 EXECUTORS = {"serial": [], "--jobs 2": ["--jobs", "2"], "dask LocalCluster (2 workers)": ["--dask", "--jobs", "2"]}
 
 
-def run_once(n: int, extra: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB, rows solved) of one run in a fresh process."""
+def run_once(n: int, extra: list[str]) -> tuple[Timing, int]:
+    """Timing and rows solved of one flagship run at ``sobol.n = n`` in a fresh process."""
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "harness", "run", "scenarios/beta_sweep.yaml", "--set", f"sobol.n={n}",
                "--out", out, *extra]
-        code = (
-            "import resource, subprocess, sys, time\n"
-            "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True)\n"
-            "w = time.perf_counter() - t\n"
-            "print(p.returncode, w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-        )
-        probe = subprocess.run([sys.executable, "-c", code, *cmd], cwd=ROOT, capture_output=True, text=True)
-        status, wall, maxrss_kib = probe.stdout.split()
-        if status != "0":
-            raise SystemExit(f"run failed: {' '.join(cmd)}")
+        timing = timed(cmd)
         summary = json.loads((Path(out) / "summary.json").read_text())
-        rows = sum(m["rows"] for m in summary["members"])
-        return float(wall), int(maxrss_kib) / 1024, rows
+        return timing, sum(m["rows"] for m in summary["members"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,14 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exponents", nargs="*", type=int, default=[10, 11, 12, 13, 14])
     parser.add_argument("--executors", nargs="*", default=list(EXECUTORS), choices=list(EXECUTORS))
     args = parser.parse_args(argv)
-    print("| N | rows solved | " + " | ".join(f"{e}: wall s / peak MiB" for e in args.executors) + " |")
-    print("|---|---|" + "---|" * len(args.executors))
+    print(f"load average before: {load_average()}\n")
+    print("| N | rows solved | " + " | ".join(f"{e}: wall s / CPU s / peak MiB" for e in args.executors)
+          + (" | serial / --jobs 2 (wall) |" if {"serial", "--jobs 2"} <= set(args.executors) else " |"))
+    print("|---|---|" + "---|" * len(args.executors) + ("---|" if {"serial", "--jobs 2"} <= set(args.executors) else ""))
     for k in args.exponents:
-        cells, rows = [], 0
+        cells, walls, rows = [], {}, 0
         for name in args.executors:
-            wall, mib, rows = run_once(2**k, EXECUTORS[name])
-            cells.append(f"{wall:.1f} / {mib:.0f}")
+            timing, rows = run_once(2**k, EXECUTORS[name])
+            walls[name] = timing.wall
+            cells.append(f"{timing.wall:.1f} / {timing.cpu:.1f} / {timing.peak_mib:.0f}")
+        if "serial" in walls and "--jobs 2" in walls:
+            cells.append(f"{walls['serial'] / walls['--jobs 2']:.2f}x")
         print(f"| 2^{k} | {rows:,} | " + " | ".join(cells) + " |", flush=True)
+    print(f"\nload average after: {load_average()}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``run``, ``validate``, ``report``, ``compare``, ``suite``, ``models``, ``describe``.
+"""The ``soilbench`` command (also ``python -m harness``): run, validate, report, compare, suite, models, describe.
 
 A thin shell over the Python API (``harness.api``).
 
@@ -36,48 +36,78 @@ DATA_ROOT_HELP = ("the folder the scenario's data files (cases, data, observatio
                   "read ../data")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of harness errors")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="validate and run a scenario")
-    run.add_argument("scenario", type=Path)
+DESCRIPTION = ("soilbench: run soil carbon models side by side and ask whether microbial CUE or carbon input "
+               "controls soil carbon. `soilbench COMMAND --help` for a command; `python -m harness` is the same "
+               "command.")
+EPILOG = ("exit codes: 0 done; 1 the run or analysis failed; 2 bad input (the message names the file, line and "
+          "fix); 3 compare: something moved; 130 interrupted")
+
+
+def _parser(prog: str = "soilbench") -> argparse.ArgumentParser:
+    # --debug is accepted before or after the command: on the main parser and on every command
+    # (SUPPRESS: a command's parser sets it only when given there).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks of harness errors")
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, epilog=EPILOG, parents=[common])
+    parser.add_argument("--version", action="version", version=f"soilbench {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
+
+    def command(name: str, text: str, aliases: tuple[str, ...] = ()) -> argparse.ArgumentParser:
+        return sub.add_parser(name, aliases=list(aliases), help=text, description=text, parents=[common])
+
+    run = command("run", "validate and run a scenario; writes tables, figures and report.html")
+    run.add_argument("scenario", type=Path, help="the scenario file (YAML), e.g. scenarios/beta_sweep.yaml")
     run.add_argument("--out", type=Path, help="output directory (default results/<name>/)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                      help="override a scenario value, e.g. --set sobol.n=256 (repeatable)")
     run.add_argument("--jobs", type=int, default=None, help="local worker processes (default: the scenario's "
                      "executor.jobs, else 1)")
     run.add_argument("--dask", nargs="?", const="", default=None, metavar="ADDRESS",
-                     help="run on Dask: a scheduler address, or nothing for a LocalCluster (needs soilbench[dask])")
+                     help='run on Dask: a scheduler address, or nothing for a LocalCluster (needs the dask extra: '
+                          'pip install -e ".[dask]")')
     run.add_argument("--resume", action="store_true",
                      help="reuse the chunks an interrupted run left in the output directory")
     run.add_argument("--data-root", type=Path, default=None, metavar="DIR", help=DATA_ROOT_HELP)
-    validate = sub.add_parser("validate", help="check a scenario without running it")
-    validate.add_argument("scenario", type=Path)
-    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    validate = command("validate", "check a scenario without running it (exit 2 with every problem located)")
+    validate.add_argument("scenario", type=Path, help="the scenario file (YAML)")
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                          help="check the scenario with this value overridden, as run --set would (repeatable)")
     validate.add_argument("--data-root", type=Path, default=None, metavar="DIR", help=DATA_ROOT_HELP)
-    report = sub.add_parser("report", help="re-render report.html of a finished run without re-running models")
-    report.add_argument("directory", type=Path)
-    compare = sub.add_parser("compare", help="compare two result directories; exit 3 if anything moved")
-    compare.add_argument("baseline", type=Path)
-    compare.add_argument("new", type=Path)
+    report = command("report", "re-render report.html of a finished run without re-running models")
+    report.add_argument("directory", type=Path, help="the output directory of a run (its --out)")
+    compare = command("compare", "compare two result directories; exit 3 if anything moved")
+    compare.add_argument("baseline", type=Path, help="the reference: a run's output directory or a folder of runs")
+    compare.add_argument("new", type=Path, help="the run(s) to check against it, laid out the same way")
     compare.add_argument("--out", type=Path, help="where comparison.md/.json go (default: NEW)")
     compare.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of values (default 1e-6)")
     compare.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance of values (default 1e-12)")
-    suite = sub.add_parser("suite", help="run every scenario of a suite file (e.g. baselines/suite.yaml)")
-    suite.add_argument("suite", type=Path)
-    suite.add_argument("--out", type=Path, required=True)
+    suite = command("suite", "run every scenario of a suite file (e.g. baselines/suite.yaml)")
+    suite.add_argument("suite", type=Path, help="the suite file (YAML) listing scenarios and their overrides")
+    suite.add_argument("--out", type=Path, required=True, help="folder that receives one output directory per scenario")
     suite.add_argument("--prune", action="store_true", help="keep only the small tables a baseline stores")
-    sub.add_parser("models", aliases=["list-models"], help="list available models")
-    describe = sub.add_parser("describe", aliases=["describe-model"], help="parameters, drivers and pools of a model")
-    describe.add_argument("model")
+    command("models", "list available models", aliases=("list-models",))
+    describe = command("describe", "parameters, drivers, pools and outputs of a model, with units",
+                       aliases=("describe-model",))
+    describe.add_argument("model", help="a model name, as `models` lists it")
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("soilbench")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
-    args = _parser().parse_args(argv)
+    prog = "soilbench" if Path(sys.argv[0]).name == "soilbench" else "python -m harness"
+    args = _parser(prog).parse_args(argv)
+    args.debug = getattr(args, "debug", False)
     with _warning_lines():
         return _dispatch(args, argv)
 

@@ -141,7 +141,7 @@ class ProcessExecutor:
 class DaskExecutor:
     """Run tasks on a Dask distributed cluster (a ``LocalCluster`` when no address is given).
 
-    Needs the optional extra ``dask``: ``pip install "soilbench[dask]"``. A scheduler that cannot
+    Needs the optional extra ``dask`` (``pip install -e ".[dask]"``). A scheduler that cannot
     be reached within ``DASK_CONNECT_SECONDS`` is a :class:`~harness.errors.HarnessError` (exit 2).
     """
 
@@ -149,7 +149,7 @@ class DaskExecutor:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as exc:
-            raise HarnessError('the Dask executor needs dask.distributed: pip install "soilbench[dask]"') from exc
+            raise HarnessError('the Dask executor needs dask.distributed: pip install -e ".[dask]" in the soilbench folder') from exc
         self._cluster = None
         if address:
             self._client = _connect(Client, address)

@@ -9,6 +9,7 @@ here (see ``test_replicated.py`` and ``test_analysis.py`` for accuracy).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import json
@@ -337,10 +338,33 @@ def test_validate_bad_scenario_exit_2(tmp_path, capsys):
     assert stderr.endswith(f"1 error in {scenario}; nothing was run.\n")
 
 
-def test_debug_reraises_harness_errors(tmp_path):
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_reraises_harness_errors(tmp_path, where):
+    """--debug is a global option: accepted before or after the command."""
     scenario = _write(tmp_path, SOBOL.replace("seed: 42", "seed: 0"))
+    argv = ["--debug", "validate", str(scenario)] if where == "before" else ["validate", str(scenario), "--debug"]
     with pytest.raises(ScenarioError):
-        main(["--debug", "validate", str(scenario)])
+        main(argv)
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert (info.value.code, capsys.readouterr().out) == (0, f"soilbench {version('soilbench')}\n")
+
+
+def test_every_argument_of_every_command_has_help():
+    from harness.cli import _parser
+
+    parser = _parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {'/'.join(action.option_strings) or action.dest}"
+               for name, sub in {"(main)": parser, **commands.choices}.items()
+               for action in sub._actions if not action.help]
+    assert not missing, missing
+    assert "``" not in parser.format_help()  # plain text, not reStructuredText
 
 
 def test_usage_error_exit_2(capsys):

@@ -45,7 +45,9 @@ FORBIDDEN_PACKAGES = {"runner": {"SALib"}, "executors": {"SALib"}}
 LAZY_ONLY = {"testing": {"pytest"}, "calibration": {"pymc", "pytensor", "arviz"},
              "kinds": {"pymc", "pytensor", "arviz", "xarray"}}
 #: what model packages may import besides their own modules and the standard library
-MODEL_ALLOWED = {"numpy", "scipy", "harness.adapter", "models.soil_water"}  # shared CLM water functions
+MODEL_ALLOWED = {"numpy", "scipy", "harness.adapter",
+                 "models.soil_water",  # shared CLM water functions
+                 "models.stability"}  # the shared Routh-Hurwitz test of a fixed point
 
 
 @dataclass(frozen=True)

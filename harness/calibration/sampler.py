@@ -33,7 +33,7 @@ def require_pymc() -> Any:
         import pymc
     except ImportError as exc:
         raise HarnessError('the calibrate kind needs PyMC, the optional extra "calibration": '
-                           'pip install "soilbench[calibration]"') from exc
+                           'pip install -e ".[calibration]" in the soilbench folder') from exc
     return pymc
 
 
