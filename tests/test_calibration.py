@@ -143,7 +143,7 @@ def test_failed_steady_states_get_zero_likelihood_and_are_counted():
 
 def test_missing_pymc_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "pymc", None)
-    with pytest.raises(HarnessError, match=r'pip install "soilbench\[calibration\]"'):
+    with pytest.raises(HarnessError, match=r'pip install -e "\.\[calibration\]"'):
         require_pymc()
 
 

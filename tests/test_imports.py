@@ -1,4 +1,4 @@
-"""Module boundaries (style.md section 6, docs/architecture.md), enforced by parsing imports with ``ast``.
+"""Module boundaries (docs/architecture.md), enforced by parsing imports with ``ast``.
 
 ``LAYERS`` lists the harness's layers, lowest first; a module imports only from its own layer's
 modules and from layers below it. There are no exceptions and no grants: a new module fails here
