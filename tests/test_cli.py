@@ -249,8 +249,8 @@ def hottest_row_fails(monkeypatch):
 
     original = Clm5FirstOrderAdapter._steady_state
 
-    def failing(self, theta, forcing):
-        parts = original(self, theta, forcing)
+    def failing(self, theta, forcing, **prepared):
+        parts = original(self, theta, forcing, **prepared)
         status = np.array(parts.status, dtype=np.int8)
         status[np.argmax(forcing[:, self.driver_names.index("temperature")])] = Status.NOT_CONVERGED
         messages = np.where(status == Status.OK, "", "patched: did not converge")

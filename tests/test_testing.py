@@ -205,8 +205,8 @@ class SuperEfficientAdapter(ToyAdapter):
 class UncheckedDomainAdapter(ToyAdapter):
     """Disables BaseAdapter's domain check, so rows outside the bounds are solved."""
 
-    def _flag_domain(self, theta, forcing, status, message):
-        pass
+    def _flag_domain(self, theta, forcing, columns, status, messages):
+        return np.arange(status.size), None  # every row valid, nothing prepared
 
     def _steady_state(self, theta, forcing):
         with np.errstate(divide="ignore"):  # k_litter = 0 now reaches the solver

@@ -6,8 +6,10 @@ declares the metadata. Spec: ``docs/models/awb.md``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import reduce
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,6 +25,7 @@ from harness.adapter import (
     Status,
     SteadyStateParts,
     anchor_violations,
+    column_major,
     violation,
 )
 
@@ -35,6 +38,36 @@ _EXPONENT = Interval(0.0, EXPONENT_MAX, (True, False))
 _TEMPERATURE = Interval(-10.0, 50.0, (True, False))
 #: largest max|dX/dt| / I at a returned steady state, native units (spec (g))
 RESIDUAL_RTOL_NATIVE = 1e-12
+
+
+class _Site(NamedTuple):
+    """Drivers of a batch's rows at one site (their own, or the anchor of ``site``) and their rates there."""
+
+    d: dict[str, np.ndarray]  # driver columns [shared units]
+    rates: tuple[np.ndarray, ...]  # V_max, V_up, K_m, K_up and the unscaled CUE (native units)
+
+    def take(self, rows: np.ndarray) -> _Site:
+        """The same of the given rows."""
+        return _Site({k: v[rows] for k, v in self.d.items()}, tuple(v[rows] for v in self.rates))
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What the domain checks and the solver read of a batch, computed once per call."""
+
+    p: dict[str, np.ndarray]  # parameter columns [units of each]
+    own: _Site  # the rows' drivers and rates
+    anchor: _Site | None  # the anchor site of 'site', for every row
+    reference_cue: np.ndarray | None  # CUE at the reference scenario of 'reference' [1]
+    kin: eq.Kinetics  # native units, k_d*, k_e* rescaled
+    factor: np.ndarray  # (n,) g C m-2 per native pool unit
+
+    def take(self, rows: np.ndarray) -> _Batch:
+        """The same of the given rows (an index array)."""
+        return _Batch({k: v[rows] for k, v in self.p.items()}, self.own.take(rows),
+                      None if self.anchor is None else self.anchor.take(rows),
+                      None if self.reference_cue is None else self.reference_cue[rows],
+                      eq.Kinetics(*(v[rows] for v in self.kin)), self.factor[rows])
 
 
 class ParameterSet(StrEnum):
@@ -111,6 +144,7 @@ class AwbAdapter(BaseAdapter):
     outputs = ("soc", "soc_total", "litter", "mic", "respiration", "cue_bulk")
     reference_cases = REFERENCE_CASES
     failing_case = FAILING_CASE
+    block_rows = 2**14  # rows per block of steady_state (see BaseAdapter.block_rows)
 
     # -- metadata that depends on the parameter set -------------------------------------------
     @property
@@ -142,9 +176,9 @@ class AwbAdapter(BaseAdapter):
 
     # -- glue ---------------------------------------------------------------------------------
     def _columns(self, theta: np.ndarray, forcing: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        p = dict(zip(self.parameter_names, np.ascontiguousarray(theta.T)))
-        d = dict(zip(self.driver_names, np.ascontiguousarray(forcing.T)))
-        return p, d
+        """Parameter and driver columns by name (contiguous copies)."""
+        return (dict(zip(self.parameter_names, column_major(theta))),
+                dict(zip(self.driver_names, column_major(forcing))))
 
     def _native_factor(self, p: dict[str, np.ndarray]) -> np.ndarray:
         """``g C m-2`` per native pool unit: 1000 h (mg C cm-3) or 1000 h rho_b (mg C g-1)."""
@@ -172,42 +206,62 @@ class AwbAdapter(BaseAdapter):
         """Forcing (n_sets rows) of the anchor site of ``site``, with beta = beta_enz = 1."""
         return self.make_forcing(n_sets, **{**self._options["anchor"], "beta": 1.0, "beta_enz": 1.0})
 
-    def _anchor_biomass(self, p, factor) -> np.ndarray:
-        """M_site: MIC* at beta = beta_enz = 1 at the anchor site, per parameter row [native pool].
+    def _anchor_site(self, p) -> _Site:
+        """The anchor site of ``site`` for rows with parameters ``p``: its drivers and the rows' rates there."""
+        n = p["k_death"].shape[0]
+        d = {k: np.full(n, v) for k, v in zip(self.driver_names, self._anchor_forcing(1)[0])}
+        return _Site(d, self._rates(p, d))
+
+    def _anchor_biomass(self, p, factor, site: _Site) -> np.ndarray:
+        """M_site: MIC* at beta = beta_enz = 1 at the anchor ``site``, per parameter row [native pool].
 
         NaN where it is not positive (the rows then fail in ``_steady_state``).
         """
-        d = dict(zip(self.driver_names, self._anchor_forcing(factor.shape[0]).T))
-        cue = self._rates(p, d)[4] * d["cue_scale"]
+        d = site.d
+        cue = site.rates[4] * d["cue_scale"]
         total_input = d["c_input"] / (factor * eq.HOURS_PER_YEAR)
         m_site = eq.reference_biomass(total_input, cue, p["k_death"] * d["mic_turnover_scale"], p["k_enzprod"])
         return np.where(m_site > 0.0, m_site, np.nan)
 
-    def _kinetics(self, theta, forcing) -> tuple[eq.Kinetics, np.ndarray]:
-        """The batch's ``Kinetics`` and its g C m-2 per native unit factor."""
-        p, d = self._columns(theta, forcing)
+    def _prepare(self, p, d) -> _Batch:
         factor = self._native_factor(p)
-        vmax, vup, km, kup, cue = self._rates(p, d)
+        own = _Site(d, self._rates(p, d))
+        vmax, vup, km, kup, cue = own.rates
         i_soc, i_doc = eq.split_input(d["c_input"] / (factor * eq.HOURS_PER_YEAR), p["input_soc_fraction"])
         k_d, k_e = p["k_death"] * d["mic_turnover_scale"], p["k_enzprod"]
+        reference_cue = anchor = None
         if self._options["beta_rescale"] == BetaRescale.REFERENCE:
             input_ref = DEFAULT_C_INPUT[self._set] / (factor * eq.HOURS_PER_YEAR)
-            m_ref = eq.reference_biomass(input_ref, self._reference_cue(p), p["k_death"], p["k_enzprod"])
+            reference_cue = self._reference_cue(p)
+            m_ref = eq.reference_biomass(input_ref, reference_cue, p["k_death"], p["k_enzprod"])
             k_d, k_e = eq.rescaled_rate(k_d, m_ref, d["beta"]), eq.rescaled_rate(k_e, m_ref, d["beta_enz"])
         elif self._options["beta_rescale"] == BetaRescale.SITE:
-            m_site = self._anchor_biomass(p, factor)
+            anchor = self._anchor_site(p)
+            m_site = self._anchor_biomass(p, factor, anchor)
             k_d, k_e = eq.rescaled_rate(k_d, m_site, d["beta"]), eq.rescaled_rate(k_e, m_site, d["beta_enz"])
         kin = eq.Kinetics(i_soc, i_doc, cue * d["cue_scale"], vmax, vup, km, kup, k_d, k_e, p["k_enzloss"],
                           p["mic_to_soc"], d["beta"], d["beta_enz"])
-        return kin, factor
+        return _Batch(p, own, anchor, reference_cue, kin, factor)
 
-    def _steady_state(self, theta, forcing):
-        kin, factor = self._kinetics(theta, forcing)
+    def _batch(self, theta: np.ndarray, forcing: np.ndarray) -> _Batch:
+        """Everything the domain checks and the solver read, of a batch given as ``theta`` and ``forcing``."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._prepare(*self._columns(theta, forcing))
+
+    def _kinetics(self, theta, forcing) -> tuple[eq.Kinetics, np.ndarray]:
+        """The batch's ``Kinetics`` and its g C m-2 per native unit factor."""
+        batch = self._batch(theta, forcing)
+        return batch.kin, batch.factor
+
+    def _steady_state(self, theta, forcing, prepared=None):
+        batch = self._batch(theta, forcing) if prepared is None else prepared
+        kin, factor = batch.kin, batch.factor
         state = eq.steady_state(kin)
         status = np.where(state.exists, Status.OK, Status.SOLVER_FAILED).astype(np.int8)
         status[~state.converged] = Status.NOT_CONVERGED
         no_anchor = ~(np.isfinite(kin.k_d) & np.isfinite(kin.k_e) & (kin.k_d > 0.0) & (kin.k_e > 0.0))
-        if self._options["beta_rescale"] == BetaRescale.SITE and no_anchor.any():
+        site = self._options["beta_rescale"] == BetaRescale.SITE
+        if site and no_anchor.any():
             status[no_anchor] = Status.SOLVER_FAILED
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             dpools, _ = eq.tendencies(state.pools, kin)
@@ -217,14 +271,21 @@ class AwbAdapter(BaseAdapter):
         unstable = (status == Status.OK) & ~unconverged & ~stable
         status[unconverged] = Status.NOT_CONVERGED
         status[unstable] = Status.SOLVER_FAILED
-        message = np.full(status.shape, "", dtype=object)
-        units = "mg C g-1 h-1" if self._set == ParameterSet.LI2014 else "mg C cm-3 h-1"
-        for i in np.flatnonzero(status != Status.OK):
-            message[i] = self._failure_text(state, kin, i, units, residual[i], hurwitz[i])
-        if self._options["beta_rescale"] == BetaRescale.SITE:
-            message[no_anchor] = ("beta_rescale 'site': MIC* at beta = beta_enz = 1 at the anchor site is not "
-                                  "positive and finite, so k_d*, k_e* cannot be rescaled")
-        return SteadyStateParts(state.pools * factor[:, None], status, message)
+        message = None
+        failed = np.flatnonzero(status != Status.OK)
+        if failed.size:
+            message = np.full(status.shape, "", dtype=object)
+            units = "mg C g-1 h-1" if self._set == ParameterSet.LI2014 else "mg C cm-3 h-1"
+            for i in failed:
+                message[i] = self._failure_text(state, kin, i, units, residual[i], hurwitz[i])
+            if site:
+                message[no_anchor] = ("beta_rescale 'site': MIC* at beta = beta_enz = 1 at the anchor site is not "
+                                      "positive and finite, so k_d*, k_e* cannot be rescaled")
+        returned = state.pools * factor[:, None]
+        # BaseAdapter's checks: the tendencies at the pools returned (g C m-2), as _tendencies evaluates them
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            dpools, fluxes = self._reported(returned, kin, factor)
+        return SteadyStateParts(returned, status, message, dpools, fluxes)
 
     @staticmethod
     def _failure_text(state, kin, i, units, residual, hurwitz) -> str:
@@ -250,29 +311,35 @@ class AwbAdapter(BaseAdapter):
 
     def _tendencies(self, theta, forcing, pools):
         kin, factor = self._kinetics(theta, forcing)
+        return self._reported(pools, kin, factor)
+
+    @staticmethod
+    def _reported(pools, kin, factor) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Tendencies and fluxes at ``pools`` [g C m-2], in g C m-2 yr-1."""
         dnative, fl = eq.tendencies(pools / factor[:, None], kin)
         per_year = factor * eq.HOURS_PER_YEAR
         fluxes = {name: fl[name] * per_year for name in ("uptake", "growth", "respiration")}
         fluxes["leaching"] = np.zeros(pools.shape[0])
         return dnative * per_year[:, None], fluxes
 
-    def _domain_violations(self, theta, forcing):
-        found = self._row_violations(theta, forcing)
+    def _domain_violations(self, theta, forcing, prepared=None):
+        batch = self._batch(theta, forcing) if prepared is None else prepared
+        found = self._row_violations(batch.own)
         if self._options["beta_rescale"] == BetaRescale.REFERENCE:
-            ref = self._reference_cue(dict(zip(self.parameter_names, theta.T)))
+            ref = batch.reference_cue
             where = "20 degC, cue_scale 1" if self._set == ParameterSet.AWB2010 else "cue_scale 1"
             found.append(violation(~((ref > 0.0) & (ref < 1.0)), "beta_rescale 'reference' needs CUE in (0, 1) "
                                    f"at the reference scenario ({where}); got {{c:.6g}}", c=ref))
         elif self._options["beta_rescale"] == BetaRescale.SITE:
-            d = dict(zip(self.driver_names, forcing.T))
-            found += anchor_violations(self, self._row_violations, theta, self._anchor_forcing(theta.shape[0]),
-                                        (d["beta"] != 1.0) | (d["beta_enz"] != 1.0))
+            d = batch.own.d
+            found += anchor_violations(self, lambda *_: self._row_violations(batch.anchor), theta,
+                                       self._anchor_forcing(1), (d["beta"] != 1.0) | (d["beta_enz"] != 1.0))
         return found
 
-    def _row_violations(self, theta, forcing):
-        """Cross-constraints of the rows' own drivers: CUE in (0, 1), K_m > 0 and K_up > 0."""
-        p, d = self._columns(theta, forcing)
-        _, _, km, kup, cue = self._rates(p, d)
+    def _row_violations(self, site: _Site):
+        """Cross-constraints at a ``site`` (the rows' own or the anchor): CUE in (0, 1), K_m > 0 and K_up > 0."""
+        d = site.d
+        _, _, km, kup, cue = site.rates
         scale = d["cue_scale"]
         found = [violation(
             ~((cue * scale > 0.0) & (cue * scale < 1.0)),

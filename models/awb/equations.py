@@ -168,10 +168,10 @@ def _power(x, exponent, skip=1.0):
     """
     x = np.asarray(x, dtype=float)
     exponent = np.broadcast_to(np.asarray(exponent, dtype=float), x.shape)
-    out = x.copy() if skip == 1.0 else np.ones_like(x)
     general = exponent != skip
     if general.all():
         return x**exponent
+    out = x.copy() if skip == 1.0 else np.ones_like(x)
     if general.any():
         out[general] = x[general] ** exponent[general]
     return out
@@ -230,28 +230,33 @@ def _log_mic_root(log_kd, log_ke, beta, beta_enz):
     hi = np.minimum(y_d, y_e)
     lo = np.minimum(y_d - _LN2 / beta, y_e - _LN2 / beta_enz)
     y = hi.copy()
-    step_before = hi - lo
     ok = np.zeros(y.shape, dtype=bool)
+    # the active rows' values, compacted whenever some rows finish (not gathered at every step)
     active = np.arange(y.size)
+    ya, lo_a, hi_a, step_before, kd, ke, b, be = y, lo, hi, hi - lo, log_kd, log_ke, beta, beta_enz
     for _ in range(MAX_ITERATIONS):
-        ya, b, be = y[active], beta[active], beta_enz[active]
-        t_d, t_e = np.exp(b * ya + log_kd[active]), np.exp(be * ya + log_ke[active])
+        if active.size == 0:
+            break
+        t_d, t_e = np.exp(b * ya + kd), np.exp(be * ya + ke)
         f, df = t_d + t_e - 1.0, b * t_d + be * t_e
-        lo_a = np.where(f < 0.0, ya, lo[active])
-        hi_a = np.where(f > 0.0, ya, hi[active])
+        lo_a = np.where(f < 0.0, ya, lo_a)
+        hi_a = np.where(f > 0.0, ya, hi_a)
         newton = f / df
         y_newton = ya - newton
         tolerance = MIC_RTOL + 4.0 * np.finfo(float).eps * np.abs(ya)
         small = np.abs(newton) <= tolerance
-        in_bracket = (y_newton >= lo_a) & (y_newton <= hi_a) & (np.abs(2.0 * newton) <= np.abs(step_before[active]))
+        in_bracket = (y_newton >= lo_a) & (y_newton <= hi_a) & (np.abs(2.0 * newton) <= np.abs(step_before))
         y_next = np.where(f == 0.0, ya, np.where(small | in_bracket, y_newton, 0.5 * (lo_a + hi_a)))
         done = (f == 0.0) | small | (hi_a - lo_a <= tolerance)
-        step_before[active] = y_next - ya
-        y[active], lo[active], hi[active] = y_next, lo_a, hi_a
-        ok[active[done]] = True
-        active = active[~done]
-        if active.size == 0:
-            break
+        step_before = y_next - ya
+        ya = y_next
+        if done.any():
+            y[active[done]] = ya[done]
+            ok[active[done]] = True
+            going = ~done
+            active, ya, lo_a, hi_a, step_before, kd, ke, b, be = (
+                v[going] for v in (active, ya, lo_a, hi_a, step_before, kd, ke, b, be))
+    y[active] = ya  # rows not converged keep their last iterate
     return y, ok
 
 
@@ -289,7 +294,7 @@ def steady_state(kin: Kinetics) -> SteadyState:
     with np.errstate(divide="ignore", invalid="ignore"):
         soc = np.where(soc_exists, kin.km * supply / (capacity - supply), np.nan)
         doc = np.where(doc_exists, kin.kup * uptake / (uptake_capacity - uptake), np.nan)
-    pools = np.column_stack([soc, doc, mic, enz])
+    pools = np.stack([soc, doc, mic, enz]).T  # column-major (n_sets, 4): read column by column
     return SteadyState(pools, death, eprod, supply, capacity, uptake, uptake_capacity, converged,
                        soc_exists, doc_exists)
 
@@ -346,12 +351,12 @@ def tendencies(pools, kin: Kinetics):
     ``I - (1 - CUE) UPT``.
     """
     fl = fluxes(pools, kin)
-    dpools = np.column_stack([
+    dpools = np.stack([  # column-major (n_sets, 4)
         kin.i_soc + kin.a * fl["death"] - fl["decomp"],
         kin.i_doc + (1.0 - kin.a) * fl["death"] + fl["decomp"] + fl["eloss"] - fl["uptake"],
         fl["growth"] - fl["death"] - fl["eprod"],
         fl["eprod"] - fl["eloss"],
-    ])
+    ]).T
     return dpools, fl
 
 
@@ -450,7 +455,7 @@ def is_stable(state: SteadyState, kin: Kinetics):
     c1, c2, c3, c4 = characteristic_coefficients(state, kin)
     delta2 = c1 * c2 - c3
     delta3 = c3 * delta2 - c1 * c1 * c4
-    hurwitz = np.column_stack([c1, delta2, delta3, c4])
+    hurwitz = np.stack([c1, delta2, delta3, c4]).T  # column-major (n_sets, 4)
     return (hurwitz > 0.0).all(axis=1) & (c3 > 0.0), hurwitz
 
 

@@ -19,6 +19,7 @@ from harness.adapter import (
     ParameterError,
     Pool,
     SteadyStateParts,
+    column_major,
     violation,
 )
 
@@ -41,15 +42,31 @@ _POOL_TEXT = {
 
 @dataclass(frozen=True)
 class _System:
-    """The linear system ``dX/dt = B I + A xi K X`` of a batch, with the scalars behind ``xi``."""
+    """A batch's columns and its linear system ``dX/dt = B I + A xi K X``, built once per call.
 
-    inputs: np.ndarray | None  # (n, 7) B I [g C m-2 yr-1]; None when only the domain is checked
-    a: np.ndarray  # (n, 7, 7) [1]
-    k: np.ndarray | None  # (n, 7) [yr-1]
+    What the domain checks and the solver both read: the scalars behind ``xi``, the retained
+    fractions and the loop determinant. Every array has the batch's rows along its first axis.
+    """
+
+    p: dict[str, np.ndarray]  # parameter columns [units of each]
+    d: dict[str, np.ndarray]  # driver columns [shared units]
+    inputs: np.ndarray  # (n, 7) B I [g C m-2 yr-1]
+    transfers: eq.Transfers  # [1]
+    k: np.ndarray  # (n, 7) [yr-1]
     xi: np.ndarray  # (n,) [1]
     r_t: np.ndarray  # (n,) [1]
     r_w: np.ndarray  # (n,) [1]
     psi: np.ndarray  # (n,) [MPa], NaN when neither psi_mpa nor moisture is given
+    retained: np.ndarray  # (n, 7) retained fraction of each donor [1]
+    delta: np.ndarray  # (n,) loop determinant [1]
+
+    def take(self, rows: np.ndarray) -> _System:
+        """The same quantities of the given rows (an index array)."""
+        return _System(
+            {k: v[rows] for k, v in self.p.items()}, {k: v[rows] for k, v in self.d.items()}, self.inputs[rows],
+            eq.Transfers(*(v[rows] for v in self.transfers)), self.k[rows], self.xi[rows], self.r_t[rows],
+            self.r_w[rows], self.psi[rows], self.retained[rows], self.delta[rows],
+        )
 
 
 class Clm5FirstOrderAdapter(BaseAdapter):
@@ -100,6 +117,7 @@ class Clm5FirstOrderAdapter(BaseAdapter):
     outputs = ("soc", "soc_total", "litter", "respiration", "cue_bulk")
     reference_cases = REFERENCE_CASES
     failing_case = FAILING_CASE
+    block_rows = 2**14  # rows per block of steady_state (see BaseAdapter.block_rows)
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -110,13 +128,15 @@ class Clm5FirstOrderAdapter(BaseAdapter):
             )
 
     # -- glue ---------------------------------------------------------------------------------
-    def _system(self, theta: np.ndarray, forcing: np.ndarray, rates: bool = True) -> _System:
-        """The linear system of a batch (``rates=False``: only what the domain checks need)."""
-        p = dict(zip(self.parameter_names, theta.T))
-        d = dict(zip(self.driver_names, forcing.T))
+    def _system(self, theta: np.ndarray, forcing: np.ndarray) -> _System:
+        """The columns and linear system of a batch."""
+        return self._prepare(dict(zip(self.parameter_names, column_major(theta))),
+                             dict(zip(self.driver_names, column_major(forcing))))
+
+    def _prepare(self, p, d):
         texture_rule = eq.s1_to_s2_fraction(d["sand"], p["f_s1s3"])
         f_s1s2 = np.where(np.isnan(p["f_s1s2"]), texture_rule, p["f_s1s2"])
-        a = eq.transfer_matrix(
+        transfers = eq.transfers(
             p["f_l1s1"], p["f_l2s1"], p["f_l3s2"], f_s1s2, p["f_s1s3"], p["f_s2s1"], p["f_s2s3"],
             p["f_s3s1"], p["cwd_fcel"], d["cue_scale"],
         )
@@ -131,28 +151,25 @@ class Clm5FirstOrderAdapter(BaseAdapter):
         r_w = eq.moisture_scalar(psi, p["psi_min"], p["psi_max"], p["w_scaling"])
         r_w = np.where(np.isnan(psi), 1.0, r_w)
         xi = np.where(np.isnan(p["xi_fixed"]), r_t * r_w, p["xi_fixed"])
-        if not rates:
-            return _System(None, a, None, xi, r_t, r_w, psi)
         inputs = eq.input_vector(d["c_input"], p["f_wood"], p["f_lab"], p["f_cel"], p["f_lig"])
-        k = 1.0 / np.column_stack([p[name] for name in _TAU_OF_POOL])
-        return _System(inputs, a, k, xi, r_t, r_w, psi)
+        k = 1.0 / np.stack([p[name] for name in _TAU_OF_POOL]).T  # column-major (n, 7)
+        return _System(p, d, inputs, transfers, k, xi, r_t, r_w, psi, eq.retained_fractions(transfers),
+                       eq.loop_determinant(transfers))
 
-    def _steady_state(self, theta, forcing):
-        system = self._system(theta, forcing)
-        pools = eq.steady_state(system.inputs, system.a, system.k, system.xi)
-        dpools, fluxes = eq.tendencies(pools, system.inputs, system.a, system.k, system.xi)
+    def _steady_state(self, theta, forcing, prepared=None):
+        system = self._system(theta, forcing) if prepared is None else prepared
+        pools = eq.steady_state(system.inputs, system.transfers, system.k, system.xi, system.delta)
+        dpools, fluxes = eq.tendencies(pools, system.inputs, system.transfers, system.k, system.xi, system.retained)
         return SteadyStateParts(pools, np.zeros(theta.shape[0], dtype=np.int8), dpools=dpools, fluxes=fluxes)
 
     def _tendencies(self, theta, forcing, pools):
         system = self._system(theta, forcing)
-        return eq.tendencies(pools, system.inputs, system.a, system.k, system.xi)
+        return eq.tendencies(pools, system.inputs, system.transfers, system.k, system.xi, system.retained)
 
-    def _domain_violations(self, theta, forcing):
-        system = self._system(theta, forcing, rates=False)
-        p = dict(zip(self.parameter_names, theta.T))
-        d = dict(zip(self.driver_names, forcing.T))
-        scale = forcing[:, self.driver_names.index("cue_scale")]
-        retained = eq.retained_fractions(system.a)
+    def _domain_violations(self, theta, forcing, prepared=None):
+        system = self._system(theta, forcing) if prepared is None else prepared
+        p, d, retained = system.p, system.d, system.retained
+        scale = d["cue_scale"]
         found = [
             violation(
                 ~((retained[:, j] > 0.0) & (retained[:, j] < 1.0)),
@@ -176,12 +193,11 @@ class Clm5FirstOrderAdapter(BaseAdapter):
             "psi (psi_mpa or from moisture) must be > psi_min = {pmin:g} MPa",
             xi=system.xi, rt=system.r_t, rw=system.r_w, psi=system.psi, pmin=p["psi_min"],
         ))
-        delta = eq.loop_determinant(system.a)
         found.append(violation(
-            ~(delta > 0.0),
+            ~(system.delta > 0.0),
             "Delta = {d:g} <= 0: the S1-S2-S3 loops retain >= 1 of their carbon; lower the SOM "
             "transfer coefficients or cue_scale",
-            d=delta,
+            d=system.delta,
         ))
         return found
 

@@ -19,6 +19,8 @@ Cosby, B.J. et al. (1984) Water Resour. Res. 20, 682-690. https://doi.org/10.102
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..soil_water import MPA_PER_MM, cosby_parameters, moisture_scalar, soil_water_potential  # noqa: F401
@@ -140,8 +142,40 @@ def s1_to_s2_fraction(sand, f_s1s3):
     return 1.0 - s1_respired_fraction(sand) - np.asarray(f_s1s3, dtype=float)
 
 
-def transfer_matrix(f_l1s1, f_l2s1, f_l3s2, f_s1s2, f_s1s3, f_s2s1, f_s2s3, f_s3s1, cwd_fcel, cue_scale):
-    """Transfer matrix A (-1 on the diagonal) with ``cue_scale`` on every litter/SOM step.
+class Transfers(NamedTuple):
+    """The transfer coefficients of the cascade (the off-diagonal entries of A), each of shape (n_sets,).
+
+    ``donor_receiver``: the fraction of the donor's outflux reaching the receiver, ``A[receiver,
+    donor]`` [1]. A's diagonal is -1 and its other entries are 0; :meth:`matrix` makes the dense A.
+    """
+
+    cwd_l2: np.ndarray
+    cwd_l3: np.ndarray
+    l1_s1: np.ndarray
+    l2_s1: np.ndarray
+    l3_s2: np.ndarray
+    s1_s2: np.ndarray
+    s1_s3: np.ndarray
+    s2_s1: np.ndarray
+    s2_s3: np.ndarray
+    s3_s1: np.ndarray
+
+    def matrix(self) -> np.ndarray:
+        """The dense transfer matrix A, shape (n_sets, 7, 7), ``a[:, receiver, donor]`` [1]."""
+        n_pools = len(POOL_NAMES)
+        a = np.zeros((self.cwd_l2.shape[0], n_pools, n_pools))
+        a[:, np.arange(n_pools), np.arange(n_pools)] = -1.0
+        for (donor, receiver), value in zip(_STEPS, self):
+            a[:, receiver, donor] = value
+        return a
+
+
+#: (donor, receiver) of each field of ``Transfers``
+_STEPS = ((CWD, L2), (CWD, L3), (L1, S1), (L2, S1), (L3, S2), (S1, S2), (S1, S3), (S2, S1), (S2, S3), (S3, S1))
+
+
+def transfers(f_l1s1, f_l2s1, f_l3s2, f_s1s2, f_s1s3, f_s2s1, f_s2s3, f_s3s1, cwd_fcel, cue_scale):
+    """Transfer coefficients with ``cue_scale`` on every litter/SOM step.
 
     Parameters
     ----------
@@ -154,29 +188,29 @@ def transfer_matrix(f_l1s1, f_l2s1, f_l3s2, f_s1s2, f_s1s3, f_s2s1, f_s2s3, f_s3
 
     Returns
     -------
+    Transfers
+        The entries of A off its diagonal. [1]
+    """
+    s = np.atleast_1d(np.asarray(cue_scale, dtype=float))
+    cwd_fcel = np.broadcast_to(np.asarray(cwd_fcel, dtype=float), s.shape)
+    return Transfers(cwd_fcel, 1.0 - cwd_fcel, s * f_l1s1, s * f_l2s1, s * f_l3s2, s * f_s1s2, s * f_s1s3,
+                     s * f_s2s1, s * f_s2s3, s * f_s3s1)
+
+
+def transfer_matrix(f_l1s1, f_l2s1, f_l3s2, f_s1s2, f_s1s3, f_s2s1, f_s2s3, f_s3s1, cwd_fcel, cue_scale):
+    """Transfer matrix A (-1 on the diagonal) with ``cue_scale`` on every litter/SOM step.
+
+    Parameters
+    ----------
+    f_l1s1, f_l2s1, f_l3s2, f_s1s2, f_s1s3, f_s2s1, f_s2s3, f_s3s1, cwd_fcel, cue_scale : array_like
+        As :func:`transfers`. [1]
+
+    Returns
+    -------
     ndarray, shape (n_sets, 7, 7)
         ``a[:, receiver, donor]``. [1]
     """
-    s = np.atleast_1d(np.asarray(cue_scale, dtype=float))
-    cwd_fcel = np.asarray(cwd_fcel, dtype=float)
-    steps = {
-        (L2, CWD): cwd_fcel,
-        (L3, CWD): 1.0 - cwd_fcel,
-        (S1, L1): s * f_l1s1,
-        (S1, L2): s * f_l2s1,
-        (S2, L3): s * f_l3s2,
-        (S2, S1): s * f_s1s2,
-        (S3, S1): s * f_s1s3,
-        (S1, S2): s * f_s2s1,
-        (S3, S2): s * f_s2s3,
-        (S1, S3): s * f_s3s1,
-    }
-    n_pools = len(POOL_NAMES)
-    a = np.zeros((s.shape[0], n_pools, n_pools))
-    a[:, np.arange(n_pools), np.arange(n_pools)] = -1.0
-    for (receiver, donor), value in steps.items():
-        a[:, receiver, donor] = value
-    return a
+    return transfers(f_l1s1, f_l2s1, f_l3s2, f_s1s2, f_s1s3, f_s2s1, f_s2s3, f_s3s1, cwd_fcel, cue_scale).matrix()
 
 
 def input_vector(c_input, f_wood, f_lab, f_cel, f_lig):
@@ -198,7 +232,7 @@ def input_vector(c_input, f_wood, f_lab, f_cel, f_lig):
     """
     c_input = np.atleast_1d(np.asarray(c_input, dtype=float))
     litter = (1.0 - np.asarray(f_wood, dtype=float)) * c_input
-    inputs = np.zeros((c_input.shape[0], len(POOL_NAMES)))
+    inputs = np.zeros((len(POOL_NAMES), c_input.shape[0])).T  # column-major: its columns are read one by one
     inputs[:, CWD] = f_wood * c_input
     inputs[:, L1] = f_lab * litter
     inputs[:, L2] = f_cel * litter
@@ -206,29 +240,44 @@ def input_vector(c_input, f_wood, f_lab, f_cel, f_lig):
     return inputs
 
 
-def retained_fractions(a):
+def retained_fractions(t):
     """Fraction of each donor's outflux that stays in the system, ``sum_{r != d} A[r, d]``.
 
     Parameters
     ----------
-    a : ndarray, shape (n_sets, 7, 7)
-        Transfer matrix. [1]
+    t : Transfers
+        Transfer coefficients. [1]
 
     Returns
     -------
     ndarray, shape (n_sets, 7)
-        Retained fraction per donor (1 for CWD); the rest is respired. [1]
+        Retained fraction per donor (1 up to rounding for CWD); the rest is respired. [1]
+
+    Notes
+    -----
+    Each is the sum of the donor's column of A, diagonal -1 included, plus 1, added in the order
+    of the receivers (as the dense column sum): ``(-1 + A[r1, d] + A[r2, d]) + 1`` for a donor
+    before its receivers, ``(A[S1, S2] - 1 + A[S3, S2]) + 1`` for S2.
     """
-    return np.einsum("nrd->nd", a) + 1.0  # einsum: 3x faster than sum(axis=-2) here
+    retained = (
+        ((-1.0 + t.cwd_l2) + t.cwd_l3) + 1.0,
+        (-1.0 + t.l1_s1) + 1.0,
+        (-1.0 + t.l2_s1) + 1.0,
+        (-1.0 + t.l3_s2) + 1.0,
+        ((-1.0 + t.s1_s2) + t.s1_s3) + 1.0,
+        ((t.s2_s1 + -1.0) + t.s2_s3) + 1.0,
+        (t.s3_s1 + -1.0) + 1.0,
+    )
+    return np.stack(retained).T
 
 
-def loop_determinant(a):
+def loop_determinant(t):
     """Determinant Delta of the S1-S2-S3 recycling loops.
 
     Parameters
     ----------
-    a : ndarray, shape (n_sets, 7, 7)
-        Transfer matrix. [1]
+    t : Transfers
+        Transfer coefficients. [1]
 
     Returns
     -------
@@ -237,24 +286,26 @@ def loop_determinant(a):
         ``a12 = A[S1, S2]``, ``a32 = A[S3, S2]``, ``a13 = A[S1, S3]``; positive whenever every
         retained fraction is below 1. [1]
     """
-    a21, a31, a12, a32, a13 = a[:, S2, S1], a[:, S3, S1], a[:, S1, S2], a[:, S3, S2], a[:, S1, S3]
+    a21, a31, a12, a32, a13 = t.s1_s2, t.s1_s3, t.s2_s1, t.s2_s3, t.s3_s1
     return 1.0 - a12 * a21 - a13 * a31 - a13 * a32 * a21
 
 
-def steady_state(inputs, a, k, xi):
+def steady_state(inputs, t, k, xi, delta=None):
     """Explicit steady state ``X* = -(A xi K)^-1 B I`` of the cascade.
 
     Parameters
     ----------
     inputs : ndarray, shape (n_sets, 7)
         ``B I``. [g C m-2 yr-1]
-    a : ndarray, shape (n_sets, 7, 7)
-        Transfer matrix with the cascade's structure (CWD -> L2/L3, L1/L2 -> S1, L3 -> S2,
+    t : Transfers
+        Transfer coefficients of the cascade (CWD -> L2/L3, L1/L2 -> S1, L3 -> S2,
         S1 <-> S2 -> S3 -> S1). [1]
     k : ndarray, shape (n_sets, 7)
         Base decay rates ``1/tau``. [yr-1]
     xi : ndarray, shape (n_sets,)
         Environmental rate scalar, > 0. [1]
+    delta : ndarray, shape (n_sets,), optional
+        ``loop_determinant(t)``, if at hand. [1]
 
     Returns
     -------
@@ -268,20 +319,21 @@ def steady_state(inputs, a, k, xi):
     ``Phi_1 = [u_1 + (a12 + a13 a32) u_2]/Delta``, ``Phi_2 = u_2 + a21 Phi_1``,
     ``Phi_3 = a31 Phi_1 + a32 Phi_2``; every pool is ``Phi_i / (xi k_i)``.
     """
-    phi = np.empty_like(inputs)
+    phi = np.empty(inputs.shape[::-1]).T  # column-major, like inputs
     phi[:, CWD] = inputs[:, CWD]
-    for litter in (L1, L2, L3):
-        phi[:, litter] = inputs[:, litter] + a[:, litter, CWD] * phi[:, CWD]
-    u1 = a[:, S1, L1] * phi[:, L1] + a[:, S1, L2] * phi[:, L2]
-    u2 = a[:, S2, L3] * phi[:, L3]
-    a21, a31, a12, a32, a13 = a[:, S2, S1], a[:, S3, S1], a[:, S1, S2], a[:, S3, S2], a[:, S1, S3]
-    phi[:, S1] = (u1 + (a12 + a13 * a32) * u2) / loop_determinant(a)
+    phi[:, L1] = inputs[:, L1]  # no CWD carbon reaches L1
+    phi[:, L2] = inputs[:, L2] + t.cwd_l2 * phi[:, CWD]
+    phi[:, L3] = inputs[:, L3] + t.cwd_l3 * phi[:, CWD]
+    u1 = t.l1_s1 * phi[:, L1] + t.l2_s1 * phi[:, L2]
+    u2 = t.l3_s2 * phi[:, L3]
+    a21, a31, a12, a32, a13 = t.s1_s2, t.s1_s3, t.s2_s1, t.s2_s3, t.s3_s1
+    phi[:, S1] = (u1 + (a12 + a13 * a32) * u2) / (loop_determinant(t) if delta is None else delta)
     phi[:, S2] = u2 + a21 * phi[:, S1]
     phi[:, S3] = a31 * phi[:, S1] + a32 * phi[:, S2]
     return phi / (xi[:, None] * k)
 
 
-def tendencies(pools, inputs, a, k, xi):
+def tendencies(pools, inputs, t, k, xi, retained=None):
     """Right-hand side ``dX/dt = B I + A xi K X`` and the carbon fluxes.
 
     Parameters
@@ -290,12 +342,14 @@ def tendencies(pools, inputs, a, k, xi):
         Pool sizes X. [g C m-2]
     inputs : ndarray, shape (n_sets, 7)
         ``B I``. [g C m-2 yr-1]
-    a : ndarray, shape (n_sets, 7, 7)
-        Transfer matrix. [1]
+    t : Transfers
+        Transfer coefficients. [1]
     k : ndarray, shape (n_sets, 7)
         Base decay rates. [yr-1]
     xi : ndarray, shape (n_sets,)
         Environmental rate scalar. [1]
+    retained : ndarray, shape (n_sets, 7), optional
+        ``retained_fractions(t)``, if at hand. [1]
 
     Returns
     -------
@@ -306,14 +360,37 @@ def tendencies(pools, inputs, a, k, xi):
         ``growth`` = sum_{d != CWD} e_d Phi_d (so growth/uptake is cue_bulk); ``leaching`` = 0.
         ``e_d`` is the retained fraction and ``Phi_d = xi k_d X_d`` the decomposition flux.
         [g C m-2 yr-1]
+
+    Notes
+    -----
+    Sums over donors run in pool order from 0. Each ``dX_r/dt`` is ``B I_r`` plus the inflows
+    from its donors minus ``Phi_r``; only A's non-zero entries are multiplied.
     """
-    phi = xi[:, None] * k * pools
-    dpools_dt = inputs + np.matmul(a, phi[:, :, None])[:, :, 0]
-    retained = retained_fractions(a)
+    phi = np.asfortranarray(xi[:, None] * k * pools)  # column-major: read column by column below
+    if retained is None:
+        retained = retained_fractions(t)
+    f = [phi[:, j] for j in range(len(POOL_NAMES))]
+    dpools = np.stack([
+        inputs[:, CWD] - f[CWD],
+        inputs[:, L1] - f[L1],
+        inputs[:, L2] + (t.cwd_l2 * f[CWD] - f[L2]),
+        inputs[:, L3] + (t.cwd_l3 * f[CWD] - f[L3]),
+        inputs[:, S1] + ((((t.l1_s1 * f[L1] + t.l2_s1 * f[L2]) - f[S1]) + t.s2_s1 * f[S2]) + t.s3_s1 * f[S3]),
+        inputs[:, S2] + ((t.l3_s2 * f[L3] + t.s1_s2 * f[S1]) - f[S2]),
+        inputs[:, S3] + ((t.s1_s3 * f[S1] + t.s2_s3 * f[S2]) - f[S3]),
+    ]).T
     fluxes = {
-        "uptake": phi[:, CWD + 1 :].sum(axis=1),
-        "growth": (retained * phi)[:, CWD + 1 :].sum(axis=1),
-        "respiration": ((1.0 - retained) * phi).sum(axis=1),
+        "uptake": _summed(f[CWD + 1 :]),
+        "growth": _summed([retained[:, j] * f[j] for j in range(CWD + 1, len(POOL_NAMES))]),
+        "respiration": _summed([(1.0 - retained[:, j]) * f[j] for j in range(len(POOL_NAMES))]),
         "leaching": np.zeros(pools.shape[0]),
     }
-    return dpools_dt, fluxes
+    return dpools, fluxes
+
+
+def _summed(terms):
+    """``sum(terms)`` added one after another from 0.0, as numpy sums fewer than 8 values along a row."""
+    total = np.zeros(terms[0].shape)
+    for term in terms:
+        total += term
+    return total

@@ -130,13 +130,36 @@ def rate_scalar(temperature, q10, psi, psi_min, psi_max, w_scaling, xi_depth, xi
     n = xi.shape[0]
     unset = np.flatnonzero(np.isnan(xi))
     if unset.size:
-        row = lambda v: np.broadcast_to(np.asarray(v, dtype=float), (n,))[unset]  # noqa: E731
+        row = lambda v: _rows(_full(v, n), unset)  # noqa: E731
+        psi_unset = row(psi)
         xi_w = np.ones(unset.size)
-        wet = np.flatnonzero(~np.isnan(row(psi)))
+        wet = np.flatnonzero(~np.isnan(psi_unset))
         if wet.size:
-            xi_w[wet] = moisture_scalar(row(psi)[wet], row(psi_min)[wet], row(psi_max)[wet], row(w_scaling)[wet])
+            xi_w[wet] = moisture_scalar(_rows(psi_unset, wet), _rows(row(psi_min), wet), _rows(row(psi_max), wet),
+                                        _rows(row(w_scaling), wet))
         xi[unset] = temperature_scalar(row(temperature), row(q10)) * xi_w * row(xi_depth)
     return xi
+
+
+def _full(values, n_rows):
+    """``values`` as a float array of shape (n_rows,): itself if it is one, else broadcast (no copy)."""
+    if isinstance(values, np.ndarray) and values.shape == (n_rows,) and values.dtype == np.float64:
+        return values
+    return np.broadcast_to(np.asarray(values, dtype=float), (n_rows,))
+
+
+def _by_column(*columns):
+    """Arrays of shape (n_sets,) (or broadcastable to it) as the columns of a column-major (n_sets, k) array."""
+    columns = np.broadcast_arrays(*columns)
+    out = np.empty((len(columns), columns[0].shape[0]))
+    for j, column in enumerate(columns):
+        out[j] = column
+    return out.T
+
+
+def _rows(values, rows):
+    """``values[rows]`` for an index array ``rows``, without the copy when it holds every row."""
+    return np.ascontiguousarray(values) if rows.size == values.shape[0] else values[rows]
 
 
 def water_potential(moisture, sand, clay, psi_mpa):
@@ -157,11 +180,11 @@ def water_potential(moisture, sand, clay, psi_mpa):
         [MPa]
     """
     psi = np.array(psi_mpa, dtype=float, copy=True)
-    moisture = np.broadcast_to(np.asarray(moisture, dtype=float), psi.shape)
+    moisture = _full(moisture, psi.shape[0])
     rows = np.flatnonzero(np.isnan(psi) & ~np.isnan(moisture))
     if rows.size:
-        at = lambda v: np.broadcast_to(np.asarray(v, dtype=float), psi.shape)[rows]  # noqa: E731
-        psi[rows] = soil_water_potential(moisture[rows], at(sand), at(clay))
+        at = lambda v: _rows(_full(v, psi.shape[0]), rows)  # noqa: E731
+        psi[rows] = soil_water_potential(at(moisture), at(sand), at(clay))
     return psi
 
 
@@ -198,7 +221,8 @@ def litter_inputs(c_input, f_cwd, f_l1, f_l2, f_l3):
         [g C m-3 yr-1]
     """
     c_input = np.asarray(c_input, dtype=float)
-    return np.column_stack([np.asarray(f, dtype=float) * c_input for f in (f_cwd, f_l1, f_l2, f_l3)])
+    # column-major (n_sets, 4): its columns are read one by one
+    return _by_column(*(np.asarray(f, dtype=float) * c_input for f in (f_cwd, f_l1, f_l2, f_l3)))
 
 
 def litter_outfluxes(inputs, f_cwdl2):
@@ -218,7 +242,8 @@ def litter_outfluxes(inputs, f_cwdl2):
         [g C m-3 yr-1]
     """
     cwd = inputs[:, 0]
-    return np.column_stack([inputs[:, 1], inputs[:, 2] + f_cwdl2 * cwd, inputs[:, 3] + (1.0 - f_cwdl2) * cwd])
+    flows = (inputs[:, 1], inputs[:, 2] + f_cwdl2 * cwd, inputs[:, 3] + (1.0 - f_cwdl2) * cwd)
+    return _by_column(*flows)  # column-major, like inputs
 
 
 def soil_supply(f, kin):
@@ -305,29 +330,36 @@ def mic_root(q, k_d, k_e, beta, beta_enz):
     b_lo = np.minimum(beta, beta_enz)
     x0 = log_q - np.logaddexp(log_kd, log_ke)
     h0 = np.logaddexp(log_kd + beta * x0, log_ke + beta_enz * x0) - log_q
-    lo = np.where(h0 > 0.0, x0 - h0 / b_lo, x0)
-    hi = np.where(h0 > 0.0, x0, x0 - h0 / b_lo)
+    above, far = h0 > 0.0, x0 - h0 / b_lo
+    lo = np.where(above, far, x0)
+    hi = np.where(above, x0, far)
     x = hi.copy()
     converged = h0 == 0.0
     active = np.flatnonzero(~converged)
+    # the active rows' values, compacted whenever some rows finish (not gathered at every step)
+    xa, la, ha, kd, ke, b, be, lq = (_rows(v, active) for v in (x, lo, hi, log_kd, log_ke, beta, beta_enz, log_q))
     for _ in range(ROOT_MAX_ITER):
         if active.size == 0:
             break
-        xa, la, ha = x[active], lo[active], hi[active]
-        big_d = log_kd[active] + beta[active] * xa
-        big_e = log_ke[active] + beta_enz[active] * xa
+        big_d = kd + b * xa
+        big_e = ke + be * xa
         log_loss = np.logaddexp(big_d, big_e)
-        h = log_loss - log_q[active]
+        h = log_loss - lq
         share_d = np.exp(big_d - log_loss)
-        slope = beta[active] * share_d + beta_enz[active] * (1.0 - share_d)
+        slope = b * share_d + be * (1.0 - share_d)
         la = np.where(h < 0.0, xa, la)
         ha = np.where(h > 0.0, xa, ha)
         step = xa - h / slope
         step = np.where((step >= la) & (step <= ha), step, 0.5 * (la + ha))
-        done = (np.abs(step - xa) <= ROOT_RTOL) | (h == 0.0)
-        x[active], lo[active], hi[active] = np.where(h == 0.0, xa, step), la, ha
-        converged[active[done]] = True
-        active = active[~done]
+        at_root = h == 0.0
+        done = (np.abs(step - xa) <= ROOT_RTOL) | at_root
+        xa = np.where(at_root, xa, step)
+        if done.any():
+            x[active[done]] = xa[done]
+            converged[active[done]] = True
+            going = ~done
+            active, xa, la, ha, kd, ke, b, be, lq = (v[going] for v in (active, xa, la, ha, kd, ke, b, be, lq))
+    x[active] = xa  # rows not converged keep their last iterate
     return np.exp(x), converged
 
 
@@ -370,8 +402,11 @@ def steady_state(inputs, kin):
     nonlinear = np.flatnonzero((kin.beta != 1.0) | (kin.beta_enz != 1.0))
     if nonlinear.size:
         columns = (loss, kin.k_d, kin.k_e, kin.beta, kin.beta_enz)
-        root, converged = mic_root(*(v[nonlinear] for v in columns))
-        mic[nonlinear] = root
+        root, converged = mic_root(*(_rows(v, nonlinear) for v in columns))
+        if nonlinear.size == mic.size:
+            mic = root
+        else:
+            mic[nonlinear] = root
         failure[nonlinear[~converged]] = NO_ROOT
     death = xi * kin.k_d * mic**kin.beta
     enz = kin.k_e * mic**kin.beta_enz / kin.k_z
@@ -384,10 +419,10 @@ def steady_state(inputs, kin):
         doc = kin.km_doc * u / (v - u)
     failure[(failure == EXISTS) & ~(c > a)] = NO_SOC
     failure[(failure == EXISTS) & ~(v > u)] = NO_DOC
-    pools = np.column_stack([
+    pools = _by_column(  # column-major (n_sets, 8): read column by column downstream
         inputs[:, 0] / (xi * kin.k_cwd), f[:, 0] / (xi * kin.k_l1), f[:, 1] / (xi * kin.k_l23),
         f[:, 2] / (xi * kin.k_l23), doc, mic, enz, soc,
-    ])
+    )
     pools[failure != EXISTS] = np.nan
     return pools, failure, {"a": a, "c": c, "u": u, "v": v}
 
@@ -416,16 +451,18 @@ def tendencies(pools, inputs, kin):
     xi = kin.xi
     cwd, l1, l2, l3, doc, mic, enz, soc = pools.T
     f_cwd = xi * kin.k_cwd * cwd
-    f1, f2, f3 = xi * kin.k_l1 * l1, xi * kin.k_l23 * l2, xi * kin.k_l23 * l3
+    xi_k23 = xi * kin.k_l23
+    f1, f2, f3 = xi * kin.k_l1 * l1, xi_k23 * l2, xi_k23 * l3
     uptake_doc = xi * kin.k_u * mic * doc / (kin.km_doc + doc)
     death = xi * kin.k_d * mic**kin.beta
     production = xi * kin.k_e * mic**kin.beta_enz
     decay = xi * kin.k_z * enz
     depolymerisation = xi * kin.k_s * enz * soc / (kin.km_soc + soc)
-    litter_uptake = (1.0 - kin.p_l1) * f1 + (1.0 - kin.p_l2) * f2 + (1.0 - kin.p_l3) * f3
-    litter_growth = (1.0 - kin.p_l1) * kin.eps_l1 * f1 + kin.eps_l23 * ((1.0 - kin.p_l2) * f2 + (1.0 - kin.p_l3) * f3)
+    into_2, into_3 = (1.0 - kin.p_l2) * f2, (1.0 - kin.p_l3) * f3  # litter carbon taken up by microbes
+    litter_uptake = (1.0 - kin.p_l1) * f1 + into_2 + into_3
+    litter_growth = (1.0 - kin.p_l1) * kin.eps_l1 * f1 + kin.eps_l23 * (into_2 + into_3)
     growth = litter_growth + kin.cue * uptake_doc
-    dpools = np.column_stack([
+    dpools = _by_column(  # column-major (n_sets, 8)
         inputs[:, 0] - f_cwd,
         inputs[:, 1] - f1,
         inputs[:, 2] + kin.f_cwdl2 * f_cwd - f2,
@@ -434,7 +471,7 @@ def tendencies(pools, inputs, kin):
         growth - death - production,
         production - decay,
         kin.p_l3 * f3 + kin.p_d * death - depolymerisation,
-    ])
+    )
     uptake = litter_uptake + uptake_doc
     respiration = (litter_uptake - litter_growth) + (1.0 - kin.cue) * uptake_doc
     fluxes = {"uptake": uptake, "growth": growth, "respiration": respiration,

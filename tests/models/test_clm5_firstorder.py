@@ -115,7 +115,7 @@ def test_example_fluxes_and_turnover(adapter):
     system = adapter._system(theta, forcing)
     result = adapter.steady_state(theta, forcing)
     phi = system.xi[:, None] * system.k * result.pools
-    assert_printed(eq.loop_determinant(system.a)[0], "0.758041")
+    assert_printed(eq.loop_determinant(system.transfers)[0], "0.758041")
     for pool, text in zip((eq.S1, eq.S2, eq.S3), ("274.845", "214.764", "7.5423")):
         assert_printed(phi[0, pool], text)
     assert_printed(result.get("soc")[0] / EXAMPLE["c_input"], "22.75")
@@ -144,9 +144,9 @@ def test_cue_scale_ratios(adapter, scale, all_steps, s1_unscaled):
     # counterfactual of spec (h): the S1 -> S2/S3 step left unscaled
     forcing = adapter.make_forcing(1, **EXAMPLE, cue_scale=scale)
     system = adapter._system(adapter.default_theta(1, **PSI), forcing)
-    a = system.a.copy()
-    a[:, [eq.S2, eq.S3], eq.S1] /= scale
-    pools = eq.steady_state(system.inputs, a, system.k, system.xi)
+    t = system.transfers
+    unscaled = t._replace(s1_s2=t.s1_s2 / scale, s1_s3=t.s1_s3 / scale)
+    pools = eq.steady_state(system.inputs, unscaled, system.k, system.xi)
     assert_printed(pools[0, eq.S1:].sum() / base, s1_unscaled)
 
 
@@ -201,9 +201,46 @@ def test_overrides(adapter):
 def test_explicit_form_equals_dense_solve(adapter):
     theta, forcing = random_inputs(adapter, 64)
     system = adapter._system(theta, forcing)
-    matrix = system.a * (system.xi[:, None] * system.k)[:, None, :]
+    matrix = system.transfers.matrix() * (system.xi[:, None] * system.k)[:, None, :]
     dense = -np.linalg.solve(matrix, system.inputs[..., None])[..., 0]
     np.testing.assert_allclose(adapter.steady_state(theta, forcing).pools, dense, rtol=1e-9, atol=0)
+
+
+def test_sparse_tendencies_equal_dense_matrix_product(adapter):
+    """dX/dt from A's non-zero entries equals B I + A (xi K X) with the dense A, at arbitrary pools."""
+    theta, forcing = random_inputs(adapter, 64)
+    system = adapter._system(theta, forcing)
+    pools = np.random.default_rng(2).uniform(0.0, 5000.0, (64, 7))
+    dpools, _ = eq.tendencies(pools, system.inputs, system.transfers, system.k, system.xi)
+    phi = system.xi[:, None] * system.k * pools
+    dense = system.inputs + np.matmul(system.transfers.matrix(), phi[:, :, None])[:, :, 0]
+    # the same terms summed in another order (BLAS may fuse multiply-adds): each differs from the exact
+    # sum by a few eps x the sum of the terms' magnitudes; 1e-14 is ~50 eps of that sum
+    magnitude = (np.abs(system.inputs) + np.abs(phi)).sum(axis=1, keepdims=True)
+    assert (np.abs(dpools - dense) <= 1e-14 * magnitude).all()
+
+
+def test_retained_fractions_are_the_dense_column_sums_bit_for_bit(adapter):
+    """The structured sums add the dense column's entries (diagonal -1 included) in its order."""
+    theta, forcing = random_inputs(adapter, 256)
+    t = adapter._system(theta, forcing).transfers
+    dense = np.einsum("nrd->nd", t.matrix()) + 1.0
+    np.testing.assert_array_equal(eq.retained_fractions(t), dense)
+    a = t.matrix()
+    np.testing.assert_array_equal(eq.loop_determinant(t), 1.0 - a[:, eq.S1, eq.S2] * a[:, eq.S2, eq.S1]
+                                  - a[:, eq.S1, eq.S3] * a[:, eq.S3, eq.S1]
+                                  - a[:, eq.S1, eq.S3] * a[:, eq.S3, eq.S2] * a[:, eq.S2, eq.S1])
+
+
+def test_system_take_equals_system_of_the_rows(adapter):
+    """The system built once for a batch, taken at some rows, is the system of those rows bit for bit."""
+    theta, forcing = random_inputs(adapter, 32)
+    rows = np.array([3, 7, 8, 30])
+    taken, alone = adapter._system(theta, forcing).take(rows), adapter._system(theta[rows], forcing[rows])
+    for name in ("inputs", "k", "xi", "r_t", "r_w", "psi", "retained", "delta"):
+        np.testing.assert_array_equal(getattr(taken, name), getattr(alone, name))
+    for mine, theirs in zip(taken.transfers, alone.transfers):
+        np.testing.assert_array_equal(mine, theirs)
 
 
 def test_fixed_point_residual(adapter):

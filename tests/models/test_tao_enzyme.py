@@ -505,6 +505,33 @@ def test_batch_equals_row_loop():
         assert (row.status[0], row.message[0]) == (batch.status[i], batch.message[i])
 
 
+@pytest.mark.parametrize("anchor", [ANCHOR, {**ANCHOR, "cue_scale": 1.6}, {**ANCHOR, "moisture": 0.01}])
+def test_rows_sharing_their_parameters_equal_row_by_row(anchor):
+    """A design over drivers only (every row the same parameters): M_site and the anchor's checks,
+    computed once for the batch, give each row what it gets alone, bit for bit, messages included."""
+    site = TaoEnzymeAdapter(beta_rescale="site", anchor=anchor)
+    rng = np.random.default_rng(7)
+    n = 24
+    forcing = site.make_forcing(n, c_input=rng.uniform(200.0, 600.0, n), temperature=rng.uniform(10.0, 20.0, n),
+                                moisture=rng.uniform(0.25, 0.4, n), cue_scale=rng.uniform(0.8, 1.6, n),
+                                beta=rng.choice([1.0, 1.5, 2.0], n), beta_enz=rng.choice([0.5, 1.0], n))
+    theta = site.default_theta(n)
+    batch = site.steady_state(theta, forcing)
+    assert len(set(batch.status.tolist())) > 1
+    for i in range(n):
+        row = site.steady_state(theta[i : i + 1], forcing[i : i + 1])
+        np.testing.assert_array_equal(row.pools[0], batch.pools[i])
+        np.testing.assert_array_equal(row.outputs[0], batch.outputs[i])
+        assert (row.status[0], row.message[0]) == (batch.status[i], batch.message[i])
+
+
+def test_porosity_is_the_cosby_porosity():
+    from models.tao_enzyme.adapter import _porosity
+
+    sand = np.random.default_rng(0).uniform(0.0, 100.0, 1000)
+    np.testing.assert_array_equal(_porosity(sand), eq.cosby_parameters(sand, 20.0)[0])
+
+
 def test_blocks_do_not_change_results(monkeypatch):
     adapter = TaoEnzymeAdapter()
     theta, forcing = random_inputs(adapter, 50, nonlinear=True)
