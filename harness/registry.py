@@ -1,8 +1,9 @@
 """Discovery of model adapters: built-ins plus the ``soilbench.models`` entry-point group.
 
 The harness never imports ``models.*`` by name: built-ins are ``module:Class`` strings loaded
-lazily, exactly like third-party entry points. Every load runs the static metadata checks and
-records where the adapter came from, for provenance.
+lazily, exactly like third-party entry points. Every load checks that the adapter's ``name`` is
+the name it is registered under, runs the static metadata checks and records where the adapter
+came from, for provenance. How to write and register an adapter: ``docs/adapters.md``.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ def _load(info: AdapterInfo) -> type[BaseAdapter]:
         ) from exc
     if not (isinstance(cls, type) and issubclass(cls, BaseAdapter)):
         raise AdapterValidationError(f"{info.target} ({info.distribution}) is not a BaseAdapter subclass")
+    if cls.name and cls.name != info.name:
+        raise AdapterValidationError(_name_mismatch(info, cls))
     problems = metadata_problems(cls())
     if problems:
         raise AdapterValidationError(
@@ -108,6 +111,24 @@ def _load(info: AdapterInfo) -> type[BaseAdapter]:
             + "\n  ".join(problems)
         )
     return cls
+
+
+def _name_mismatch(info: AdapterInfo, cls: type[BaseAdapter]) -> str:
+    """Why an adapter registered under another name than its ``name`` is refused, and how to fix it.
+
+    Scenarios, results and provenance name a model by its registry name, while the adapter's
+    messages and ``harness.testing`` use ``name``: the two must be one name.
+    """
+    class_name = info.target.partition(":")[2] or info.target
+    if info.source == "builtin":
+        where = f"BUILTIN_ADAPTERS in harness/registry.py lists as {info.name!r} an adapter named {cls.name!r}"
+        fix = f"use the key {cls.name!r} there, or set name = {info.name!r} on {class_name}"
+    else:
+        where = f"entry point {info.name!r} of distribution {info.distribution} loads an adapter named {cls.name!r}"
+        fix = (f"rename the entry point to {cls.name!r} in [project.entry-points.\"{ENTRY_POINT_GROUP}\"] of "
+               f"{info.distribution}'s pyproject.toml (then reinstall it), or set name = {info.name!r} on {class_name}")
+    return (f"model {info.name!r} ({info.target}): {where}; the registry name and the adapter's `name` "
+            f"attribute must be the same. Fix: {fix}")
 
 
 def get_adapter(name: str, **options: Any) -> BaseAdapter:

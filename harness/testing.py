@@ -1,7 +1,7 @@
 """The public contract suite: checks every model adapter must pass.
 
 In the style of scikit-learn's ``estimator_checks``: each ``check_*`` function takes an adapter
-instance, tests one rule of the adapter contract (``docs/style.md`` sections 2 and 4), states
+instance, tests one rule of the adapter contract (``docs/adapters.md``, "The contract suite"), states
 that rule in its docstring and raises ``AssertionError`` whose message states the rule, what was
 found and how to fix it. Adapter authors run the suite themselves::
 

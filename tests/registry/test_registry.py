@@ -1,4 +1,4 @@
-"""Discovery of adapters: built-ins plus fake third-party plug-ins (style.md section 3).
+"""Discovery of adapters: built-ins plus fake third-party plug-ins (docs/adapters.md, "Registering").
 
 ``importlib.metadata.entry_points`` is monkeypatched, as ``harness.registry`` calls it, to offer
 entry points from fake distributions; their targets live in ``fake_plugin.py``.
@@ -180,6 +180,49 @@ def test_not_an_adapter_raises_adapter_validation_error(offer):
     with pytest.raises(AdapterValidationError,
                        match=rf"^{PLUGIN}:NotAnAdapter \(soilbench-toy\) is not a BaseAdapter subclass$"):
         get_adapter_class("odd")
+
+
+def test_entry_point_named_otherwise_than_its_adapter_is_refused(offer, capsys):
+    """ToyAdapter.name is 'toy': registered as 'toy_model' it would run under two names."""
+    offer(FakeEntryPoint("toy_model", f"{PLUGIN}:ToyAdapter", TOY_DIST))
+    assert "toy_model" in available_adapters()  # listing does not import: the check runs at load
+    message = (
+        f"model 'toy_model' ({PLUGIN}:ToyAdapter): entry point 'toy_model' of distribution soilbench-toy loads "
+        "an adapter named 'toy'; the registry name and the adapter's `name` attribute must be the same. Fix: "
+        "rename the entry point to 'toy' in [project.entry-points.\"soilbench.models\"] of soilbench-toy's "
+        "pyproject.toml (then reinstall it), or set name = 'toy_model' on ToyAdapter"
+    )
+    for load in (get_adapter_class, get_adapter):
+        with pytest.raises(AdapterValidationError) as info:
+            load("toy_model")
+        assert str(info.value) == message
+    assert main(["models"]) == 0  # the listing shows why the model cannot be loaded
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("toy_model "))
+    assert "(cannot load: model 'toy_model'" in row and "entry point" in row
+
+
+def test_scenario_naming_a_misnamed_plugin_reports_it(offer, tmp_path):
+    offer(FakeEntryPoint("toy_model", f"{PLUGIN}:ToyAdapter", TOY_DIST))
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(first="toy_model"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (issue,) = info.value.issues
+    assert issue.message.startswith("model 'toy_model' cannot be loaded: model 'toy_model'")
+    assert "rename the entry point to 'toy'" in issue.message
+
+
+def test_builtin_listed_under_another_name_is_refused(monkeypatch):
+    monkeypatch.setitem(BUILTIN_ADAPTERS, "toy_builtin", f"{PLUGIN}:ToyAdapter")
+    with pytest.raises(AdapterValidationError, match=r"BUILTIN_ADAPTERS in harness/registry.py lists as "
+                                                     r"'toy_builtin' an adapter named 'toy'.*Fix: use the key "
+                                                     r"'toy' there, or set name = 'toy_builtin' on ToyAdapter$"):
+        get_adapter_class("toy_builtin")
+
+
+def test_every_builtin_is_registered_under_its_own_name():
+    for name in BUILTIN_ADAPTERS:
+        assert get_adapter_class(name).name == name
 
 
 def test_unknown_name_did_you_mean_and_known_names(toy):

@@ -1,4 +1,4 @@
-"""Exact scenario error messages, pinned in a ``(snippet, message)`` table (style.md section 5).
+"""Exact scenario error messages, pinned in a ``(snippet, message)`` table (the format docs/scenarios.md opens with).
 
 Every line reads ``FILE:LINE:COL: key.path: what is wrong[; got value]. Hint: how to fix.``
 ``{f}`` in an expected message stands for the scenario file's path. Each snippet holds exactly
