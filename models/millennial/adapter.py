@@ -56,6 +56,9 @@ _UNDEFINED_AT = {BetaRescale.REFERENCE.value: " at the reference site",
 #: spec section 7, step 4
 _RESIDUAL_RTOL = 1e-10  # max|dX/dt| / I
 _BALANCE_RTOL = 1e-9  # |respiration + leaching - c_input| / c_input
+#: rows per block of the solve: blocks of a few thousand rows keep the temporaries in cache; rows
+#: are independent, so results do not depend on it
+BLOCK_ROWS = 2**13
 
 
 class MillennialAdapter(BaseAdapter):
@@ -99,7 +102,8 @@ class MillennialAdapter(BaseAdapter):
     steady_state_method = (
         "semi-analytic: monotone 1-D root for LMWC (bracket by doubling, safeguarded Newton, "
         "rtol 1e-15; closed form at beta = 1), MIC from the MIC balance, POM/MAOM by a 2x2 linear "
-        "solve, AGG explicit; verified by residual, mass balance, positivity and Jacobian eigenvalues"
+        "solve, AGG explicit; verified by residual, mass balance, positivity and Jacobian eigenvalues "
+        "(all Re < 0: Routh-Hurwitz, eigenvalues where undecided)"
     )
     options = (
         Option("parameter_set", ParameterSet.FIT.value, "published parameter file: 'fit' (calibrated) or "
@@ -188,20 +192,24 @@ class MillennialAdapter(BaseAdapter):
         return np.where(converged & (mic > 0), mic, np.nan)
 
     def _steady_state(self, theta, forcing):
-        rates = self._rates(theta, forcing)
+        rates = self._rates(theta, forcing)  # MIC_ref once per distinct parameter row
+        n = theta.shape[0]
+        if n <= BLOCK_ROWS:
+            return self._solve_block(rates)
+        shape = rates.inputs.shape
+        return _stacked([self._solve_block(eq.Rates(*(np.broadcast_to(v, shape)[i : i + BLOCK_ROWS] for v in rates)))
+                         for i in range(0, n, BLOCK_ROWS)])
+
+    def _solve_block(self, rates: eq.Rates) -> SteadyStateParts:
+        """Steady states of some rows, verdicts, and the tendencies and fluxes at the pools."""
         solution = eq.steady_state(rates)
-        return SteadyStateParts(solution.pools, *self._verdicts(solution, rates))
+        # what _tendencies gives at these pools (BaseAdapter then need not evaluate it again)
+        dpools, fluxes = _per_year(solution.dpools, solution.fluxes, rates)
+        return SteadyStateParts(solution.pools, *self._verdicts(solution, rates), dpools, fluxes)
 
     def _tendencies(self, theta, forcing, pools):
         rates = self._rates(theta, forcing)
-        dpools, f = eq.tendencies(pools, rates)
-        per_year = eq.DAYS_PER_YEAR
-        return dpools * per_year, {
-            "uptake": f["f_lb"] * per_year,
-            "growth": rates.cue * f["f_lb"] * per_year,
-            "respiration": f["f_r"] * per_year,
-            "leaching": f["f_le"] * per_year,
-        }
+        return _per_year(*eq.tendencies(pools, rates), rates)
 
     def _verdicts(self, s: eq.SteadyState, r: eq.Rates) -> tuple[np.ndarray, np.ndarray]:
         """Status and message of each row from spec section 7, step 4; the first failure decides."""
@@ -235,7 +243,7 @@ class MillennialAdapter(BaseAdapter):
                  f"{_RESIDUAL_RTOL:g}", {"x": s.residual}),
                 (~(s.balance <= _BALANCE_RTOL), Status.NOT_CONVERGED, "|respiration + leaching - c_input| "
                  f"/ c_input = {{x:.3g}} exceeds {_BALANCE_RTOL:g}", {"x": s.balance}),
-                (~(s.max_real_eigenvalue < 0), Status.SOLVER_FAILED, "not a stable fixed point: the "
+                (~s.stable, Status.SOLVER_FAILED, "not a stable fixed point: the "
                  "Jacobian has an eigenvalue with real part {x:.3g} d-1 (must be < 0)", {"x": s.max_real_eigenvalue}),
             ]
         for mask, code, template, columns in checks:
@@ -283,6 +291,25 @@ class MillennialAdapter(BaseAdapter):
                       b=d["beta"], p=p["porosity"], m=np.full_like(cue_ref, site["moisture"])),
         ]
 
+
+
+def _per_year(dpools: np.ndarray, f: dict, rates: eq.Rates) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Tendencies and the contract's fluxes in g C m-2 yr-1, from ``equations.tendencies`` [per day]."""
+    per_year = eq.DAYS_PER_YEAR
+    return dpools * per_year, {
+        "uptake": f["f_lb"] * per_year,
+        "growth": rates.cue * f["f_lb"] * per_year,
+        "respiration": f["f_r"] * per_year,
+        "leaching": f["f_le"] * per_year,
+    }
+
+
+def _stacked(parts: list[SteadyStateParts]) -> SteadyStateParts:
+    """The blocks' parts in order, as one."""
+    fluxes = {name: np.concatenate([p.fluxes[name] for p in parts]) for name in parts[0].fluxes}
+    return SteadyStateParts(np.concatenate([p.pools for p in parts]), np.concatenate([p.status for p in parts]),
+                            np.concatenate([p.message for p in parts]), np.concatenate([p.dpools for p in parts]),
+                            fluxes)
 
 
 def _unique_rows(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import stability as stab
+
 #: universal gas constant of the published code [J mol-1 K-1]
 GAS_CONSTANT = 8.31446
 #: 0 degC [K]
@@ -70,7 +72,10 @@ class SteadyState(NamedTuple):
     input_margin: np.ndarray  # (n,) I - k_leach w_d L* [g C m-2 d-1]; beta = 1 needs > 0
     residual: np.ndarray  # (n,) max|dX/dt| / I [1]
     balance: np.ndarray  # (n,) |F_r + F_le - I| / I [1]
-    max_real_eigenvalue: np.ndarray  # (n,) of the Jacobian, NaN where not computed [d-1]
+    stable: np.ndarray  # (n,) bool: every eigenvalue of the Jacobian has Re < 0 (False where not tested)
+    max_real_eigenvalue: np.ndarray  # (n,) of the Jacobian where tested and not stable, NaN elsewhere [d-1]
+    dpools: np.ndarray  # (n, 5) tendencies at ``pools`` [g C m-2 d-1]
+    fluxes: dict  # the fluxes of :func:`fluxes` at ``pools`` [g C m-2 d-1]
 
 
 # -- environmental terms ---------------------------------------------------------------------------
@@ -330,7 +335,8 @@ def jacobian(pools, r: Rates):
     Returns
     -------
     ndarray, shape (n_sets, 5, 5)
-        [d-1]
+        [d-1]; a view of an array of shape (5, 5, n_sets), so that each entry is contiguous over
+        rows (what ``models.stability`` reads fastest).
     """
     pom, lmwc, _, mic, maom = (pools[:, j] for j in range(len(POOL_NAMES)))
     a, b, m, c = r.k_pa * r.w_d, r.k_break * r.w_d, r.k_ma * r.w_d, r.k_leach * r.w_d
@@ -342,24 +348,24 @@ def jacobian(pools, r: Rates):
     lb_lmwc = r.v_up * mic * r.k_lb / (r.k_lb + lmwc) ** 2
     lb_mic = r.v_up * lmwc / (r.k_lb + lmwc)
     bt_mic = r.k_b * r.beta * np.power(mic, r.beta - 1.0)
-    jac = np.zeros((pools.shape[0], 5, 5))
-    jac[:, POM, POM] = -a - pl_pom
-    jac[:, POM, AGG] = r.p_a * b
-    jac[:, POM, MIC] = -pl_mic
-    jac[:, LMWC, POM] = pl_pom
-    jac[:, LMWC, LMWC] = -c - lm_lmwc - lb_lmwc
-    jac[:, LMWC, MIC] = pl_mic - lb_mic + (1.0 - r.p_b) * bt_mic
-    jac[:, LMWC, MAOM] = -lm_maom + ml_maom
-    jac[:, AGG, POM] = a
-    jac[:, AGG, AGG] = -b
-    jac[:, AGG, MAOM] = m
-    jac[:, MIC, LMWC] = r.cue * lb_lmwc
-    jac[:, MIC, MIC] = r.cue * lb_mic - bt_mic
-    jac[:, MAOM, LMWC] = lm_lmwc
-    jac[:, MAOM, AGG] = (1.0 - r.p_a) * b
-    jac[:, MAOM, MIC] = r.p_b * bt_mic
-    jac[:, MAOM, MAOM] = lm_maom - ml_maom - m
-    return jac
+    jac = np.zeros((5, 5, pools.shape[0]))  # entry-major: each entry contiguous over rows
+    jac[POM, POM] = -a - pl_pom
+    jac[POM, AGG] = r.p_a * b
+    jac[POM, MIC] = -pl_mic
+    jac[LMWC, POM] = pl_pom
+    jac[LMWC, LMWC] = -c - lm_lmwc - lb_lmwc
+    jac[LMWC, MIC] = pl_mic - lb_mic + (1.0 - r.p_b) * bt_mic
+    jac[LMWC, MAOM] = -lm_maom + ml_maom
+    jac[AGG, POM] = a
+    jac[AGG, AGG] = -b
+    jac[AGG, MAOM] = m
+    jac[MIC, LMWC] = r.cue * lb_lmwc
+    jac[MIC, MIC] = r.cue * lb_mic - bt_mic
+    jac[MAOM, LMWC] = lm_lmwc
+    jac[MAOM, AGG] = (1.0 - r.p_a) * b
+    jac[MAOM, MIC] = r.p_b * bt_mic
+    jac[MAOM, MAOM] = lm_maom - ml_maom - m
+    return np.moveaxis(jac, -1, 0)
 
 
 # -- steady state ----------------------------------------------------------------------------------
@@ -605,8 +611,8 @@ def lmwc_mic(r: Rates):
     return lmwc, mic, converged, uptake_margin, input_margin
 
 
-def max_real_eigenvalue(pools, r: Rates):
-    """Largest real part of the Jacobian's eigenvalues (``numpy.linalg.eigvals`` on the batch).
+def local_stability(pools, r: Rates):
+    """Whether every eigenvalue of the Jacobian has a negative real part, without eigenvalues.
 
     Parameters
     ----------
@@ -616,10 +622,22 @@ def max_real_eigenvalue(pools, r: Rates):
 
     Returns
     -------
-    ndarray, shape (n_sets,)
-        [d-1]; < 0 for a locally stable fixed point.
+    stable : ndarray of bool, shape (n_sets,)
+        A locally stable fixed point.
+    max_real_eigenvalue : ndarray, shape (n_sets,)
+        Largest real part of the eigenvalues where not stable (``numpy.linalg.eigvals``), NaN
+        where stable. [d-1]
+
+    Notes
+    -----
+    ``models.stability.unstable_rows``: the Routh-Hurwitz criterion on the characteristic
+    polynomial decides most rows; the rows it does not find stable get eigenvalues.
     """
-    return np.linalg.eigvals(jacobian(pools, r)).real.max(axis=1)
+    stable = np.ones(pools.shape[0], dtype=bool)
+    growth = np.full(pools.shape[0], np.nan)
+    rows, values = stab.unstable_rows(jacobian(pools, r))
+    stable[rows], growth[rows] = False, values
+    return stable, growth
 
 
 def steady_state(r: Rates) -> SteadyState:
@@ -644,8 +662,8 @@ def steady_state(r: Rates) -> SteadyState:
         dpools, f = tendencies(pools, r)
         residual = np.abs(dpools).max(axis=1) / r.inputs
         balance = np.abs(f["f_r"] + f["f_le"] - r.inputs) / r.inputs
-    eigen = np.full(n, np.nan)
+    stable, growth = np.zeros(n, dtype=bool), np.full(n, np.nan)
     rows = np.flatnonzero(np.isfinite(pools).all(axis=1) & (pools > 0).all(axis=1))
     if rows.size:
-        eigen[rows] = max_real_eigenvalue(pools[rows], _take(r, rows))
-    return SteadyState(pools, converged, uptake_margin, input_margin, residual, balance, eigen)
+        stable[rows], growth[rows] = local_stability(pools[rows], _take(r, rows))
+    return SteadyState(pools, converged, uptake_margin, input_margin, residual, balance, stable, growth, dpools, f)

@@ -455,36 +455,38 @@ def jacobian(pools, kin, p=None):
     Returns
     -------
     ndarray, shape (n, 7, 7)
-        [h-1]; shape (7, 7) for a single row given as scalars (``Kinetics.take(i)``).
+        [h-1]; shape (7, 7) for a single row given as scalars (``Kinetics.take(i)``). A view of
+        an array of shape (7, 7, n), so that each entry is contiguous over rows (what
+        ``models.stability`` reads fastest).
     """
     p = partials(pools, kin) if p is None else p
-    j = np.zeros(np.shape(p.u1) + (N_POOLS, N_POOLS))
-    j[..., LIT_M, LIT_M] = -(p.s1 + p.s4)
-    j[..., LIT_M, MIC_R] = -p.b1
-    j[..., LIT_M, MIC_K] = -p.b4
-    j[..., LIT_S, LIT_S] = -(p.s2 + p.s5)
-    j[..., LIT_S, MIC_R] = -p.b2
-    j[..., LIT_S, MIC_K] = -p.b5
-    j[..., MIC_R, LIT_M] = kin.e1 * p.s1
-    j[..., MIC_R, LIT_S] = kin.e2 * p.s2
-    j[..., MIC_R, SOM_A] = kin.e1 * p.s3
-    j[..., MIC_R, MIC_R] = kin.e1 * (p.b1 + p.b3) + kin.e2 * p.b2 - p.dt_r
-    j[..., MIC_K, LIT_M] = kin.e3 * p.s4
-    j[..., MIC_K, LIT_S] = kin.e4 * p.s5
-    j[..., MIC_K, SOM_A] = kin.e3 * p.s6
-    j[..., MIC_K, MIC_K] = kin.e3 * (p.b4 + p.b6) + kin.e4 * p.b5 - p.dt_k
-    j[..., SOM_P, MIC_R] = kin.fp_r * p.dt_r
-    j[..., SOM_P, MIC_K] = kin.fp_k * p.dt_k
-    j[..., SOM_P, SOM_P] = -kin.desorb
-    j[..., SOM_C, MIC_R] = kin.fc_r * p.dt_r - p.bo_r
-    j[..., SOM_C, MIC_K] = kin.fc_k * p.dt_k - p.bo_k
-    j[..., SOM_C, SOM_C] = -(p.so_r + p.so_k)
-    j[..., SOM_A, MIC_R] = kin.fa_r * p.dt_r + p.bo_r - p.b3
-    j[..., SOM_A, MIC_K] = kin.fa_k * p.dt_k + p.bo_k - p.b6
-    j[..., SOM_A, SOM_P] = kin.desorb
-    j[..., SOM_A, SOM_C] = p.so_r + p.so_k
-    j[..., SOM_A, SOM_A] = -(p.s3 + p.s6)
-    return j
+    j = np.zeros((N_POOLS, N_POOLS) + np.shape(p.u1))  # entry-major: each entry contiguous over rows
+    j[LIT_M, LIT_M] = -(p.s1 + p.s4)
+    j[LIT_M, MIC_R] = -p.b1
+    j[LIT_M, MIC_K] = -p.b4
+    j[LIT_S, LIT_S] = -(p.s2 + p.s5)
+    j[LIT_S, MIC_R] = -p.b2
+    j[LIT_S, MIC_K] = -p.b5
+    j[MIC_R, LIT_M] = kin.e1 * p.s1
+    j[MIC_R, LIT_S] = kin.e2 * p.s2
+    j[MIC_R, SOM_A] = kin.e1 * p.s3
+    j[MIC_R, MIC_R] = kin.e1 * (p.b1 + p.b3) + kin.e2 * p.b2 - p.dt_r
+    j[MIC_K, LIT_M] = kin.e3 * p.s4
+    j[MIC_K, LIT_S] = kin.e4 * p.s5
+    j[MIC_K, SOM_A] = kin.e3 * p.s6
+    j[MIC_K, MIC_K] = kin.e3 * (p.b4 + p.b6) + kin.e4 * p.b5 - p.dt_k
+    j[SOM_P, MIC_R] = kin.fp_r * p.dt_r
+    j[SOM_P, MIC_K] = kin.fp_k * p.dt_k
+    j[SOM_P, SOM_P] = -kin.desorb
+    j[SOM_C, MIC_R] = kin.fc_r * p.dt_r - p.bo_r
+    j[SOM_C, MIC_K] = kin.fc_k * p.dt_k - p.bo_k
+    j[SOM_C, SOM_C] = -(p.so_r + p.so_k)
+    j[SOM_A, MIC_R] = kin.fa_r * p.dt_r + p.bo_r - p.b3
+    j[SOM_A, MIC_K] = kin.fa_k * p.dt_k + p.bo_k - p.b6
+    j[SOM_A, SOM_P] = kin.desorb
+    j[SOM_A, SOM_C] = p.so_r + p.so_k
+    j[SOM_A, SOM_A] = -(p.s3 + p.s6)
+    return np.moveaxis(j, (0, 1), (-2, -1))
 
 
 def substrate_at_balance(inflow, mic_r, mic_k, v_r, v_k, k_r, k_k, forward):

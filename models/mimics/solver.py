@@ -18,7 +18,9 @@ Spec ``docs/models/mimics.md`` section 7. Native units throughout: pools [mgC cm
    row's result would depend on the other rows of its batch.
 3. Every row is verified: finite and > 0, both microbial pools > 1e-9 mgC cm-3,
    ``max|f|/I <= 1e-10``, ``|CO2 - I|/I <= 1e-8`` and every eigenvalue of the Jacobian with a
-   negative real part. A row failing any check gets a status and a message, never a number.
+   negative real part (Routh-Hurwitz on the characteristic polynomial, ``models.stability``;
+   eigenvalues of ``z_jacobian`` only for rows it does not decide stable, which an unstable row's
+   message quotes). A row failing any check gets a status and a message, never a number.
 
 Why not the spec's ``J_z = diag(1/y) J_y diag(y)``: that is Newton on ``f(e^z)`` (not on
 ``f(e^z)/e^z``), for which a vanishing microbial pool is an attracting root, since
@@ -37,6 +39,7 @@ import warnings
 import numpy as np
 from scipy.integrate import LSODA
 
+from .. import stability as stab
 from . import equations as eq
 
 #: spec section 7, step 1: LIT = (1, 1), MIC = (0.1, 0.1), SOM = (5, 5, 5) [mgC cm-3]
@@ -246,7 +249,8 @@ def check(kin: eq.Kinetics, pools: np.ndarray, stability: bool = True) -> tuple[
     pools : ndarray, shape (7, n)
         Candidate steady states. [mgC cm-3]
     stability : bool
-        Check the eigenvalues of the Jacobian too (the costly part).
+        Check local stability too: every eigenvalue of the Jacobian with a negative real part,
+        decided by ``models.stability.unstable_rows`` (Routh-Hurwitz, eigenvalues where undecided).
 
     Returns
     -------
@@ -280,10 +284,13 @@ def check(kin: eq.Kinetics, pools: np.ndarray, stability: bool = True) -> tuple[
     rows = np.flatnonzero(status == OK)
     if stability and rows.size:
         sub, at = (kin, pools) if rows.size == n else (kin.take(rows), pools[:, rows])
-        growth = np.linalg.eigvals(z_jacobian(at, sub)).real.max(axis=1)
-        for k in np.flatnonzero(~(growth < 0.0)):
+        # Routh-Hurwitz on J_y (same characteristic polynomial as J_z); eigenvalues of J_z, as
+        # before, only for the rows it does not find stable
+        unstable, growth = stab.unstable_rows(
+            eq.jacobian(at, sub), eigen_matrix=lambda k: z_jacobian(at[:, k], sub.take(k)))
+        for k, value in zip(unstable, growth):
             status[rows[k]] = SOLVER_FAILED
-            message[rows[k]] = f"unstable steady state: largest Re(eigenvalue) = {growth[k]:.3g} h-1 >= 0"
+            message[rows[k]] = f"unstable steady state: largest Re(eigenvalue) = {value:.3g} h-1 >= 0"
     return status, message
 
 
@@ -348,7 +355,7 @@ def steady_state(
     y0 : ndarray, shape (7, n) or (7,), optional
         Starting state [mgC cm-3]; default ``initial_guess(kin)``.
     stability : bool
-        Include the eigenvalue check (default). Without it, a row whose Newton state would fail
+        Include the stability check (default). Without it, a row whose Newton state would fail
         only that check is returned as OK.
 
     Returns
