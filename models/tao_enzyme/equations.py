@@ -27,6 +27,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..soil_water import cosby_parameters, moisture_scalar, soil_water_potential  # noqa: F401
+from ..stability import max_real_eigenvalue as max_real_eigenvalues
+from ..stability import routh_hurwitz
 
 POOL_NAMES = ("cwd", "l1", "l2", "l3", "doc", "mic", "enz", "soc_pool")
 CWD, L1, L2, L3, DOC, MIC, ENZ, SOC = range(len(POOL_NAMES))
@@ -616,7 +618,7 @@ def characteristic_coefficients(jac):
 
 
 def hurwitz_stable(jac):
-    """Local stability of the soil block by the Routh-Hurwitz (Lienard-Chipart) criterion.
+    """Local stability of the soil block by the Routh-Hurwitz criterion (``models.stability``).
 
     Parameters
     ----------
@@ -628,27 +630,20 @@ def hurwitz_stable(jac):
     stable : ndarray of bool, shape (n_sets,)
         Every eigenvalue has a negative real part (trusted where ``decided``).
     decided : ndarray of bool, shape (n_sets,)
-        False where a Hurwitz quantity is within ``HURWITZ_RTOL`` of its rounding scale; the
+        False where a Routh quantity is within ``HURWITZ_RTOL`` of its rounding scale; the
         caller decides those rows with eigenvalues.
 
     Notes
     -----
-    For ``lambda**4 + c1 lambda**3 + c2 lambda**2 + c3 lambda + c4`` all roots have negative real
-    parts iff ``c1, c3, c4 > 0``, ``H2 = c1 c2 - c3 > 0`` and ``H3 = c3 H2 - c1**2 c4 > 0``.
-    Rounding moves each quantity by at most ~1e-15 of its magnitude (the same expression on
-    absolute values), far below ``HURWITZ_RTOL``. Unlike eigenvalues, whose absolute error is
-    ~eps ||J|| (||J|| is often 1e2-1e4 yr-1, set by ``y = xi (k_z + k_s SOC/(xi_K K_d + SOC))``),
-    the coefficients keep their relative accuracy when one eigenvalue is tiny (e.g.
-    ``-dS/dSOC`` at a large SOC*), because every term of c4 carries the factor ``ww``.
+    The shared Routh array of MIMICS and Millennial, fed with this model's closed-form
+    coefficients and their magnitudes (:func:`characteristic_coefficients`). Unlike eigenvalues,
+    whose absolute error is ~eps ||J|| (||J|| is often 1e2-1e4 yr-1, set by
+    ``y = xi (k_z + k_s SOC/(xi_K K_d + SOC))``), the coefficients keep their relative accuracy
+    when one eigenvalue is tiny (e.g. ``-dS/dSOC`` at a large SOC*), because every term of c4
+    carries the factor ``ww``.
     """
-    (c1, c2, c3, c4), (m1, m2, m3, m4) = characteristic_coefficients(jac)
-    h2, h2_mag = c1 * c2 - c3, m1 * m2 + m3
-    h3, h3_mag = c3 * h2 - c1 * c1 * c4, m3 * h2_mag + m1 * m1 * m4
-    stable = (c1 > 0.0) & (c3 > 0.0) & (c4 > 0.0) & (h2 > 0.0) & (h3 > 0.0)
-    decided = np.ones(c1.shape, dtype=bool)
-    for value, scale in ((c1, m1), (c3, m3), (c4, m4), (h2, h2_mag), (h3, h3_mag)):
-        decided &= np.abs(value) > HURWITZ_RTOL * scale
-    return stable, decided
+    coefficients, magnitudes = characteristic_coefficients(jac)
+    return routh_hurwitz(np.array(coefficients), np.array(magnitudes), HURWITZ_RTOL)
 
 
 def max_real_eigenvalue(jac):
@@ -664,13 +659,4 @@ def max_real_eigenvalue(jac):
     ndarray, shape (n_sets,)
         [yr-1]; NaN for a row with a non-finite entry (an overflow), which has no eigenvalues.
     """
-    if jac.a.shape[0] == 0:
-        return np.zeros(0)
-    matrix = jac.matrix()
-    finite = np.isfinite(matrix).all(axis=(1, 2))
-    if finite.all():
-        return np.linalg.eigvals(matrix).real.max(axis=1)
-    result = np.full(finite.shape, np.nan)
-    if finite.any():
-        result[finite] = np.linalg.eigvals(matrix[finite]).real.max(axis=1)
-    return result
+    return max_real_eigenvalues(jac.matrix())
