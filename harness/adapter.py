@@ -97,6 +97,13 @@ class Status(IntEnum):
 
 
 _STATUS_CODES = np.array([s.value for s in Status], dtype=np.int8)
+_LABEL_OF_CODE = {s.value: s.label for s in Status}
+
+
+def status_labels(status: np.ndarray) -> np.ndarray:
+    """``Status.label`` of every code in ``status``, as an object array (one lookup per distinct code)."""
+    codes, inverse = np.unique(np.asarray(status), return_inverse=True)
+    return np.array([_LABEL_OF_CODE[int(c)] for c in codes], dtype=object)[inverse.reshape(-1)]
 #: whether the codes are every integer between the least and the greatest (then a range check is exact)
 _STATUS_CONTIGUOUS = _STATUS_CODES.size == int(_STATUS_CODES.max()) - int(_STATUS_CODES.min()) + 1
 
@@ -415,7 +422,7 @@ class SteadyStateResult:
         """Every pool as ``pool.NAME`` and every output by name, plus status and message."""
         cols = {POOL_PREFIX + n: self.pools[:, i] for i, n in enumerate(self.pool_names)}
         cols.update({n: self.outputs[:, i] for i, n in enumerate(self.output_names)})
-        cols["status"] = np.array([Status(s).label for s in self.status], dtype=object)
+        cols["status"] = status_labels(self.status)
         cols["message"] = self.message
         return cols
 
