@@ -275,52 +275,84 @@ def build_members(scenario: Scenario, specs: list[ModelSpec], ctx: Context) -> l
 
 
 def check_baseline_domain(members: list[Member], ctx: Context) -> list[Member]:
-    """Each member's baseline row lies in its model's domain; returns the members whose does."""
-    good = []
+    """Each member's baseline row lies in its model's domain; returns the members whose does.
+
+    One message per distinct problem, naming every member it concerns; none about a baseline
+    value already reported (e.g. a temperature in kelvin).
+    """
+    good: list[Member] = []
+    found: dict[str, list[Member]] = {}
+    reported = [i.path.removeprefix("baseline.") for i in ctx.issues if i.path.startswith("baseline.")]
     for m in members:
         status, message = m.adapter.check_domain(m.theta(1), m.forcing(1))
         if status[0] != Status.OK:
-            ctx.add("baseline", f"{m.label}: baseline out of domain: {message[0]}", "change baseline values")
+            found.setdefault(str(message[0]), []).append(m)
         else:
             good.append(m)
+    for text, bad in found.items():
+        if not any(f"driver {name}=" in text for name in reported):
+            ctx.add("baseline", f"out of domain for {members_text(bad, members)}: {text}", "change baseline values")
     return good
+
+
+def members_text(some: list[Member], members: list[Member]) -> str:
+    """``some`` of ``members`` in few words: whole models by name, else their labels."""
+    if len(some) == len(members) > 1:
+        return f"every model x variant ({len(members)})"
+    parts = []
+    for model in dict.fromkeys(m.model for m in some):
+        mine, total = [m for m in some if m.model == model], sum(m.model == model for m in members)
+        if len(mine) == total:
+            parts.append(model if total == 1 else f"{model} (all {total} variants)")
+        else:
+            parts += [m.label for m in mine]
+    return ", ".join(parts)
 
 
 def check_sampled_ranges(members: list[Member], drivers: tuple[DriverRange, ...], ctx: Context, *,
                          every_model_valid: bool, corners_for: list[Member]) -> None:
     """Sampled ranges fit every member's declared domain, corners of the box included.
 
-    "Represented by none" is judged only when every model was accepted, and box corners only for
-    members in ``corners_for`` (their baseline is valid), so one error does not cascade.
+    "Represented by none" is judged only when every model was accepted, and relative ranges and
+    box corners only for members in ``corners_for`` (their baseline is valid), so one error does
+    not cascade; a range that leaves several models' domain the same way is one message.
     """
     known = [d for d in drivers if d.name in DRIVERS]
     for d in known:
         if every_model_valid and not any(d.name in m.drivers for m in members):
             ctx.add(d.path, f"driver {d.name!r} is represented by none of the models",
                     "remove it or add a model that represents it", at_key=True)
+    outside: dict[tuple[str, str, str], list[str]] = {}
     for m in members:
         fixed = [k for k in m.variant if any(d.name == k for d in known)]
         for name in fixed:
             path = next(d.path for d in known if d.name == name)
             ctx.add(path, f"{name!r} is both sampled and fixed by a variant of {m.model}",
                     "sample it or list it under variants, not both", at_key=True)
+        valid_baseline = m in corners_for
         mine = [d for d in known if d.name in m.drivers and d.name not in fixed]
-        if any([_check_one_range(m, d, ctx) for d in mine]) or m not in corners_for:
+        problems = [_range_problem(m, d) for d in mine if valid_baseline or d.mode == "range"]
+        for problem in filter(None, problems):
+            models = outside.setdefault(problem, [])
+            if m.model not in models:
+                models.append(m.model)
+        if any(problems) or not valid_baseline:
             continue  # a per-driver or baseline error already explains the problem
         _check_corners(m, mine, ctx)
+    for (where, message, hint), models in outside.items():
+        ctx.add(where, message.format(models=", ".join(models)), hint)
 
 
-def _check_one_range(m: Member, d: DriverRange, ctx: Context) -> bool:
+def _range_problem(m: Member, d: DriverRange) -> tuple[str, str, str] | None:
+    """Where, what ({models} to fill in) and how to fix a sampled range that leaves ``m``'s domain; None if it does not."""
     lo, hi = m.sampled_bounds(d)
     meta = next(x for x in m.adapter.drivers if x.name == d.name)
     bad = ~meta.contains(np.array([lo, hi]))
     if not bad.any():
-        return False
-    where = join(d.path, d.mode)
+        return None
     absolute = "" if d.mode == "range" else f" (= [{lo:g}, {hi:g}] around baseline {m.drivers[d.name]:g})"
-    ctx.add(where, f"[{d.lower:g}, {d.upper:g}]{absolute} leaves {m.model}'s valid range {meta.interval} "
-            f"[{meta.units}] for {d.name}", f"keep {d.name} within {meta.interval}")
-    return True
+    return (join(d.path, d.mode), f"[{d.lower:g}, {d.upper:g}]{absolute} leaves the valid range {meta.interval} "
+            f"[{meta.units}] of {d.name} in {{models}}", f"keep {d.name} within {meta.interval}")
 
 
 def _check_corners(m: Member, drivers: list[DriverRange], ctx: Context) -> None:

@@ -135,7 +135,7 @@ def test_virtual_observations_are_reproducible(tmp_path):
     ("models: [mimics]\nregression: {virtual: {sites: 10, sources: 20, drivers: {c_input: {relative: [0.5, 1.5]}}},"
      " predictors: [cue]}", "regression.virtual.sources: must not exceed sites (10); got 20"),
     ("models: [mimics]\nregression: {virtual: {drivers: {temperature: {range: [5, 90]}}}, predictors: [cue]}",
-     "regression.virtual.drivers.temperature.range: [5, 90] leaves mimics's valid range"),
+     "regression.virtual.drivers.temperature.range: [5, 90] leaves the valid range [-20, 50] [degC] of temperature in mimics"),
     ("regression: {virtual: {drivers: {c_input: {relative: [0.5, 1.5]}}}, predictors: [cue]}",
      "regression.virtual: virtual observations need `models` to generate them"),
     ("regression: {predictors: [cue]}", "regression: needs exactly one of `data` (a CSV or netCDF path) or `virtual`"),

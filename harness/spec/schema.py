@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import SpecIssue
-from ..vocabulary import CHUNK_ROWS, OUTPUTS, POOL_PREFIX, PRIOR_PARAMETERS, SAMPLERS, SIGMA
+from ..vocabulary import CHUNK_ROWS, DRIVERS, OUTPUTS, POOL_PREFIX, PRIOR_PARAMETERS, SAMPLERS, SIGMA
 from .positions import Positions, join, shown
 
 SCHEMA_VERSION = 1
@@ -636,7 +636,27 @@ def _build_numbers(value: Any, path: str, ctx: Context) -> dict[str, float]:
 
 def build_baseline(value: Any, ctx: Context) -> dict[str, float]:
     """The ``baseline`` section: driver values shared by every model [driver units]."""
-    return _build_numbers(value, "baseline", ctx)
+    out = _build_numbers(value, "baseline", ctx)
+    for name, number in out.items():
+        check_units(name, (number,), join("baseline", name), ctx)
+    return out
+
+
+#: below this every value of a % driver reads as a fraction; above this a degC value reads as kelvin
+FRACTION_MAX, KELVIN_MIN = 1.0, 150.0
+
+
+def check_units(name: str, values: tuple[float, ...], path: str, ctx: Context) -> None:
+    """Values of driver ``name`` written in another unit than its own: fractions for %, kelvin for degC."""
+    units = DRIVERS.get(name, ("",))[0]
+    if units == "%" and 0 < max(values) <= FRACTION_MAX and min(values) >= 0:
+        percent = ", ".join(f"{100 * v:g}" for v in values)
+        ctx.add(path, f"{name} is in % (0-100); {', '.join(f'{v:g}' for v in values)} reads as a fraction",
+                f"write {percent} (per cent)")
+    elif units == "degC" and min(values) > KELVIN_MIN:
+        celsius = ", ".join(f"{v - 273.15:g}" for v in values)
+        ctx.add(path, f"{name} is in degC; {', '.join(f'{v:g}' for v in values)} reads as kelvin",
+                f"write {celsius} (degC = K - 273.15)")
 
 
 def build_drivers(value: Any, ctx: Context, where: str = "drivers") -> tuple[DriverRange, ...]:
@@ -660,8 +680,27 @@ def build_drivers(value: Any, ctx: Context, where: str = "drivers") -> tuple[Dri
             ctx.add(join(path, "group"), f"must be a group name; got {shown(group)}", "write e.g. `group: microbial`")
             group = None
         if pair is not None:
+            if modes[0] == "range":
+                check_units(name, pair, join(path, "range"), ctx)
             out.append(DriverRange(name, modes[0], pair[0], pair[1], group, path))
+    _check_groups(out, ctx)
     return tuple(out)
+
+
+def _check_groups(drivers: list[DriverRange], ctx: Context) -> None:
+    """A group of one driver whose name resembles another group's is a typo, not a new group."""
+    members: dict[str, list[DriverRange]] = {}
+    for d in drivers:
+        if d.group:
+            members.setdefault(d.group, []).append(d)
+    order = list(members)
+    for name, alone in members.items():
+        # the other group is larger, or as small and named first: flag only the later of two typos' halves
+        others = [g for g in order if g != name and (len(members[g]) > 1 or order.index(g) < order.index(name))]
+        close = difflib.get_close_matches(name, others, n=1, cutoff=0.75)
+        if len(alone) == 1 and close:
+            ctx.add(join(alone[0].path, "group"), f"group {name!r} has only this driver and resembles group "
+                    f"{close[0]!r}", f"did you mean `group: {close[0]}`? Else give this group a name unlike the others")
 
 
 def build_sobol(value: Any, ctx: Context) -> SobolSettings:

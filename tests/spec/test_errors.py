@@ -19,6 +19,8 @@ from harness.api import load_scenario
 from harness.cli import main
 from harness.errors import ScenarioError, SpecIssue
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 @dataclass(frozen=True)
 class Case:
@@ -104,15 +106,15 @@ CASES = [
         models: [clm5_firstorder]
         drivers:
           temperature: {range: [5.0, 80.0]}
-        """), "{f}:7:24: drivers.temperature.range: [5, 80] leaves clm5_firstorder's valid range [-50, 60] "
-              "[degC] for temperature. Hint: keep temperature within [-50, 60]"),
+        """), "{f}:7:24: drivers.temperature.range: [5, 80] leaves the valid range [-50, 60] [degC] of "
+              "temperature in clm5_firstorder. Hint: keep temperature within [-50, 60]"),
     Case("relative range outside a model's valid range", HEAD + _yaml("""
         models: [clm5_firstorder]
         baseline: {c_input: 500.0}
         drivers:
           c_input: {relative: [-0.5, 1.5]}
         """), "{f}:8:23: drivers.c_input.relative: [-0.5, 1.5] (= [-250, 750] around baseline 500) leaves "
-              "clm5_firstorder's valid range (0, inf) [g C m-2 yr-1] for c_input. Hint: keep c_input within (0, inf)"),
+              "the valid range (0, inf) [g C m-2 yr-1] of c_input in clm5_firstorder. Hint: keep c_input within (0, inf)"),
     Case("corner of the sampled box leaves the domain (cross-constraint)", HEAD + _yaml("""
         models: [clm5_firstorder]
         baseline: {sand: 0.0}
@@ -351,8 +353,8 @@ def test_three_mistakes_give_three_sorted_messages_and_a_footer(tmp_path, capsys
     assert captured.out == ""
     assert captured.err == (
         f"{path}:7:12: models[1].model: unknown model 'clm5_firstordr'. Hint: did you mean 'clm5_firstorder'?\n"
-        f"{path}:13:24: drivers.temperature.range: [5, 80] leaves clm5_firstorder's valid range [-50, 60] "
-        f"[degC] for temperature. Hint: keep temperature within [-50, 60]\n"
+        f"{path}:13:24: drivers.temperature.range: [5, 80] leaves the valid range [-50, 60] [degC] of "
+        f"temperature in clm5_firstorder. Hint: keep temperature within [-50, 60]\n"
         f"{path}:14:1: sobl: unknown key 'sobl'. Hint: did you mean 'sobol'?\n"
         f"3 errors in {path}; nothing was run.\n"
     )
@@ -407,3 +409,70 @@ def test_bad_override_path_is_a_scenario_error(tmp_path, override):
                     "outputs: [soc]\n")
     error = _error(path, (override,))
     assert "--set" in str(error)
+
+
+# -- one message per distinct problem, and values written in another unit -----------------------------
+def _validate(tmp_path, text: str, capsys) -> list[str]:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    return [line.split(": ", 1)[1] for line in capsys.readouterr().err.splitlines()[:-1]]
+
+
+def test_a_bad_baseline_is_one_message_for_every_member_and_no_cascade(tmp_path, capsys):
+    """One negative input used by 20 members and a relative range around it: one message, not 25."""
+    text = (REPO / "scenarios" / "beta_sweep.yaml").read_text().replace(
+        "  c_input: 400.0          # g C m-2 yr-1", "  c_input: -400.0")
+    assert _validate(tmp_path, text, capsys) == [
+        "baseline: out of domain for every model x variant (20): driver c_input=-400.0 [g C m-2 yr-1] outside "
+        "(0, inf). Hint: change baseline values"]
+
+
+def test_a_problem_shared_by_some_models_names_them_once(tmp_path, capsys):
+    text = HEAD + _yaml("""
+        models:
+          - model: clm5_firstorder
+          - model: mimics
+            variants: {beta: [1.0, 2.0]}
+        drivers:
+          temperature: {range: [5.0, 55.0]}
+        """)
+    assert _validate(tmp_path, text, capsys) == [
+        "drivers.temperature.range: [5, 55] leaves the valid range [-20, 50] [degC] of temperature in mimics. "
+        "Hint: keep temperature within [-20, 50]"]
+
+
+@pytest.mark.parametrize("section, message", [
+    ("baseline: {clay: 0.2}\ndrivers:\n  c_input: {relative: [0.5, 1.5]}\n",
+     "baseline.clay: clay is in % (0-100); 0.2 reads as a fraction. Hint: write 20 (per cent)"),
+    ("drivers:\n  clay: {range: [0.1, 0.4]}\n",
+     "drivers.clay.range: clay is in % (0-100); 0.1, 0.4 reads as a fraction. Hint: write 10, 40 (per cent)"),
+    ("baseline: {temperature: 288.15}\ndrivers:\n  c_input: {relative: [0.5, 1.5]}\n",  # no cascade from the domain
+     "baseline.temperature: temperature is in degC; 288.15 reads as kelvin. Hint: write 15 (degC = K - 273.15)"),
+])
+def test_values_in_another_unit_are_named(tmp_path, capsys, section, message):
+    assert _validate(tmp_path, HEAD + "models: [clm5_firstorder]\n" + section, capsys) == [message]
+
+
+def test_a_misspelt_group_is_refused_once(tmp_path, capsys):
+    text = HEAD + _yaml("""
+        models: [mimics]
+        drivers:
+          c_input: {relative: [0.5, 1.5], group: input}
+          cue_scale: {relative: [0.8, 1.2], group: microbial}
+          mic_turnover_scale: {relative: [0.8, 1.2], group: microbal}
+        """)
+    assert _validate(tmp_path, text, capsys) == [
+        "drivers.mic_turnover_scale.group: group 'microbal' has only this driver and resembles group 'microbial'. "
+        "Hint: did you mean `group: microbial`? Else give this group a name unlike the others"]
+
+
+def test_groups_of_one_with_distinct_names_are_fine(tmp_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text(HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5], group: input}
+          cue_scale: {relative: [0.8, 1.2], group: microbial}
+        """), encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
