@@ -10,34 +10,58 @@ import base64
 import html
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from tabulate import tabulate
 
 from .executors import ProcessExecutor
 from .store import ResultDir
 
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1150px;margin:1em auto 3em;padding:0 1em;
 color:#1d2733;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #1f5f9e;padding-bottom:.2em;margin-top:2em}
-h3{margin-top:1.6em}table{border-collapse:collapse;font-size:.88em;margin:.6em 0}
-th,td{border:1px solid #cfd8e3;padding:.25em .6em;text-align:left}th{background:#eef3f8}
-.muted{color:#5b6b7c;font-size:.9em}.verdict{background:#f5f9fd;border-left:4px solid #1f5f9e;padding:.3em 1em}
+h1{font-size:1.5em;margin:.3em 0 .2em}h2{border-bottom:2px solid #1f5f9e;padding-bottom:.15em;margin:.9em 0 .5em;
+font-size:1.35em}h3{margin-top:1.4em}h4{margin:1.2em 0 .3em}
+.table-wrap{overflow-x:auto;max-width:100%;margin:.6em 0}table{border-collapse:collapse;font-size:.88em}
+th,td{border:1px solid #cfd8e3;padding:.25em .6em;text-align:left;vertical-align:top}th{background:#eef3f8}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.muted{color:#5b6b7c;font-size:.9em}.lead{margin:.2em 0 .4em}.lead em{color:#5b6b7c;font-style:normal;font-size:.9em}.verdict{background:#f5f9fd;border-left:4px solid #1f5f9e;padding:.3em 1em}
+ul.verdict{padding-left:2em}ul.verdict li{margin:.2em 0}
+.headline{font-size:1.08em;background:#f5f9fd;border-left:5px solid #1f5f9e;padding:.5em 1em;margin:.4em 0 .6em}
 img{max-width:100%;height:auto;display:block;margin:.5em 0}pre{background:#f4f6f8;padding:1em;overflow-x:auto;
-font-size:.85em}figure{margin:0}figcaption{font-size:.85em;color:#5b6b7c}
+font-size:.85em}figure{margin:0}figcaption{font-size:.88em;color:#5b6b7c}
+code,pre{font-family:ui-monospace,Menlo,Consolas,"DejaVu Sans Mono",monospace}code{font-size:.92em}
+details{border:1px solid #cfd8e3;border-radius:4px;margin:.5em 0;padding:0 1em}
+details[open]{padding-bottom:.6em}details>summary{cursor:pointer;padding:.45em 0;font-weight:600;color:#1f5f9e}
+details details{border-color:#e3e9f0}details>summary .muted{font-weight:normal}
 """
-# Marks every figure once it has loaded (read by the browser test).
+# Records, once the page has loaded, where the marked blocks and the figures are with every
+# <details> section closed (data-top, data-bottom [px from the top of the page]; the page's
+# data-height), then whether each figure is decoded and visible once its section is opened
+# (data-width, data-visible); read by the browser test. Every section is closed again after.
 SCRIPT = """
 window.addEventListener('load', function () {
+  const body = document.body;
+  const place = function (el) {
+    const r = el.getBoundingClientRect();
+    el.dataset.top = Math.round(r.top + window.scrollY);
+    el.dataset.bottom = Math.round(r.bottom + window.scrollY);
+  };
+  document.querySelectorAll('[data-measure], img').forEach(place);
+  body.dataset.height = document.documentElement.scrollHeight;
+  body.dataset.viewport = window.innerWidth + 'x' + window.innerHeight;
+  const closed = Array.from(document.querySelectorAll('details:not([open])'));
+  closed.forEach(function (d) { d.open = true; });
   for (const img of document.images) {
     img.dataset.width = img.naturalWidth;
     img.dataset.visible = (img.naturalWidth > 0 && img.getBoundingClientRect().width > 0) ? 'yes' : 'no';
   }
-  document.body.dataset.ready = 'yes';
+  closed.forEach(function (d) { d.open = false; });
+  body.dataset.ready = 'yes';
 });
 """
 
@@ -82,24 +106,63 @@ class Page:
         self.blocks: list[str] = []
         self.figures: dict[str, bytes] = {}
         self.pending: list[tuple[int, str, str, Callable[..., bytes], tuple]] = []  # see ``plot``
+        self._list: tuple[int, str, list[str]] | None = None  # the list ``text`` adds items to
 
     def heading(self, text: str, level: int = 2) -> None:
-        """Add a heading of ``level``."""
-        self.blocks.append(f"<h{level}>{html.escape(text)}</h{level}>")
+        """Add a heading of ``level`` (markdown rendered)."""
+        self.blocks.append(f"<h{level}>{inline(text)}</h{level}>")
 
     def text(self, markdownish: str, cls: str = "") -> None:
-        """A paragraph (a list item when it starts with "- "); **bold** and *emphasis* rendered."""
-        item = markdownish.startswith("- ")
-        body = html.escape(markdownish[2:] if item else markdownish)
-        body = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", body)
-        body = re.sub(r"\*(\S.*?)\*", r"<em>\1</em>", body)
+        """Paragraphs and lists of markdown: **bold**, *emphasis* and `code` rendered.
+
+        Lines starting with "- " are list items; items in a row, here or from calls in a row
+        (with the same ``cls``), make one list. Other lines make paragraphs (a blank line ends one).
+        """
         attr = f' class="{cls}"' if cls else ""
-        self.blocks.append(f"<ul{attr}><li>{body}</li></ul>" if item else f"<p{attr}>{body}</p>")
+        for item, body in _paragraphs(markdownish):
+            if not item:
+                self.blocks.append(f"<p{attr}>{inline(body)}</p>")
+            elif self._list is not None and self._list[0] == len(self.blocks) - 1 and self._list[1] == cls:
+                self._list[2].append(inline(body))
+                self.blocks[-1] = _list_html(self._list[2], attr)
+            else:
+                self._list = (len(self.blocks), cls, [inline(body)])
+                self.blocks.append(_list_html(self._list[2], attr))
+
+    def headline(self, markdownish: str, anchor: str = "headline") -> None:
+        """The sentence that answers the run's question, first on the page (``id`` and ``data-measure`` ``anchor``)."""
+        self.blocks.append(f'<p class="headline" id="{html.escape(anchor)}" data-measure="{html.escape(anchor)}">'
+                           f"{inline(markdownish)}</p>")
+
+    @contextmanager
+    def details(self, summary: str, note: str = "", open_: bool = False) -> Iterator[None]:
+        """A collapsible section (closed unless ``open_``) holding what is added inside the ``with``.
+
+        ``note``: a muted remark beside the summary line (e.g. how many rows or warnings it holds).
+        """
+        extra = f' <span class="muted">{inline(note)}</span>' if note else ""
+        self.blocks.append(f"<details{' open' if open_ else ''}><summary>{inline(summary)}{extra}</summary>")
+        try:
+            yield
+        finally:
+            self.blocks.append("</details>")
 
     def table(self, rows: list[tuple] | pd.DataFrame, headers: list[str] | str = "keys") -> None:
-        """Add a table of ``rows`` (a data frame, or tuples under ``headers``)."""
-        self.blocks.append(tabulate(rows, headers=headers, tablefmt="html", showindex=False,
-                                    floatfmt=".4g"))
+        """Add a table of ``rows`` (a data frame, or tuples under ``headers``).
+
+        Text cells render markdown (**bold**, *emphasis*, `code`); numbers are right-aligned, floats
+        to 4 significant digits (whole numbers from 10^4 up without decimals); NaN and None are
+        empty. A table wider than the page scrolls sideways instead of overflowing it.
+        """
+        if isinstance(rows, pd.DataFrame):
+            names = [str(c) for c in rows.columns] if isinstance(headers, str) else list(headers)
+            body: Iterable[tuple] = rows.itertuples(index=False, name=None)
+        else:
+            names, body = list(headers), rows
+        head = "".join(f"<th>{inline(str(h))}</th>" for h in names)
+        lines = ["<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in body]
+        self.blocks.append(f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>'
+                           + "\n".join(lines) + "</tbody></table></div>")
 
     def long_table(self, table: pd.DataFrame, file: str, status: str = "status") -> None:
         """Add ``table`` (stored as ``file``) whole if short; else its head, tail, failures and a summary.
@@ -175,6 +238,72 @@ class Page:
         return files.path("report.html")
 
 
+
+
+def inline(markdown: str) -> str:
+    """HTML of one line of markdown: escaped, with **bold**, *emphasis* and `code`."""
+    parts = re.split(r"(`[^`]+`)", html.escape(markdown, quote=False))
+    out = []
+    for part in parts:
+        if len(part) > 1 and part.startswith("`") and part.endswith("`"):
+            out.append(f"<code>{part[1:-1]}</code>")
+            continue
+        part = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", part)
+        out.append(re.sub(r"(?<![\w*])\*(?=\S)([^*]*?\S)\*(?![\w*])", r"<em>\1</em>", part))
+    return "".join(out)
+
+
+def _paragraphs(markdown: str) -> list[tuple[bool, str]]:
+    """``(is a list item, text)`` per paragraph or "- " item of ``markdown``."""
+    out: list[tuple[bool, str]] = []
+    joined = False  # the previous line continues into this one
+    for line in markdown.strip().splitlines():
+        line = line.strip()
+        if not line:
+            joined = False
+        elif line.startswith("- "):
+            out.append((True, line[2:].strip()))
+            joined = True
+        elif joined:
+            out[-1] = (out[-1][0], f"{out[-1][1]} {line}")
+        else:
+            out.append((False, line))
+            joined = True
+    return out
+
+
+def _list_html(items: list[str], attr: str) -> str:
+    return f"<ul{attr}>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+
+def _cell(value: Any) -> str:
+    """One table cell: numbers right-aligned and formatted (``number``), text as markdown, NaN empty."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "<td></td>"
+    if isinstance(value, (bool, np.bool_)):
+        return f"<td>{bool(value)}</td>"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f'<td class="n">{number(value)}</td>'
+    text = str(value)
+    if len(text) <= 40 and NUMERIC.fullmatch(text):  # "0.394 ± 0.002", "1 → 1.5": kept on one line
+        return f'<td class="n">{html.escape(text)}</td>'
+    return f"<td>{inline(text)}</td>"
+
+
+#: a text cell that holds only numbers (with ±, intervals, arrows, units of 1)
+NUMERIC = re.compile(r"[-+−–]?[\d.]+(e[-+]?\d+)?%?([\s±→/;,\[\]<>×–-]+[-+−–]?[\d.]+(e[-+]?\d+)?%?)*\]?(; –)?")
+
+
+def number(value: float | np.integer | np.floating) -> str:
+    """A number for a table: integers whole, floats to 4 significant digits (from 10^4 up: no decimals)."""
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    if value != value:
+        return ""
+    if 1e4 <= abs(value) < 1e15:
+        return f"{value:.0f}"
+    return f"{value:.4g}"
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -40,32 +40,61 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def sobol_variants(table: pd.DataFrame, title: str) -> bytes:
+#: font sizes [pt] of the figures: at 100 dpi shown at 100 %, 10 pt is about 14 px
+TICK, LABEL, TITLE, LEGEND = 10, 10.5, 11.5, 9.5
+
+#: marker and colour of the sign of the CUE effect (``cue_effect`` of verdict.csv)
+EFFECT_STYLE = {"raises": ("^", "#2166ac"), "lowers": ("v", "#c0392b"), "unclear": ("o", "#7f8c8d")}
+#: how the markers of the first, second, ... output are filled
+FILLS = ("full", "none", "left", "bottom")
+
+
+def sobol_variants(table: pd.DataFrame, title: str, labels: Mapping[str, str] | None = None) -> bytes:
     """ST (bars, with confidence half-widths) and S1 (black ticks) of every variant of one model.
 
-    ``table`` holds the driver rows of one output for each of the model's members (column
-    ``member``), with ``ST``, ``ST_conf``, ``S1``, ``S1_conf`` and ``gate`` (non-empty: not
-    estimable, drawn hatched and so labelled). Drivers are ordered by their largest ST.
+    ``table`` holds the driver rows of each output (column ``output``; one panel per output) for
+    each of the model's members (column ``member``), with ``ST``, ``ST_conf``, ``S1``, ``S1_conf``
+    and ``gate`` (non-empty: not estimable, drawn hatched and so labelled). Drivers are ordered by
+    their largest ST. ``labels``: the legend's name of each member (default: its variant keys).
     """
     plt = _pyplot()
     members = list(dict.fromkeys(table["member"]))
+    outputs = list(dict.fromkeys(table["output"])) if "output" in table else [""]
     order = (table.groupby("driver", sort=False)["ST"].max().sort_values(ascending=False, kind="stable").index)
     x = np.arange(len(order))
     width = 0.8 / len(members)
-    fig, ax = plt.subplots(figsize=(min(11.0, max(5.0, 0.25 * len(order) * len(members) + 2.0)), 3.2))
+    fig, axes = plt.subplots(len(outputs), 1, squeeze=False, sharex=True,
+                             figsize=(min(11.0, max(6.5, 0.3 * len(order) * len(members) + 3.0)),
+                                      0.4 + 3.0 * len(outputs)))
     colours = plt.get_cmap("viridis")(np.linspace(0.1, 0.85, len(members)))
-    for j, (member, colour) in enumerate(zip(members, colours)):
-        rows = table[table["member"] == member].set_index("driver").reindex(order)
-        gated = (rows["gate"].fillna("").astype(str) != "").any()
-        label = _variant(member) + (" (NOT ESTIMABLE)" if gated else "")
-        offset = x - 0.4 + width * (j + 0.5)
-        ax.bar(offset, rows["ST"], width, yerr=rows["ST_conf"], capsize=2, color=colour, label=label,
-               hatch="//" if gated else None, alpha=0.5 if gated else 1.0, error_kw={"elinewidth": 0.8})
-        ax.errorbar(offset, rows["S1"], yerr=rows["S1_conf"], fmt="_", color="black", ms=6, elinewidth=0.6,
-                    capsize=0)
-    ax.plot([], [], "_", color="black", ms=6, label="S1 (first order)")
-    _style(ax, x, list(order), "ST (bars), S1 (ticks) [1]", title)
+    for ax, output in zip(axes[:, 0], outputs):
+        mine = table[table["output"] == output] if output else table
+        for j, (member, colour) in enumerate(zip(members, colours)):
+            rows = mine[mine["member"] == member].set_index("driver").reindex(order)
+            gated = (_texts(rows["gate"]) != "").any()
+            label = (labels or {}).get(member) or _variant(member)
+            offset = x - 0.4 + width * (j + 0.5)
+            ax.bar(offset, rows["ST"], width, yerr=rows["ST_conf"], capsize=2, color=colour,
+                   label=label + (" (NOT ESTIMABLE)" if gated else ""), hatch="//" if gated else None,
+                   alpha=0.5 if gated else 1.0, error_kw={"elinewidth": 0.8})
+            ax.errorbar(offset, rows["S1"], yerr=rows["S1_conf"], fmt="_", color="black", ms=7, elinewidth=0.6,
+                        capsize=0)
+        scale = mine["scale"].iloc[0] if "scale" in mine and len(mine) else ""
+        shown = f"ln({output})" if scale == "ln" and output else output
+        ax.set_ylabel(f"ST, S1 of {shown} [1]" if shown else "ST (bars), S1 (ticks) [1]", fontsize=LABEL)
+        ax.set_title(f"{title}: {shown}" if shown else title, fontsize=TITLE, loc="left")
+        ax.tick_params(labelsize=TICK)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[-1, 0].set_xticks(x, list(order), rotation=25, ha="right", fontsize=TICK)
+    axes[0, 0].plot([], [], "_", color="black", ms=7, label="S1 (first order)")
+    axes[0, 0].legend(fontsize=LEGEND, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
     return _png(fig)
+
+
+def _texts(column: pd.Series) -> pd.Series:
+    """A text column with missing cells (NaN when read back from CSV) as empty strings."""
+    return column.map(lambda v: v if isinstance(v, str) else "")
 
 
 def _variant(member: str) -> str:
@@ -75,16 +104,141 @@ def _variant(member: str) -> str:
     return ", ".join(shown) or member
 
 
-def _style(ax, x, labels, ylabel: str, title: str) -> None:
-    ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=8)
-    ax.legend(fontsize=7, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
+def overview(rows: pd.DataFrame, outputs: list[str], scale: str, box_ratio: float | None,
+             h_cue: float | None, confidence: float = 0.95) -> bytes:
+    """The verdict at a glance: per model x variant, ST(c_input)/ST(cue_scale) and the crossover k.
+
+    ``rows``: one row per member x output, in display order, with ``label``, ``model``, ``output``,
+    ``ratio``, ``ratio_low``, ``ratio_high``, ``cue_effect`` (raises/lowers/unclear), ``status``
+    (empty, or why there is no value: "not estimable", "failed", ...) and, for the crossover panel
+    (drawn when any row has a ``state``), ``k``, ``k_low``, ``k_high``, ``ratio_min``,
+    ``ratio_max`` and ``state`` (crossover.csv at cue_scale ±``h_cue``). Left: the ratio with its
+    interval on a log axis, a line at 1; right: k, arrows where input (←) or CUE (→) dominates at
+    every ratio of the grid, a dashed line at the ratio of the scenario's box (``box_ratio``).
+    Marker: the sign of the CUE effect; fill: the output. ``confidence``: of the intervals [1].
+    """
+    plt = _pyplot()
+    labels = list(dict.fromkeys(rows["label"]))
+    models = rows.drop_duplicates("label").set_index("label")["model"]
+    y = {label: i for i, label in enumerate(labels)}
+    crossover = "state" in rows and _texts(rows["state"]).ne("").any()
+    fig, axes = plt.subplots(1, 2 if crossover else 1, squeeze=False, sharey=True,
+                             figsize=(11.0, 1.5 + 0.17 * len(labels)),
+                             gridspec_kw={"width_ratios": [3, 2.1] if crossover else [1]})
+    left = axes[0, 0]
+    offsets = {o: (i - (len(outputs) - 1) / 2) * (0.34 / max(1, len(outputs) - 1)) for i, o in enumerate(outputs)}
+    fills = {o: FILLS[i % len(FILLS)] for i, o in enumerate(outputs)}
+    values = rows[_texts(rows["status"]) == ""]
+    finite = pd.concat([values["ratio_low"], values["ratio_high"], values["ratio"]]).replace([np.inf, -np.inf], np.nan)
+    finite = finite[finite > 0].dropna()
+    lo = min(0.5, float(finite.min()) / 2.5) if len(finite) else 0.1
+    hi = max(2.0, float(finite.max()) * 2.5) if len(finite) else 10.0
+    for ax in axes[0]:
+        for i, label in enumerate(labels):  # a band behind every other model
+            if list(dict.fromkeys(models)).index(models[label]) % 2:
+                ax.axhspan(i - 0.5, i + 0.5, color="#eef3f8", zorder=0, lw=0)
+    for _, r in rows.iterrows():
+        row_y = y[r["label"]] + offsets[r["output"]]
+        marker, colour = EFFECT_STYLE.get(str(r["cue_effect"]), EFFECT_STYLE["unclear"])
+        if isinstance(r["status"], str) and r["status"]:
+            _missing(left, rows, r, y, offsets, np.sqrt(lo * hi) if lo < 1 < hi else 1.0)
+            continue
+        err = [[max(r["ratio"] - r["ratio_low"], 0.0)], [max(r["ratio_high"] - r["ratio"], 0.0)]]
+        left.errorbar([r["ratio"]], [row_y], xerr=err if np.all(np.isfinite(err)) else None, fmt=marker,
+                      color=colour, ms=6.5, mew=1.3, fillstyle=fills[r["output"]], elinewidth=1.2, capsize=0,
+                      zorder=3)
+    left.axvline(1.0, color="black", lw=1.0, zorder=1)
+    left.set_xscale("log")
+    left.set_xlim(lo, hi)
+    _log_ticks(left, lo, hi)
+    left.set_title("Importance of input relative to CUE at this box", fontsize=TITLE, loc="left")
+    left.set_xlabel(f"ST(c_input) / ST(cue_scale), {confidence:.0%} interval\n"
+                    "← CUE outranks input  |  input outranks CUE →", fontsize=LABEL)
+    left.set_yticks(range(len(labels)), labels, fontsize=TICK)
+    left.set_ylim(len(labels) - 0.5, -0.5)
+    if crossover:
+        _crossover_panel(axes[0, 1], rows, y, offsets, fills, box_ratio, h_cue)
+    for ax in axes[0]:
+        ax.tick_params(axis="x", labelsize=TICK)
+        ax.tick_params(axis="y", length=0)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(axis="x", which="major", color="#dde3ea", lw=0.6, zorder=0)
+    handles = [plt.Line2D([], [], ls="", marker=m, color=c, ms=7, label=f"CUE {effect} {scale}SOC" if effect != "unclear"
+                          else "sign of the CUE effect unclear") for effect, (m, c) in EFFECT_STYLE.items()]
+    handles += [plt.Line2D([], [], ls="", marker="s", color="#444444", fillstyle=fills[o], ms=7, label=o)
+                for o in outputs]
+    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=LEGEND, frameon=False,
+               bbox_to_anchor=(0.5, 1.0), handletextpad=0.3, columnspacing=1.2)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.42 / fig.get_figheight()))
+    return _png(fig)
 
 
-def heatmaps(table: pd.DataFrame, x: str, y: str, value: str, title: str) -> bytes:
-    """One heatmap panel per model x variant of ``value`` over the grid ``x`` x ``y``."""
+def _missing(ax, rows: pd.DataFrame, r: pd.Series, y: dict[str, int], offsets: dict[str, float], x: float) -> None:
+    """Why a member x output has no value, as text in its row (once when every output says the same)."""
+    mine = rows[rows["label"] == r["label"]]
+    same = mine["status"].nunique() == 1 and len(mine) == len(offsets)
+    if same and r["output"] != mine["output"].iloc[0]:
+        return
+    text = r["status"] if same else f"{r['output']}: {r['status']}"
+    ax.text(x, y[r["label"]] + (0 if same else offsets[r["output"]]), text, ha="center", va="center",
+            fontsize=LEGEND, style="italic", color="#5b6b7c", zorder=3)
+
+
+def _crossover_panel(ax, rows: pd.DataFrame, y: dict[str, int], offsets: dict[str, float], fills: dict[str, str],
+                     box_ratio: float | None, h_cue: float | None) -> None:
+    """The crossover ratio k per member x output (see ``overview``)."""
+    grid = rows[_texts(rows["state"]) != ""]
+    lo, hi = float(grid["ratio_min"].min()) / 2.2, float(grid["ratio_max"].max()) * 2.2
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    ax.axvspan(lo, float(grid["ratio_min"].min()), color="#f4f6f8", zorder=0, lw=0)
+    ax.axvspan(float(grid["ratio_max"].max()), hi, color="#f4f6f8", zorder=0, lw=0)
+    shown = grid.assign(status=grid["state"])
+    for index, r in grid.iterrows():
+        row_y = y[r["label"]] + offsets[r["output"]]
+        marker, colour = EFFECT_STYLE.get(str(r["cue_effect"]), EFFECT_STYLE["unclear"])
+        state = r["state"]
+        if state.startswith("crosses"):
+            low = r["k_low"] if np.isfinite(r["k_low"]) else r["ratio_min"]
+            high = r["k_high"] if np.isfinite(r["k_high"]) else r["ratio_max"]
+            ax.errorbar([r["k"]], [row_y], xerr=[[max(r["k"] - low, 0.0)], [max(high - r["k"], 0.0)]], fmt=marker,
+                        color=colour, ms=6.5, mew=1.3, fillstyle=fills[r["output"]], elinewidth=1.2, zorder=3)
+        elif state in ("input throughout", "CUE throughout"):
+            start = r["ratio_min"] if state == "input throughout" else r["ratio_max"]
+            end = start / 1.9 if state == "input throughout" else start * 1.9
+            ax.annotate("", xy=(end, row_y), xytext=(start, row_y), zorder=3,
+                        arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.3, "shrinkA": 0, "shrinkB": 0,
+                                    "mutation_scale": 9, "ls": "-" if fills[r["output"]] == "full" else ":"})
+        else:  # non-monotone, not estimable
+            _missing(ax, shown, shown.loc[index], y, offsets, float(np.sqrt(lo * hi)))
+    _log_ticks(ax, lo, hi)
+    box = ""
+    if box_ratio is not None and lo < box_ratio < hi:
+        ax.axvline(box_ratio, color="#1f5f9e", ls="--", lw=1.2, zorder=1)
+        box = f"; dashed: this box ({box_ratio:.3g})"
+    ax.set_title("Crossover k" + (f" at cue_scale ±{h_cue:.0%}" if h_cue is not None else ""), fontsize=TITLE,
+                 loc="left")
+    ax.set_xlabel("input outranks CUE beyond k × CUE's half-width\n"
+                  f"← input, → CUE throughout the grid{box}", fontsize=LABEL)
+
+
+def _log_ticks(ax, lo: float, hi: float) -> None:
+    """Plain tick labels on a log axis: 1-2-5 steps over about two decades, else powers of ten."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    decades = np.log10(hi / lo)
+    steps = (1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)
+    ticks = [m * 10.0 ** e for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1) for m in steps]
+    ticks = [t for t in ticks if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+
+
+def heatmaps(table: pd.DataFrame, x: str, y: str, value: str, title: str,
+             labels: Mapping[str, str] | None = None) -> bytes:
+    """One heatmap panel per model x variant of ``value`` over the grid ``x`` x ``y`` (``labels``: panel titles)."""
     plt = _pyplot()
     members = list(dict.fromkeys(table["member"]))
     cols = min(4, len(members))
@@ -97,15 +251,15 @@ def heatmaps(table: pd.DataFrame, x: str, y: str, value: str, title: str) -> byt
         grid = table[table["member"] == member].pivot_table(index=y, columns=x, values=value, dropna=False)
         image = ax.pcolormesh(grid.columns, grid.index, grid.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit,
                               shading="nearest")
-        ax.set_title(textwrap.fill(member.replace("[", " [", 1), 38), fontsize=7)
-        ax.set_xlabel(x, fontsize=8)
-        ax.set_ylabel(y, fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_title(textwrap.fill((labels or {}).get(member, member).replace("[", " [", 1), 34), fontsize=LEGEND)
+        ax.set_xlabel(x, fontsize=LABEL - 1)
+        ax.set_ylabel(y, fontsize=LABEL - 1)
+        ax.tick_params(labelsize=TICK - 1)
     for ax in axes.flat[len(members):]:
         ax.set_visible(False)
     if image is not None:
         fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label=value)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(title, fontsize=TITLE)
     return _png(fig)
 
 
@@ -134,11 +288,15 @@ def posterior_densities(draws: dict[str, dict[str, np.ndarray]], priors: Mapping
         if prior is not None:
             x = np.linspace(lo, hi, 200)
             ax.plot(x, prior.pdf(x), "k--", lw=1, label="prior")
-        ax.set_xlabel(name)
-        ax.set_ylabel("density")
+        ax.set_xlabel(name, fontsize=LABEL)
+        ax.set_ylabel("density", fontsize=LABEL)
+        ax.tick_params(labelsize=TICK - 1)
         ax.spines[["top", "right"]].set_visible(False)
-    axes[0, 0].legend(fontsize=6, frameon=False)
-    fig.suptitle(title, fontsize=9)
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(names)),
+               fontsize=LEGEND, frameon=False)
+    fig.suptitle(title, fontsize=TITLE)
+    fig.tight_layout()
     return _png(fig)
 
 
@@ -151,7 +309,7 @@ def observed_vs_predicted(predictions: pd.DataFrame, id_column: str, units: str)
         err = np.vstack([mid - block["predicted_q05"], block["predicted_q95"] - mid])
         ax.errorbar(block["observed"], mid, yerr=err, fmt="o", ms=4, capsize=2, label=_short(member))
     for _, r in predictions.drop_duplicates(id_column).iterrows():
-        ax.annotate(str(r[id_column]), (r["observed"], r["predicted_median"]), fontsize=6, xytext=(3, 3),
+        ax.annotate(str(r[id_column]), (r["observed"], r["predicted_median"]), fontsize=LEGEND - 2, xytext=(3, 3),
                     textcoords="offset points")
     values = np.concatenate([predictions["observed"], predictions["predicted_q05"], predictions["predicted_q95"]])
     values = values[values > 0]
@@ -159,7 +317,7 @@ def observed_vs_predicted(predictions: pd.DataFrame, id_column: str, units: str)
     ax.plot(lims, lims, "k:", lw=1, label="1:1")
     ax.set(xscale="log", yscale="log", xlim=lims, ylim=lims, xlabel=f"observed [{units}]",
            ylabel=f"predicted (posterior median, 90 %) [{units}]")
-    ax.legend(fontsize=6, frameon=False)
+    ax.legend(fontsize=LEGEND - 1, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
@@ -183,19 +341,22 @@ def maps(lat: np.ndarray, lon: np.ndarray, fields: dict[str, np.ndarray], label:
     lo, hi = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
     columns = min(3, len(shown))
     rows = -(-len(shown) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 1.9 * rows + 0.3), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns + 0.8, 1.9 * rows + 0.3), squeeze=False,
+                             constrained_layout=True)
     lat_order, lon_order = np.argsort(lat), np.argsort(lon)
     image = None
     for ax, (title, values) in zip(axes.flat, shown.items()):
         image = ax.pcolormesh(lon[lon_order], lat[lat_order], values[np.ix_(lat_order, lon_order)],
                               vmin=lo, vmax=hi, cmap="viridis", shading="nearest")
-        ax.set_title(_short(title), fontsize=7)
+        ax.set_title(textwrap.fill(title, 34), fontsize=LEGEND)
         ax.set_xlim(-180, 180)
         ax.set_ylim(-60, 90)
         ax.set_aspect("equal")
-        ax.tick_params(labelsize=6)
+        ax.tick_params(labelsize=TICK - 2)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
     if image is not None:
-        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label=f"log10 {label}" if log else label)
+        bar = fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8)
+        bar.set_label(f"log10 {label}" if log else label, fontsize=LABEL)
+        bar.ax.tick_params(labelsize=TICK - 1)
     return _png(fig)

@@ -11,6 +11,8 @@ what sign, from how much of the design and how sure.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -274,15 +276,131 @@ def _ratio(value: float, low: float, high: float) -> str:
 def display_labels(table: pd.DataFrame) -> dict[str, str]:
     """Member labels with only the variant keys that vary within each model, e.g. ``mimics[beta=1.5]``."""
     keys = variant_keys(table)
+    members = {r["member"]: (r["model"], {k: r[k] for k in keys if r[k] == r[k] and r[k] != ""})
+               for _, r in table.iterrows()}
+    return short_labels((member, model, variant) for member, (model, variant) in members.items())
+
+
+def short_labels(members: Iterable[tuple[str, str, Mapping[str, Any]]]) -> dict[str, str]:
+    """``{member: label}`` keeping only the variant keys whose values differ within each model.
+
+    ``members``: (member label, model, variant) as in ``summary.json``'s members, e.g.
+    ``("mimics[parameter_set=stode_rev_beta, beta=1.0]", "mimics", {"parameter_set": ..., "beta": 1.0})``
+    → ``mimics[beta=1]`` when every MIMICS member runs stode_rev_beta. Floats as ``%g``; a
+    posterior-informed member keeps its `` | posterior``.
+    """
+    by_model: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for member, model, variant in members:
+        by_model.setdefault(model, {})[member] = variant
     out = {}
-    for _, block in table.groupby("model", sort=False):
-        varying = [k for k in keys if block[k].astype(str).nunique() > 1]
-        for _, r in block.iterrows():
-            inner = keys_text(r, varying)
-            suffix = " | posterior" if str(r["member"]).endswith(" | posterior") else ""
-            name = str(r["member"]).split("[")[0].removesuffix(" | posterior")  # the entry's label or the model
-            out[r["member"]] = (f"{name}[{inner}]" if inner else name) + suffix
+    for entries in by_model.values():
+        keys = list(dict.fromkeys(k for variant in entries.values() for k in variant))
+        varying = [k for k in keys if len({_value(v.get(k)) for v in entries.values()}) > 1]
+        for member, variant in entries.items():
+            inner = ", ".join(f"{k}={_value(variant[k])}" for k in varying if _value(variant.get(k)))
+            suffix = " | posterior" if member.endswith(" | posterior") else ""
+            name = member.split("[")[0].removesuffix(" | posterior")  # the entry's label or the model
+            out[member] = (f"{name}[{inner}]" if inner else name) + suffix
     return out
+
+
+def summary_labels(summary: Mapping[str, Any]) -> dict[str, str]:
+    """``{member: label}`` for the members of a run's ``summary.json``: ``short_labels``, β for beta."""
+    members = summary.get("members", [])
+    labels = short_labels((m["member"], m.get("model", m["member"]), m.get("variant", {})) for m in members)
+    return {member: greek(label) for member, label in labels.items()}
+
+
+def _value(value: Any) -> str:
+    """A variant value as text: floats as ``%g``, missing as empty."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def greek(text: str) -> str:
+    """``beta`` and ``beta_enz`` as ``β`` and ``β_enz`` (in labels and votes shown to readers)."""
+    return re.sub(r"\bbeta(_enz)?\b", lambda m: "β" + (m[1] or ""), text)
+
+
+def headline(verdict: pd.DataFrame, votes: pd.DataFrame, crossovers: pd.DataFrame, sobol: dict[str, Any]) -> str:
+    """The answer in one sentence, for report.html's first screen.
+
+    The votes of the first output (with the sign of the CUE effect), what they depend on (a
+    structural variant; the range box, from crossover.csv) and whether the other outputs vote the
+    same.
+    """
+    outputs = list(dict.fromkeys(verdict["output"]))
+    first = outputs[0]
+    mine = votes[votes["output"] == first] if not votes.empty else votes
+    table = verdict[verdict["output"] == first]
+    posterior = "inputs" in votes
+    models = mine["model"].nunique() if posterior else len(mine)
+    structures = f"{models} model structure{'s' if models != 1 else ''}" + (
+        f" × {mine['inputs'].nunique()} inputs ({', '.join(dict.fromkeys(mine['inputs']))})" if posterior else "")
+    scale = "ln " if sobol["scale"] == "log" else ""
+    lead = f"**Of {structures}** ({len(table)} model × variant combinations, Sobol total indices of {scale}{first}), "
+    if mine.empty:
+        return lead + "no model casts a vote."
+    vote = mine["vote"].astype(str)
+    parts = []
+    for mask, what in ((vote.str.startswith(TAO_CLAIM), f"CUE outranks input and raises {first}"),
+                       (vote.str.startswith("CUE, lowers"), f"CUE outranks input but *lowers* {first}"),
+                       (vote.str.startswith("CUE, sign"), "CUE outranks input, sign unclear,"),
+                       (vote.str.startswith("input"), "input outranks CUE")):
+        if mask.any():
+            parts.append(f"{what} in {int(mask.sum())} ({_names(mine, mask)})")
+    depends = vote.str.startswith("depends on ")
+    if depends.any():
+        on = [f"on {greek(_and(key.removeprefix('depends on ').split(', ')))} in {int((vote == key).sum())} "
+              f"({_names(mine, vote == key)})" for key in dict.fromkeys(vote[depends])]
+        text = f"the answer depends {_and(on)}"
+        cue = table[table["model"].isin(mine.loc[depends, "model"]) & table["answer"].str.startswith("CUE")]
+        signs = set(cue["answer"].str.removeprefix("CUE, "))
+        if signs == {"lowers"} or signs == {"raises"}:
+            text += f", and where CUE outranks input in them it {signs.pop()} {first}"
+        parts.append(text)
+    rest = ~(vote.str.startswith(("CUE", "input")) | depends)
+    if rest.any():
+        names = _names(mine, rest).split(", ")
+        parts.append(f"{int(rest.sum())} give no answer ({', '.join(f'{n}: {v}' for n, v in zip(names, vote[rest]))})")
+    sentence = lead + "; ".join(parts)
+    box = _box_dependence(crossovers[crossovers["output"] == first] if not crossovers.empty else crossovers,
+                          sobol.get("crossover"))
+    if box:
+        sentence += f"; {box}"
+    for other in outputs[1:]:
+        theirs = votes[votes["output"] == other]
+        keys = ["model", "inputs"] if posterior else ["model"]
+        joined = mine.merge(theirs, on=keys, how="outer", suffixes=("", "_other"))
+        differ = joined["vote"].astype(str) != joined["vote_other"].astype(str)
+        sentence += (f"; {other} gives the same votes" if not differ.any() else
+                     f"; for {other} the vote differs in {int(differ.sum())} ({', '.join(joined.loc[differ, 'model'])})")
+    return sentence + "."
+
+
+def _box_dependence(crossovers: pd.DataFrame, grid: dict[str, Any] | None) -> str:
+    """Whether the dominant driver of each member changes over the crossover grid of relative ranges."""
+    if crossovers.empty or not grid:
+        return ""
+    states = crossovers.groupby("member", sort=False)["state"].agg(lambda s: frozenset(s))
+    estimable = states[states.map(lambda s: s != {"not estimable"})]
+    fixed = estimable.map(lambda s: s in ({"input throughout"}, {"CUE throughout"}))
+    extent = f"c_input ±{_span(grid['c_input'])} against cue_scale ±{_span(grid['cue_scale'])}"
+    if fixed.all():
+        return f"no estimable variant's answer depends on the range box ({extent})"
+    return (f"in {int((~fixed).sum())} of {len(estimable)} estimable variants which driver dominates also depends on "
+            f"the range box ({extent})")
+
+
+def _span(widths: list[float]) -> str:
+    """``10–50 %`` of relative half-widths [1]."""
+    return f"{min(widths):.0%}".removesuffix("%") + f"–{max(widths):.0%}".replace("%", " %")
+
+
+def _and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def verdict_markdown(verdict: pd.DataFrame, votes: pd.DataFrame, effects: pd.DataFrame, crossovers: pd.DataFrame,

@@ -1,5 +1,6 @@
-"""report.html's page: figures drawn later (in worker processes) land where they were asked for, and
-the workers a run starts early have matplotlib loaded."""
+"""report.html's page: markdown, tables and collapsible sections render as HTML; figures drawn later (in
+worker processes) land where they were asked for, and the workers a run starts early have matplotlib
+loaded."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from harness.executors import ProcessExecutor
-from harness.page import Page, drawing_workers
+from harness.page import Page, drawing_workers, inline, number
 from harness.store import ResultDir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,3 +80,46 @@ def _mark() -> None:
 
 def _marked() -> str:
     return os.environ.get("SOILBENCH_TEST_PREPARED", "")
+
+
+def _body(page: Page) -> str:
+    return "\n".join(page.blocks)
+
+
+def test_markdown_is_rendered_and_items_in_a_row_make_one_list(tmp_path):
+    page = Page(tmp_path)
+    page.text("**Bold** and *emphasis*, `code`; a*b*c and 2 * 3 * 4 stay as they are")
+    for model in ("mimics", "awb"):
+        page.text(f"- {model}: holds", "verdict")
+    page.text("between")
+    page.text("- one\n- two\nstill two\n\nafter", "muted")
+    html = _body(page)
+    assert "<strong>Bold</strong> and <em>emphasis</em>, <code>code</code>; a*b*c and 2 * 3 * 4" in html
+    assert '<ul class="verdict"><li>mimics: holds</li><li>awb: holds</li></ul>' in html
+    assert '<ul class="muted"><li>one</li><li>two still two</li></ul>\n<p class="muted">after</p>' in html
+    assert "- " not in html
+
+
+def test_tables_render_markdown_cells_and_format_numbers(tmp_path):
+    page = Page(tmp_path)
+    page.table([("**Random effects**", "", ""), ("σ²", 0.04651234, 12734.2), ("N", 7, float("nan"))],
+               ["Predictors", "Estimates", "stock"])
+    page.table(pd.DataFrame({"member": ["c0"], "ST": ["0.394 ± 0.002"]}))
+    html = _body(page)
+    assert "<td><strong>Random effects</strong></td>" in html and "**" not in html
+    assert '<td class="n">0.04651</td><td class="n">12734</td>' in html
+    assert '<td class="n">7</td><td></td>' in html
+    assert '<td>c0</td><td class="n">0.394 ± 0.002</td>' in html  # numbers with ± stay on one line
+    assert html.count('<div class="table-wrap">') == 2  # wide tables scroll inside the page
+    assert [number(v) for v in (3, 0.5, 1e-5, 2.5e6)] == ["3", "0.5", "1e-05", "2500000"]
+    assert inline("<b> & *x*") == "&lt;b&gt; &amp; <em>x</em>"
+
+
+def test_details_are_collapsed_sections_around_what_is_added_inside(tmp_path):
+    page = Page(tmp_path)
+    page.text("- outside")
+    with page.details("Rows solved", "3 warnings"):
+        page.text("- inside")
+    html = _body(page)
+    assert html.startswith("<ul><li>outside</li></ul>\n<details><summary>Rows solved <span class=\"muted\">")
+    assert html.endswith("<ul><li>inside</li></ul>\n</details>")  # a new list: not merged across the boundary

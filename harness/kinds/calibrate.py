@@ -33,6 +33,7 @@ from ..posterior import load_posterior
 from ..report import calibration_markdown
 from ..spec import CalibrationSettings, Section
 from ..spec.schema import Context, build_calibrate
+from ..verdict_report import summary_labels
 from .base import Kind
 from .common import RunContext, RunOutcome
 
@@ -233,12 +234,19 @@ __all__ = ["run_calibrate", "target_for", "chain_seed"]
 
 
 def report_section(page: Page, out_dir: Path, summary: dict) -> None:
-    posterior = stored_table(out_dir, "posterior_summary.csv")
+    """The ``report.html`` section of a calibrate run (nothing if its files are missing)."""
+    labels = summary_labels(summary)
+
+    def stored(name: str) -> pd.DataFrame | None:  # members named by the variant keys that vary
+        table = stored_table(out_dir, name)
+        return None if table is None else table.assign(member=table["member"].map(lambda m: labels.get(m, m)))
+
+    posterior = stored("posterior_summary.csv")
     if posterior is None:
         return
     settings = summary["settings"]["calibrate"]
-    fit, comparison = stored_table(out_dir, "fit.csv"), stored_table(out_dir, "model_comparison.csv")
-    predictions, sampling = stored_table(out_dir, "predictions.csv"), stored_table(out_dir, "sampling.csv")
+    fit, comparison, predictions = stored("fit.csv"), stored("model_comparison.csv"), stored("predictions.csv")
+    sampling = stored_table(out_dir, "sampling.csv")
     page.heading("Calibration")
     page.text(f"{settings['sampler']}, {settings['chains']} chains x {settings['draws']} draws; output "
               f"{settings['output']} [{settings['units']}] against column {settings['column']} of "
@@ -247,7 +255,7 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     page.text(f"**Largest R-hat {worst:.4f}** ({'all' if worst <= 1.01 else 'NOT all'} ≤ 1.01).", "verdict")
     page.table(posterior[["member", "quantity", "prior", "mean", "sd", "q05", "median", "q95", "r_hat",
                             "ess_bulk", "ess_tail"]])
-    draws = load_posterior(out_dir)
+    draws = {labels.get(member, member): d for member, d in load_posterior(out_dir).items()}
     priors = {name: scipy_prior(p["dist"], {k: v for k, v in p.items() if k != "dist"})
               for name, p in settings["priors"].items()}
     page.figure("posterior", plots.posterior_densities(draws, priors, "posterior densities (prior dashed)"),

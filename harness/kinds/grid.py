@@ -28,6 +28,7 @@ from ..page import Page, blank, stored_section
 from ..plan import Plan
 from ..spec import GridSettings, RegressionSettings, Section
 from ..spec.schema import Context, build_grid, build_regression
+from ..verdict_report import summary_labels
 from .base import Compared, Kind
 from .common import RunContext, RunOutcome, represents
 from .regression import REGRESSION_TABLE, fit_all, regression_settings, write_regression
@@ -158,6 +159,7 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     if found is None:
         return
     table, settings = found
+    labels = summary_labels(summary)
     page.heading("Gridded run")
     page.text(f"{settings['cells']} land cells of a {settings['shape'][0]} x {settings['shape'][1]} grid from "
               f"{settings['forcing']}; every field, driver and cell status is in grid.nc (CF-1.10).", "muted")
@@ -166,18 +168,17 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
         if info.get("synthetic", "no") != "no":
             page.text(f"**{name} is SYNTHETIC** ({info['synthetic']}): the maps exercise the gridded path and are "
                       "not predictions of real soils.", "verdict")
-    page.table(blank(table))
+    page.table(blank(table.assign(product=table["product"].map(lambda p: labels.get(p, p)))))
     with netCDF4.Dataset(out_dir / "grid.nc") as ds:
         lat, lon = ds["lat"][:].filled(), ds["lon"][:].filled()
         members = list(ds["member_label"][:])
-        soc = {m: ds["soc"][i].filled(np.nan) for i, m in enumerate(members)}
+        soc = {labels.get(m, m): ds["soc"][i].filled(np.nan) for i, m in enumerate(members)}
         soc |= {v[4:]: ds[v][:].filled(np.nan) for v in ds.variables if v.startswith("obs_")}
-        cue = {m: ds["cue_bulk"][i].filled(np.nan) for i, m in enumerate(members)}
-    page.figure("maps_soc", plots.maps(lat, lon, soc, "SOC [g C m-2]", log=True),
-                "Steady-state SOC per model x variant and the observed layer(s), log10 scale; blank: not land "
-                "or not solved (see the status in grid.nc).")
-    page.figure("maps_cue", plots.maps(lat, lon, cue, "bulk CUE [1]"),
-                "Flux-weighted microbial carbon-use efficiency (cue_bulk) per model x variant.")
+        cue = {labels.get(m, m): ds["cue_bulk"][i].filled(np.nan) for i, m in enumerate(members)}
+    page.plot("maps_soc", "Steady-state SOC per model x variant and the observed layer(s), log10 scale; blank: not "
+              "land or not solved (see the status in grid.nc).", plots.maps, lat, lon, soc, "SOC [g C m-2]", True)
+    page.plot("maps_cue", "Flux-weighted microbial carbon-use efficiency (cue_bulk) per model x variant.",
+              plots.maps, lat, lon, cue, "bulk CUE [1]")
 
 
 def _report(page: Page, out_dir: Path, summary: dict) -> None:

@@ -22,6 +22,7 @@ from ..plan import Plan
 from ..report import local_markdown, published_table
 from ..spec import LocalSettings, Section
 from ..spec.schema import QUANTITIES, Context, build_local, build_published
+from ..verdict_report import summary_labels
 from .base import Compared, Kind
 from .common import (
     RunContext,
@@ -108,11 +109,13 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
         return
     page.heading("Local sensitivities (elasticities)")
     keep = ["member", "output", "driver", "elasticity", "S0", "ratio_plus", "ratio_minus", "rank", "note"]
-    page.table(blank(table[[c for c in keep if c in table]]))
+    labels = summary_labels(summary)
+    shown = table.assign(member=table["member"].map(lambda m: labels.get(m, m)))
+    page.table(blank(shown[[c for c in keep if c in shown]]))
     published = stored_table(out_dir, "published.csv")
     if published is not None:
         page.heading("Published values beside ours", 3)
-        page.table(blank(published))
+        page.table(blank(published.assign(member=published["member"].map(lambda m: labels.get(m, m)))))
 
 
 def check_varied(plan: Plan, ctx: Context) -> None:

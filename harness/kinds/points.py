@@ -13,6 +13,7 @@ from ..page import Page, stored_table
 from ..plan import Plan
 from ..spec import Cases, Section
 from ..spec.schema import Context, build_cases
+from ..verdict_report import summary_labels
 from ..vocabulary import PARAM_PREFIX
 from .base import Compared, Kind
 from .common import RunContext, RunOutcome, member_columns, variant_columns
@@ -76,7 +77,8 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     table = stored_table(out_dir, "points.csv")
     if table is not None:
         page.heading("Steady states at the listed cases")
-        page.long_table(table, "points.csv")
+        labels = summary_labels(summary)
+        page.long_table(table.assign(member=table["member"].map(lambda m: labels.get(m, m))), "points.csv")
 
 
 def _check(plan: Plan, ctx: Context) -> None:

@@ -41,6 +41,7 @@ from ..report import (
 from ..sampling import child_seed, member_values, unit_design
 from ..spec import RegressionSettings, Section, VirtualSettings
 from ..spec.schema import TRANSFORMS, Context, build_regression
+from ..verdict_report import summary_labels
 from ..vocabulary import PREDICTOR_DRIVERS
 from .base import Compared, Kind
 from .common import RunContext, RunOutcome, member_columns, variant_columns
@@ -263,9 +264,10 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
         comparison = with_sobol_ranking(comparison, sobol, settings["predictors"], PREDICTOR_DRIVERS)
         page.text("Each model's own Sobol total indices of log10 SOC over the same box (the truth the regression "
                   "is set beside): sobol_ranking.csv.", "muted")
-    page.table(comparison)
+    labels = summary_labels(summary)
+    page.table(comparison.assign(member=comparison["member"].map(lambda m: labels.get(m, m))))
     for (member, formula), block in table.groupby(["member", "formula"], sort=False):
-        page.heading(f"{member}: {settings['response']} ~ {formula}", 3)
+        page.heading(f"{labels.get(member, member)}: {settings['response']} ~ {formula}", 3)
         page.table(regression_rows(block, settings["group"]), ["Predictors", "Estimates", "CI", "p"])
 
 

@@ -24,6 +24,7 @@ from ..netcdf import write_table
 from ..page import Page, blank, stored_section, stored_table
 from ..spec import Section, SweepSettings
 from ..spec.schema import build_sweep
+from ..verdict_report import summary_labels
 from .base import Compared, Kind
 from .common import RunContext, RunOutcome, member_columns, on_scale, represents, variant_columns
 from .local import COMPARED_PUBLISHED, PUBLISHED, check_varied
@@ -139,13 +140,13 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     table, settings = found
     page.heading("Sweep")
     axes = settings["axes"]
+    labels = summary_labels(summary)
     if settings["mode"] == "grid" and len(axes) == 2:
         for output in summary.get("outputs", []):
             value = f"{output}_z" if f"{output}_z" in table else output
             if table[value].notna().any():
-                page.figure(f"heatmap_{output}".replace(".", "_"),
-                            plots.heatmaps(table, axes[0], axes[1], value, f"{value} over {axes[0]} x {axes[1]}"),
-                            f"{value} per model x variant over {axes[0]} x {axes[1]}")
+                page.plot(f"heatmap_{output}".replace(".", "_"), f"{value} per model x variant over {axes[0]} x {axes[1]}",
+                          plots.heatmaps, table, axes[0], axes[1], value, f"{value} over {axes[0]} x {axes[1]}", labels)
     shares = stored_table(out_dir, "sweep_shares.csv")
     if shares is not None:
         page.heading("Variance shares over the grid", 3)
@@ -154,8 +155,9 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
                   f"rest), in shares of 1 (raw shares are also those of the z-scores); a share can move only "
                   f"because another does, so the ratio {axes[0]}/{axes[1]} is what says whether {axes[0]} gains "
                   f"weight relative to {axes[1]}.")
-        page.table(blank(shares[["member", "output", "scale", "share_axis_1", "share_axis_2", "share_interaction",
-                                    "ratio", "note"]]),
+        shown = shares.assign(member=shares["member"].map(lambda m: labels.get(m, m)))
+        page.table(blank(shown[["member", "output", "scale", "share_axis_1", "share_axis_2", "share_interaction",
+                                "ratio", "note"]]),
                    ["model x variant", "output", "scale", f"share {axes[0]}", f"share {axes[1]}", "interaction",
                       f"{axes[0]}/{axes[1]}", "note"])
     page.text(f"{len(table)} points; every point with its status is in sweep.csv and sweep.nc.", "muted")
