@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from .errors import HarnessError
@@ -132,6 +132,10 @@ class ProcessExecutor:
         """Results of ``fn(*task)`` for each task, in order, at most a few tasks per worker in flight."""
         return _bounded(lambda t: self._pool.submit(fn, *t), lambda f: f.result(), tasks,
                         IN_FLIGHT_PER_WORKER * self.jobs)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Start ``fn(*args)`` now; its future."""
+        return self._pool.submit(fn, *args)
 
     def close(self) -> None:
         """Shut the worker processes down (tasks not started yet, after an error or Ctrl-C, are dropped)."""

@@ -105,7 +105,7 @@ class Page:
         self.drawing = drawing
         self.blocks: list[str] = []
         self.figures: dict[str, bytes] = {}
-        self.pending: list[tuple[int, str, str, Callable[..., bytes], tuple]] = []  # see ``plot``
+        self.pending: list[tuple[int, str, str, Any]] = []  # place, name, caption, future or (draw, args)
         self._list: tuple[int, str, list[str]] | None = None  # the list ``text`` adds items to
 
     def heading(self, text: str, level: int = 2) -> None:
@@ -194,29 +194,30 @@ class Page:
         self.blocks.append(_figure_html(name, png, caption))
 
     def plot(self, name: str, caption: str, draw: Callable[..., bytes], *args: Any) -> None:
-        """Add figure ``name``, the PNG ``draw(*args)`` returns, drawn when the page is written.
+        """Add figure ``name``, the PNG ``draw(*args)`` returns, in its place when the page is written.
 
         Figures drawn so are made side by side in worker processes (one per core): drawing is most
-        of a report's time. ``draw`` must be a module-level function (it is pickled).
+        of a report's time. With the run's ``drawing`` workers a figure starts at once, while the
+        rest of the page is assembled. ``draw`` must be a module-level function (it is pickled).
         """
-        self.pending.append((len(self.blocks), name, caption, draw, args))
+        job = self.drawing.submit(_draw, draw, *args) if self.drawing is not None else (draw, args)
+        self.pending.append((len(self.blocks), name, caption, job))
         self.blocks.append("")
 
     def _draw_pending(self) -> None:
-        """Draw the figures ``plot`` deferred and put them in their places."""
+        """Draw (or wait for) the figures ``plot`` deferred and put them in their places."""
         jobs, self.pending = self.pending, []
-        tasks = [(draw, *args) for *_, draw, args in jobs]
-        if self.drawing is not None:
-            pngs = list(self.drawing.map(_draw, tasks))
-        elif len(jobs) > 1 and (os.cpu_count() or 1) > 1:
-            pool = ProcessExecutor(min(len(jobs), DRAWING_WORKERS, os.cpu_count() or 1))
+        later = [job for *_, job in jobs if isinstance(job, tuple)]
+        if len(later) > 1 and (os.cpu_count() or 1) > 1:
+            pool = ProcessExecutor(min(len(later), DRAWING_WORKERS, os.cpu_count() or 1))
             try:
-                pngs = list(pool.map(_draw, tasks))
+                drawn = iter(list(pool.map(_draw, [(draw, *args) for draw, args in later])))
             finally:
                 pool.close()
         else:
-            pngs = [draw(*args) for draw, *args in tasks]
-        for (where, name, caption, _, _), png in zip(jobs, pngs):
+            drawn = iter([draw(*args) for draw, args in later])
+        for where, name, caption, job in jobs:
+            png = next(drawn) if isinstance(job, tuple) else job.result()
             self.figures[name] = png
             self.blocks[where] = _figure_html(name, png, caption)
 

@@ -213,6 +213,33 @@ def solve_chunk(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray, ke
     return result
 
 
+def solve_rows(member: Member, n: int, drivers: Mapping[str, np.ndarray], parameters: Mapping[str, np.ndarray],
+               keep: Sequence[str] | None, store: ChunkStore | None, index: int) -> SteadyStateResult:
+    """:func:`solve_chunk` of ``n`` rows of ``member`` built where it runs, from the values that vary.
+
+    A worker receives the sampled columns only, not the full parameter and forcing matrices (most
+    of whose columns are constant): a tenth of the bytes through the pipe.
+    """
+    return solve_chunk(member.adapter, member.theta(n, parameters), member.forcing(n, drivers), keep, store, index)
+
+
+#: with several workers, each evaluation is cut into at least this many chunks per worker, so that
+#: the last chunk of a call leaves a worker idle for a short time only (a run makes ~150 calls)
+CHUNKS_PER_WORKER = 4
+MIN_CHUNK_ROWS = 1024  # but no smaller: each chunk costs a task's overhead
+
+
+def parallel_chunk_rows(n_rows: int, chunk_rows: int, workers: int) -> int:
+    """Rows per chunk: ``chunk_rows``, smaller with several ``workers`` when ``n_rows`` makes few chunks.
+
+    Results do not depend on it (every row is solved on its own); chunks stored for ``--resume``
+    are reused by a run with the same number of workers.
+    """
+    if workers <= 1:
+        return chunk_rows
+    return min(chunk_rows, max(MIN_CHUNK_ROWS, -(-n_rows // (CHUNKS_PER_WORKER * workers))))
+
+
 def evaluate_member(
     member: Member,
     n_rows: int,
@@ -231,13 +258,16 @@ def evaluate_member(
     return (default: all). Failed rows keep their status and message.
     """
     executor = executor or SerialExecutor()
+    chunk_rows = parallel_chunk_rows(n_rows, chunk_rows, executor.jobs)
+
+    def varying(start: int) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
+        rows = slice(start, min(start + chunk_rows, n_rows))
+        return (rows.stop - rows.start, {k: v[rows] for k, v in (drivers or {}).items()},
+                {k: v[rows] for k, v in (parameters or {}).items()})
 
     def inputs(start: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = slice(start, min(start + chunk_rows, n_rows))
-        n = rows.stop - rows.start
-        forcing = member.forcing(n, {k: v[rows] for k, v in (drivers or {}).items()})
-        theta = member.theta(n, {k: v[rows] for k, v in (parameters or {}).items()})
-        return theta, forcing
+        n, sampled, params = varying(start)
+        return member.theta(n, params), member.forcing(n, sampled)
 
     if n_rows == 0:
         return solve_chunk(member.adapter, *inputs(0), keep)
@@ -252,8 +282,8 @@ def evaluate_member(
     local = store if executor.local_files else None  # workers on this machine store their own chunks
     with tqdm(total=n_rows, desc=desc or member.label, unit="rows", leave=False, disable=None) as bar:
         bar.update(sum(p.status.size for p in parts.values()))
-        tasks = ((member.adapter, *inputs(starts[index]), keep, local, index) for index in todo)
-        for index, part in zip(todo, executor.map(solve_chunk, tasks)):
+        tasks = ((member, *varying(starts[index]), keep, local, index) for index in todo)
+        for index, part in zip(todo, executor.map(solve_rows, tasks)):
             if store is not None and local is None:
                 store.save(index, _digest(member.adapter, *inputs(starts[index]), keep), part)
             parts[index] = part
