@@ -223,23 +223,6 @@ def solve_rows(member: Member, n: int, drivers: Mapping[str, np.ndarray], parame
     return solve_chunk(member.adapter, member.theta(n, parameters), member.forcing(n, drivers), keep, store, index)
 
 
-#: with several workers, each evaluation is cut into at least this many chunks per worker, so that
-#: the last chunk of a call leaves a worker idle for a short time only (a run makes ~150 calls)
-CHUNKS_PER_WORKER = 4
-MIN_CHUNK_ROWS = 1024  # but no smaller: each chunk costs a task's overhead
-
-
-def parallel_chunk_rows(n_rows: int, chunk_rows: int, workers: int) -> int:
-    """Rows per chunk: ``chunk_rows``, smaller with several ``workers`` when ``n_rows`` makes few chunks.
-
-    Results do not depend on it (every row is solved on its own); chunks stored for ``--resume``
-    are reused by a run with the same number of workers.
-    """
-    if workers <= 1:
-        return chunk_rows
-    return min(chunk_rows, max(MIN_CHUNK_ROWS, -(-n_rows // (CHUNKS_PER_WORKER * workers))))
-
-
 def evaluate_member(
     member: Member,
     n_rows: int,
@@ -258,7 +241,6 @@ def evaluate_member(
     return (default: all). Failed rows keep their status and message.
     """
     executor = executor or SerialExecutor()
-    chunk_rows = parallel_chunk_rows(n_rows, chunk_rows, executor.jobs)
 
     def varying(start: int) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
         rows = slice(start, min(start + chunk_rows, n_rows))
