@@ -161,6 +161,7 @@ def _run_locked(plan: Plan, out_dir: Path, jobs: int | None, dask: str | None, r
             files.text("scenario.yaml", plan.text)
             ctx = RunContext(plan, files, executor, chunk_rows=settings.chunk_rows)
             outcome = kind.run(ctx)
+            outcome.chunks = dict(ctx.chunks)
         finally:
             executor.close()
         ctx.write_failures()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,10 +105,12 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    start = time.perf_counter()
     argv = sys.argv[1:] if argv is None else argv
     prog = "soilbench" if Path(sys.argv[0]).name == "soilbench" else "python -m harness"
     args = _parser(prog).parse_args(argv)
     args.debug = getattr(args, "debug", False)
+    args.start = start
     with _warning_lines():
         return _dispatch(args, argv)
 
@@ -189,12 +192,19 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"interrupted; finished chunks are kept in {out_dir / 'chunks'}: rerun with --resume to continue",
               file=sys.stderr)
         return INTERRUPTED
-    print_summary(result)
+    print_summary(result, time.perf_counter() - args.start)
+    if args.resume and result.outcome is not None:
+        chunks = result.outcome.chunks
+        print(f"resumed: {chunks['reused']} of {chunks['reused'] + chunks['solved']} chunks reused from "
+              f"{out_dir / 'chunks'}, {chunks['solved']} solved")
     return 0 if result.ok else 1
 
 
-def print_summary(result: Result) -> None:
-    """The console summary of a run: rows per member, the kind's tables, warnings and problems."""
+def print_summary(result: Result, wall: float) -> None:
+    """The console summary of a run: rows per member, the kind's tables, warnings and problems.
+
+    ``wall``: seconds since the command started (reading and checking the scenario included). [s]
+    """
     from tabulate import tabulate
 
     from .store import MANIFEST
@@ -209,7 +219,8 @@ def print_summary(result: Result) -> None:
         print(f"warning: {text}", file=sys.stderr)
     for text in summary["problems"]:
         print(f"error: {text}", file=sys.stderr)
-    print(f"wrote {', '.join([*summary['files'], MANIFEST])} to {result.directory}/ in {summary['wall_time_s']:.1f} s")
+    print(f"wrote {', '.join([*summary['files'], MANIFEST])} to {result.directory}/ in {wall:.1f} s (wall time of the "
+          "command)")
 
 
 def _compare(args: argparse.Namespace) -> int:

@@ -111,9 +111,16 @@ class ChunkWarning(HarnessWarning):
     """
 
 
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The one of ``known`` that ``name`` most likely means, ignoring case (``MIMICS`` -> ``mimics``), or None."""
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1)
+    return by_lower[close[0]] if close else None
+
+
 def unknown_message(what: str, name: str, known: Iterable[str]) -> str:
     """``unknown model 'x'; did you mean 'y'? known: a, b`` for an unknown name."""
     known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ";"
+    close = closest(name, known)
+    hint = f"; did you mean {close!r}?" if close else ";"
     return f"unknown {what} {name!r}{hint} known: {', '.join(known) or '(none)'}"

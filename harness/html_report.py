@@ -43,6 +43,10 @@ def render_report(out_dir: Path, files: ResultDir | None = None, drawing: Proces
                            "pass the --out directory of a run")
     with DirectoryLock(out_dir, ("python", "-m", "harness", "report", str(out_dir))), writing(out_dir):
         manifest = read_manifest(out_dir)
+        if manifest is None and not (out_dir / "summary.json").exists() and (out_dir / "chunks").is_dir():
+            raise HarnessError(f"{out_dir}: its run did not finish (no summary.json; the chunks it solved are in "
+                               f"{out_dir / 'chunks'}); finish it with `run SCENARIO --out {out_dir} --resume`, "
+                               "which writes the report")
         if manifest is None:  # a run of an older soilbench: every file in the directory is its own
             return _render(out_dir, ResultDir(out_dir), None)
         listed = dict(manifest.pop("files"))

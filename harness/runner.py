@@ -128,6 +128,7 @@ class ChunkStore:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.mode = file_mode()
+        self.reused = 0  # chunks ``load`` returned
 
     def has(self, index: int) -> bool:
         """Whether a file for chunk ``index`` is stored (intact or not)."""
@@ -156,6 +157,7 @@ class ChunkStore:
             return self._reject(path, "its contents do not match their checksum (changed after it was written)")
         if stored != digest:
             return None  # the scenario changed since this chunk was written: solve again
+        self.reused += 1
         return SteadyStateResult(arrays["pools"], arrays["outputs"], arrays["status"],
                                  arrays["message"].astype(object), tuple(arrays["pool_names"].tolist()),
                                  tuple(arrays["output_names"].tolist()))

@@ -398,7 +398,8 @@ def test_describe_prints_parameters_with_units(capsys):
 
 
 @pytest.mark.parametrize("name, hint", [("clm5", "known: awb, clm5_firstorder"),
-                                        ("clm5_firstordr", "did you mean 'clm5_firstorder'?")])
+                                        ("clm5_firstordr", "did you mean 'clm5_firstorder'?"),
+                                        ("MIMICS", "did you mean 'mimics'?")])
 def test_describe_unknown_model_exit_2(capsys, name, hint):
     code, stdout, stderr = _run(capsys, "describe", name)
     assert (code, stdout) == (2, "")
@@ -479,3 +480,10 @@ def test_a_long_points_table_is_summarised_in_the_report(tmp_path):
     assert shown == {f"c{i}" for i in [*range(10), *range(290, 300)]} | {"bad"}
     assert re.search(r"<th[^>]*> *median</th>", page) and re.search(r"<td>soc *</td>", page)  # column statistics
     assert len(result.table("points.csv")) == 300  # the CSV keeps every row
+
+
+def test_report_of_an_unfinished_run_says_how_to_finish_it(tmp_path, capsys):
+    (tmp_path / "out" / "chunks" / "member").mkdir(parents=True)  # what an interrupted run leaves
+    code, stdout, stderr = _run(capsys, "report", str(tmp_path / "out"))
+    assert (code, stdout) == (2, "")
+    assert "its run did not finish" in stderr and "--resume" in stderr

@@ -46,14 +46,16 @@ def test_dask_local_cluster_matches_serial(serial, tmp_path):
     assert _indices(tmp_path) == _indices(serial)
 
 
-def test_resume_reuses_chunks_and_matches_serial(serial, tmp_path):
+def test_resume_reuses_chunks_and_matches_serial(serial, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", "scenarios/beta_sweep.yaml", *QUICK, "--out", str(out)]) == 0
     chunks = sorted((out / "chunks").rglob("*.npz"))
     before = {p: p.stat().st_mtime_ns for p in chunks}
+    capsys.readouterr()
     assert main(["run", "scenarios/beta_sweep.yaml", *QUICK, "--resume", "--out", str(out)]) == 0
     assert {p: p.stat().st_mtime_ns for p in chunks} == before, "a stored chunk was solved again"
     assert _indices(out) == _indices(serial)
+    assert f"resumed: {len(chunks)} of {len(chunks)} chunks reused from {out / 'chunks'}, 0 solved" in capsys.readouterr().out
 
 
 SLOW = [*QUICK, "--set", "executor.chunk_rows=32"]  # many small chunks: a run lasts long enough to kill it

@@ -34,6 +34,8 @@ class RunContext:
     members: list[Member] = field(init=False)  # the plan's; a kind may add members (posterior twins)
     #: rows that are not OK, one table per evaluation (and rows a kind screened out): failures.csv
     failures: list[pd.DataFrame] = field(init=False, default_factory=list)
+    #: chunks loaded from an interrupted run (``--resume``) and chunks solved
+    chunks: dict[str, int] = field(init=False, default_factory=lambda: {"reused": 0, "solved": 0})
 
     def __post_init__(self) -> None:
         """Start with the plan's members."""
@@ -57,9 +59,12 @@ class RunContext:
         failures.csv, default ``what``). Rows that are not OK are kept for failures.csv.
         """
         key = hashlib.sha1(f"{member.label}|{what}".encode()).hexdigest()[:16]
+        store = ChunkStore(self.out_dir / "chunks" / key)
         result = evaluate_member(member, n_rows, drivers, parameters, executor=self.executor,
-                                 chunk_rows=self.chunk_rows, keep=keep, store=ChunkStore(self.out_dir / "chunks" / key),
+                                 chunk_rows=self.chunk_rows, keep=keep, store=store,
                                  desc=f"{member.label} {what}".strip())
+        self.chunks["reused"] += store.reused
+        self.chunks["solved"] += -(-n_rows // self.chunk_rows) - store.reused
         failed = ~result.ok
         if failed.any():
             inputs = {**(drivers or {}), **{f"param.{k}": v for k, v in (parameters or {}).items()}}
@@ -86,6 +91,7 @@ class RunOutcome:
     warnings: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)  # printed after the run summary
     settings: dict[str, Any] = field(default_factory=dict)  # kind settings the report needs
+    chunks: dict[str, int] = field(default_factory=lambda: {"reused": 0, "solved": 0})  # stored chunks: --resume
 
     def record(self, member: Member, result: Any, seconds: float, what: str = "") -> dict[str, Any]:
         """Record the rows solved for ``member`` (status counts, seconds [s]); returns the entry."""

@@ -14,7 +14,7 @@ from ..plan import Plan
 from ..spec import Cases, Section
 from ..spec.schema import Context, build_cases
 from ..verdict_report import summary_labels
-from ..vocabulary import PARAM_PREFIX
+from ..vocabulary import OUTPUTS, PARAM_PREFIX
 from .base import Compared, Kind
 from .common import RunContext, RunOutcome, member_columns, variant_columns
 
@@ -36,7 +36,25 @@ def run_points(ctx: RunContext) -> RunOutcome:
     table = pd.concat(frames, ignore_index=True)
     ordered = [c for c in table.columns if c not in ("status", "message")] + ["status", "message"]
     ctx.files.csv("points.csv", table[ordered])
+    outcome.tables.append(values_text(table, list(ctx.scenario.outputs)))
     return outcome
+
+
+#: rows of points.csv the console shows (the first ones; every row is in the file)
+SHOWN_ROWS = 20
+
+
+def values_text(table: pd.DataFrame, outputs: list[str]) -> str:
+    """The console's view of points.csv: case, member, the scenario's outputs and status, first rows only."""
+    from tabulate import tabulate
+
+    shown = table.head(SHOWN_ROWS)
+    columns = ["case_id", "member", *[o for o in outputs if o in table], "status"]
+    rows = [[r[c] for c in columns] for _, r in shown.iterrows()]
+    headers = [f"{c} [{OUTPUTS[c][0]}]" if c in OUTPUTS else c for c in columns]
+    more = f"\n... {len(table) - SHOWN_ROWS:,} more rows in points.csv" if len(table) > SHOWN_ROWS else ""
+    return "steady states:\n" + tabulate(rows, headers=headers, tablefmt="simple", floatfmt=".5g",
+                                         missingval="") + more
 
 
 def _matching(cases: pd.DataFrame, member, columns: list[str]) -> pd.DataFrame:

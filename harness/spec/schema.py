@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..errors import SpecIssue
+from ..errors import SpecIssue, closest
 from ..vocabulary import CHUNK_ROWS, DRIVERS, OUTPUTS, POOL_PREFIX, PRIOR_PARAMETERS, SAMPLERS, SIGMA
 from .positions import Positions, join, shown
 
@@ -474,8 +474,8 @@ class Context:
 # -- small typed readers -----------------------------------------------------------------------
 def did_you_mean(name: str, known: Any) -> str:
     """A hint naming the closest of ``known`` to ``name``, else listing them all."""
-    close = difflib.get_close_matches(str(name), list(known), n=1)
-    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
+    close = closest(str(name), known)
+    return f"did you mean {close!r}?" if close else f"known: {', '.join(sorted(known))}"
 
 
 def check_keys(data: dict, allowed: tuple[str, ...], path: str, ctx: Context) -> None:
