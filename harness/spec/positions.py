@@ -166,10 +166,7 @@ def parse_yaml(text: str) -> tuple[Any, Positions, list[SpecIssue]]:
     except _Limit as exc:
         return None, {}, [exc.issue]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        what = f"{exc.context + '; ' if exc.context else ''}{exc.problem or 'malformed YAML'}"
-        return None, {}, [SpecIssue("", f"malformed YAML: {what}", "check indentation, colons and quotes", line, col)]
+        return None, {}, [_malformed(text, exc)]
     except (yaml.YAMLError, RecursionError) as exc:  # reader errors are caught by ``decode``; this is a fallback
         return None, {}, [SpecIssue("", f"cannot read YAML: {exc}", "check the line", loader.line + 1,
                                     loader.column + 1)]
@@ -186,6 +183,154 @@ def parse_yaml(text: str) -> tuple[Any, Positions, list[SpecIssue]]:
         line, col = next(reversed(reader.positions.values()))
         return None, {}, [SpecIssue("", "nests too deeply to be read", "use fewer levels", line, col)]
     return data, reader.positions, reader.issues
+
+
+def _malformed(text: str, exc: yaml.MarkedYAMLError) -> SpecIssue:
+    """The issue of YAML PyYAML cannot parse: at the line of an indentation mistake when there is one.
+
+    PyYAML reports where it noticed the problem, often the line after the mistake.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    if isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)) and mark is not None:
+        issue = _Indents(_BREAK.split(text)).first_mistake(mark.line)
+        if issue is not None:
+            return issue
+        start = exc.context_mark
+        if exc.problem == "could not find expected ':'" and start is not None and start.line < mark.line:
+            return SpecIssue("", "this line is neither `key: value` nor a list item (`- value`)", _NO_COLON,
+                             *_where(start))
+    line, col = _where(mark) if mark else (0, 0)
+    what = f"{exc.context + '; ' if exc.context else ''}{exc.problem or 'malformed YAML'}"
+    return SpecIssue("", f"malformed YAML: {what}", "check indentation, colons and quotes", line, col)
+
+
+#: the start of a line that is a key: a plain one (not starting with an indicator but `-`, `?` or `:` before
+#: a non-space) or a quoted one, then a colon before a space or the end of the line
+_KEY = re.compile(r"""(?:[^\s#'"\[\]{},&*!|>%@`?:-]|[?:-]\S)[^#]*?[ \t]*:(?:[ \t]|$)|"[^"]*"[ \t]*:(?:[ \t]|$)|'[^']*'[ \t]*:(?:[ \t]|$)""")
+_OPENS = re.compile(r"[ \t]*(?:[&!]\S*[ \t]*)*(?:#.*)?$")  # no value after `key:` or `-` (an anchor, a tag)
+_NO_COLON = "add the colon after the key; a value on its own line goes deeper than its key"
+_QUOTED = re.compile(r""""(?:[^"\\]|\\.)*"?|'[^']*'?""")
+
+
+class _Level:
+    """Where the entries of one block start (column) and what they are, for a message."""
+
+    def __init__(self, col: int, what: str, path: str, inline: bool = False):
+        self.col, self.what, self.path, self.items, self.lines = col, what, path, 0, 0
+        self.inline = inline  # the keys of an item, starting after its `- `
+
+
+class _Indents:
+    """Follows the indentation of block mappings and sequences, line by line, to name the first line that breaks it.
+
+    Comments, blank lines, block scalars (``|``, ``>``), flow collections over several lines and
+    continued plain scalars are passed over; only a line that starts a key or an item is checked.
+    """
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.levels = [_Level(0, "top-level keys", "")]
+        self.opened = ""  # path of the key (or item) on the previous line that has no value: a block may start
+        self.previous = -1  # index of the previous line checked
+
+    def first_mistake(self, last: int) -> SpecIssue | None:
+        """The issue of the first line up to line ``last`` (0-based) that breaks the indentation, if any."""
+        skip_deeper = -1  # lines deeper than this column belong to a block scalar
+        depth = 0  # open brackets of a flow collection
+        for number, line in enumerate(self.lines[:last + 1]):
+            body = line.lstrip(" ")
+            col = len(line) - len(body)
+            if not body.strip() or body.startswith("#") or (skip_deeper >= 0 and col > skip_deeper):
+                continue
+            skip_deeper = -1
+            if depth > 0:
+                depth = max(depth + _brackets(body), 0)
+                continue
+            if body[0] == "\t":
+                return SpecIssue("", "this line is indented with a tab; YAML indents with spaces only",
+                                 "replace the tab with spaces, like the lines around it", number + 1, col + 1)
+            if col == 0 and body.startswith(("---", "...", "%")):
+                self.levels[1:], self.opened = [], ""
+                continue
+            issue = self.check(number, col, body)
+            if issue is not None:
+                return issue
+            depth = max(_brackets(body), 0)
+            if re.search(r"(?:^|:|-)[ \t]+[|>][-+0-9]*[ \t]*(?:#.*)?$", body):
+                skip_deeper = col
+        return None
+
+    def check(self, number: int, col: int, body: str) -> SpecIssue | None:
+        """The issue of a line indented ``col``, or None after taking its keys and items in."""
+        top = self.levels[-1]
+        is_entry = body.startswith("-") and body[1:2] in ("", " ") or _KEY.match(body) is not None
+        if col > top.col:
+            if self.opened:
+                top = self.push(col, body, self.opened)
+            elif is_entry:
+                return _indent_issue(number, col, f"the {top.what} are indented {top.col}")
+            else:  # a plain scalar continued
+                return None
+        elif self.opened and body.startswith("-") and body[1:2] in ("", " "):  # items as deep as their key
+            top = self.push(col, body, self.opened)
+        elif not is_entry and self.previous >= 0:
+            return SpecIssue("", "this line is neither `key: value` nor a list item (`- value`)", _NO_COLON,
+                             number + 1, col + 1)
+        elif col < top.col:
+            deeper = self.levels.pop()
+            while self.levels[-1].col > col:
+                deeper = self.levels.pop()
+            top = self.levels[-1]
+            if top.col != col:
+                first = self.lines[self.previous]
+                if deeper.lines == 1 and not deeper.inline and top.col < col and self.follows(number, col):
+                    return _indent_issue(self.previous, len(first) - len(first.lstrip(" ")),
+                                         f"the other {deeper.what} are indented {col}")
+                return _indent_issue(number, col, f"the {deeper.what} are indented {deeper.col}, "
+                                     f"the {top.what} {top.col}")
+        self.previous = number
+        top.lines += 1
+        self.opened = ""
+        while body.startswith("-") and body[1:2] in ("", " "):  # items: `- `, `- - `, `- key: value`
+            top.items += 1
+            item = f"{top.path}[{top.items - 1}]"
+            rest = body[1:].lstrip(" ")
+            if _OPENS.match(rest):
+                self.opened = item
+                return None
+            col += len(body) - len(rest)
+            body = rest
+            top = self.push(col, body, item, inline=True)
+            top.lines += 1
+        key = _KEY.match(body)
+        if key and _OPENS.match(body, key.end()):
+            self.opened = join(top.path, key[0].rstrip(" \t:").strip("'\""))
+        return None
+
+    def push(self, col: int, body: str, path: str, inline: bool = False) -> _Level:
+        what = f"items of `{path}`" if body.startswith("-") else f"keys of `{path}`"
+        self.levels.append(_Level(col, what, path, inline))
+        return self.levels[-1]
+
+    def follows(self, number: int, col: int) -> bool:
+        """Whether the line after line ``number`` that holds something is indented ``col`` too."""
+        for line in self.lines[number + 1:]:
+            body = line.lstrip(" ")
+            if body.strip() and not body.startswith("#"):
+                return len(line) - len(body) == col
+        return False
+
+
+def _indent_issue(number: int, col: int, expected: str) -> SpecIssue:
+    spaces = "1 space" if col == 1 else f"{col} spaces"
+    return SpecIssue("", f"this line is indented {spaces}; {expected}", "indent it like its siblings", number + 1,
+                     col + 1)
+
+
+def _brackets(body: str) -> int:
+    """Brackets a line opens minus those it closes, outside quotes and comments."""
+    bare = _QUOTED.sub("", body.split(" #")[0])
+    return sum(bare.count(c) for c in "[{") - sum(bare.count(c) for c in "]}")
 
 
 class _Reader:

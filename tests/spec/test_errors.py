@@ -178,8 +178,61 @@ CASES = [
         models:
           - model: clm5_firstorder
            parameters: {q10: 2.0}
-        """), "{f}:7:4: malformed YAML: while parsing a block collection; expected <block end>, but found "
-              "'<block mapping start>'. Hint: check indentation, colons and quotes"),
+        """), "{f}:7:4: this line is indented 3 spaces; the keys of `models[0]` are indented 4, the items of "
+              "`models` 2. Hint: indent it like its siblings"),
+    # Indentation mistakes are reported at the line that holds them, also when PyYAML notices on a later line.
+    Case("indentation: a key one space too far in baseline", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        baseline:
+          c_input: 400.0
+           clay: 20.0
+          silt: 40.0
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        """), "{f}:8:4: this line is indented 3 spaces; the keys of `baseline` are indented 2. "
+              "Hint: indent it like its siblings"),
+    Case("indentation: a key one space short in drivers", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+         clay: {range: [10.0, 40.0]}
+        """), "{f}:8:2: this line is indented 1 space; the keys of `drivers` are indented 2, the top-level keys 0. "
+              "Hint: indent it like its siblings"),
+    Case("indentation: the first key of sobol too far (PyYAML notices on the next line)", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        sobol:
+           n: 256
+          replicates: 4
+          scale: log
+        """), "{f}:9:4: this line is indented 3 spaces; the other keys of `sobol` are indented 2. "
+              "Hint: indent it like its siblings"),
+    Case("indentation: an item of models one space too far", HEAD + _yaml("""
+        models:
+          - model: clm5_firstorder
+           - model: mimics
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        """), "{f}:7:4: this line is indented 3 spaces; the keys of `models[0]` are indented 4, the items of "
+              "`models` 2. Hint: indent it like its siblings"),
+    Case("indentation: a tab", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        """) + "\tclay: {range: [10.0, 40.0]}\n",
+         "{f}:8:1: this line is indented with a tab; YAML indents with spaces only. "
+         "Hint: replace the tab with spaces, like the lines around it"),
+    Case("indentation: a value on the next line as deep as its key (PyYAML notices on the next line)", HEAD + _yaml("""
+        models: [clm5_firstorder]
+        drivers:
+          c_input: {relative: [0.5, 1.5]}
+        sobol:
+          n:
+          256
+          replicates: 4
+        """), "{f}:10:3: this line is neither `key: value` nor a list item (`- value`). "
+              "Hint: add the colon after the key; a value on its own line goes deeper than its key"),
     Case("malformed YAML: second colon", HEAD + _yaml("""
         models: [clm5_firstorder]
         description: sand: 40 %
