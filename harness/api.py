@@ -12,6 +12,7 @@ listed with their sha256 in ``manifest.json``.
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -125,6 +126,8 @@ def run(scenario: Plan | str | Path | Mapping[str, Any], out: str | Path | None 
     return _run(plan, Path(out), jobs, dask, resume, command, start, report=True)
 
 
+STATUS = logging.getLogger("soilbench")  # progress lines: the command line shows them (see cli)
+
 #: the files every run writes besides its kind's (``failures.csv`` only when rows failed): a run is
 #: refused before any model runs when a file of one of these names (or of ``Kind.kept``) is in the
 #: output directory and no earlier run there wrote it
@@ -152,6 +155,7 @@ def _run_locked(plan: Plan, out_dir: Path, jobs: int | None, dask: str | None, r
     refuse_overwrite(out_dir, (*OWN_FILES, *kind.kept), owned)
     settings = scenario.executor
     use_dask = dask is not None or (settings.type == "dask" and jobs is None)
+    STATUS.info("running %d model x variant members (%s)", len(plan.members), scenario.kind)
     drawing = drawing_workers() if report else None  # matplotlib loads in them while the models run
     try:
         executor = make_executor(jobs or settings.jobs, dask or settings.address, use_dask=use_dask)
@@ -170,6 +174,7 @@ def _run_locked(plan: Plan, out_dir: Path, jobs: int | None, dask: str | None, r
         adapters = [adapter_provenance(m.model, m.adapter) for m in plan.members]
         files.json("provenance.json", run_provenance(scenario, adapters, list(command)))
         if report:  # from the files just written, exactly as `harness report DIR` would
+            STATUS.info("drawing the figures and writing report.html")
             render_report(out_dir, files, drawing)
     finally:
         if drawing is not None:

@@ -14,6 +14,7 @@ as one ``warning: ...`` line each.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -70,6 +71,8 @@ def _parser(prog: str = "soilbench") -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true",
                      help="reuse the chunks an interrupted run left in the output directory")
     run.add_argument("--data-root", type=Path, default=None, metavar="DIR", help=DATA_ROOT_HELP)
+    run.add_argument("--verbose", action="store_true",
+                     help="also print the rows solved per member, the full result tables and every warning")
     validate = command("validate", "check a scenario without running it (exit 2 with every problem located)")
     validate.add_argument("scenario", type=Path, help="the scenario file (YAML)")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
@@ -185,6 +188,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         return 2
     plan = api.load(args.scenario, args.overrides, data_root=args.data_root)
     out_dir = args.out or Path("results") / plan.scenario.name
+    _show_progress(args.start)
     try:
         result = api.run(plan, out_dir, jobs=args.jobs, dask=args.dask, resume=args.resume,
                          command=["python", "-m", "harness", *argv])
@@ -192,7 +196,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"interrupted; finished chunks are kept in {out_dir / 'chunks'}: rerun with --resume to continue",
               file=sys.stderr)
         return INTERRUPTED
-    print_summary(result, time.perf_counter() - args.start)
+    print_summary(result, time.perf_counter() - args.start, args.verbose)
     if args.resume and result.outcome is not None:
         chunks = result.outcome.chunks
         print(f"resumed: {chunks['reused']} of {chunks['reused'] + chunks['solved']} chunks reused from "
@@ -200,27 +204,71 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     return 0 if result.ok else 1
 
 
-def print_summary(result: Result, wall: float) -> None:
-    """The console summary of a run: rows per member, the kind's tables, warnings and problems.
+class _Elapsed(logging.Formatter):
+    """``[  12.3 s] message``: seconds since the command started."""
 
-    ``wall``: seconds since the command started (reading and checking the scenario included). [s]
+    def __init__(self, start: float):
+        super().__init__()
+        self.start = start
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"[{time.perf_counter() - self.start:7.1f} s] {record.getMessage()}"
+
+
+def _show_progress(start: float) -> None:
+    """Print the engine's progress lines (logger ``soilbench``) on stderr, one per phase, flushed at once."""
+    handler = logging.StreamHandler(sys.stderr)  # flushes every line, so piped output (CI, tee) is not held back
+    handler.setFormatter(_Elapsed(start))
+    logger = logging.getLogger("soilbench")
+    logger.handlers = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+#: warnings the short summary prints in full (the rest are counted; all are in summary.json and the report)
+SHOWN_WARNINGS = 3
+
+
+def print_summary(result: Result, wall: float, verbose: bool = False) -> None:
+    """The console summary of a run: rows solved, the kind's answer, warnings, problems, where the files are.
+
+    Short by default (the answer, a tally and the paths); ``verbose`` adds the rows solved per
+    member and the kind's full tables. ``wall``: seconds since the command started. [s]
     """
     from tabulate import tabulate
 
     from .store import MANIFEST
 
     summary = result.summary
-    rows = [(m["member"], m["design"], m["rows"], m["status"]["ok"], m["rows"] - m["status"]["ok"],
-             f"{m['seconds']:.2f}") for m in summary["members"]]
-    print(tabulate(rows, headers=["member", "design", "rows", "ok", "failed", "seconds"], tablefmt="simple"))
-    for table in result.outcome.tables if result.outcome else ():
-        print(f"\n{table}\n")
-    for text in summary["warnings"]:
+    members = summary["members"]
+    outcome = result.outcome
+    if verbose:
+        rows = [(m["member"], m["design"], m["rows"], m["status"]["ok"], m["rows"] - m["status"]["ok"],
+                 f"{m['seconds']:.2f}") for m in members]
+        print(tabulate(rows, headers=["member", "design", "rows", "ok", "failed", "seconds [s]"], tablefmt="simple"))
+    solved = sum(m["rows"] for m in members)
+    failed = solved - sum(m["status"]["ok"] for m in members)
+    labels = list(dict.fromkeys(m["member"] for m in members))
+    print(f"{summary['scenario']} ({summary['kind']}, seed {summary['seed']}): {len(labels)} model x variant "
+          f"members, {solved:,} steady states solved, {failed:,} not ok"
+          + (" (each with its reason in failures.csv)" if failed else ""))
+    for text in outcome.headline if outcome else ():
+        print(f"\n{text}")
+    for table in outcome.tables if outcome and (verbose or not outcome.headline) else ():
+        print(f"\n{table}")
+    warnings_ = summary["warnings"]
+    for text in warnings_ if verbose else warnings_[:SHOWN_WARNINGS]:
         print(f"warning: {text}", file=sys.stderr)
+    if len(warnings_) > SHOWN_WARNINGS and not verbose:
+        print(f"warning: {len(warnings_) - SHOWN_WARNINGS} more warnings in summary.json and report.html "
+              "(--verbose prints them)", file=sys.stderr)
     for text in summary["problems"]:
         print(f"error: {text}", file=sys.stderr)
-    print(f"wrote {', '.join([*summary['files'], MANIFEST])} to {result.directory}/ in {wall:.1f} s (wall time of the "
-          "command)")
+    files = [*summary["files"], MANIFEST]
+    if result.directory is not None and (result.directory / "report.html").exists():
+        print(f"\nreport: {result.directory / 'report.html'}")
+    print(f"wrote {', '.join(files) if verbose else f'{len(files)} files'} to {result.directory}/ in {wall:.1f} s "
+          "(wall time of the command)" + ("" if verbose else "; --verbose for the full tables"))
 
 
 def _compare(args: argparse.Namespace) -> int:

@@ -99,7 +99,14 @@ def test_run_sobol_succeeds_and_lists_files(sobol_run):
     _, out, code, stdout, stderr = sobol_run
     assert code == 0, stderr
     assert "error" not in stderr
-    assert "wrote indices.csv, convergence.csv, verdict.csv, votes.csv, beta_effects.csv, verdict.md, attribution.csv, ranking.md, results.nc, report.html, figures/, scenario.yaml, chunks/, summary.json, provenance.json" in stdout
+    lines = stdout.splitlines()
+    assert len(lines) <= 25, stdout  # the short summary: what ran, the answer, the tally, where the report is
+    assert lines[0].startswith("tiny (sobol, seed 42): ")
+    assert any(line.startswith("Of ") and "model structure" in line for line in lines)  # the verdict sentence
+    assert any(line.startswith("Tally of the ") for line in lines)
+    assert f"report: {out / 'report.html'}" in lines
+    assert re.fullmatch(rf"wrote 16 files to {re.escape(str(out))}/ in \d+\.\d s \(wall time of the command\); "
+                        r"--verbose for the full tables", lines[-1])
     assert sorted(p.name for p in out.iterdir()) == sorted([
         "indices.csv", "convergence.csv", "verdict.csv", "votes.csv", "beta_effects.csv", "verdict.md", "attribution.csv",
         "provenance.json", "ranking.md", "results.nc", "summary.json", "report.html", "figures", "scenario.yaml", "chunks",
@@ -192,6 +199,16 @@ def test_provenance_json(sobol_run):
     assert "doi:" in adapter["reference"]
     assert {"numpy", "SALib", "netCDF4"} <= set(prov["dependencies"])
     assert prov["command"][:4] == ["python", "-m", "harness", "run"]
+
+
+def test_verbose_lists_every_file_and_the_rows_per_member(tmp_path, capsys):
+    scenario = _write(tmp_path, SOBOL)
+    code, stdout, _ = _run_sobol(capsys, scenario, tmp_path / "out", "--verbose")
+    assert code == 0
+    assert ("wrote indices.csv, convergence.csv, verdict.csv, votes.csv, beta_effects.csv, verdict.md, attribution.csv, "
+            "ranking.md, results.nc, report.html, figures/, scenario.yaml, chunks/, summary.json, provenance.json, "
+            "manifest.json to") in stdout
+    assert "seconds [s]" in stdout and "### The answer by structure" in stdout
 
 
 def test_same_seed_is_byte_identical_and_another_seed_differs(sobol_run, tmp_path, capsys):
@@ -295,7 +312,8 @@ def test_run_points_keeps_the_bad_case(tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, stderr = _run(capsys, "run", scenario, "--out", out)
     assert code == 0, stderr
-    assert "wrote points.csv, failures.csv, report.html, figures/, scenario.yaml, chunks/, summary.json, provenance.json" in stdout
+    assert "wrote 9 files to" in stdout
+    assert "case_id" in stdout and "soc [g C m-2]" in stdout  # the values table
     assert "warning: clm5_firstorder[normalize_q10=True]: 1 of 3 cases failed (see points.csv)" in stderr
     table = pd.read_csv(out / "points.csv", keep_default_na=False, na_values=[""])
     assert len(table) == 3 * 2  # case x member
@@ -487,3 +505,12 @@ def test_report_of_an_unfinished_run_says_how_to_finish_it(tmp_path, capsys):
     code, stdout, stderr = _run(capsys, "report", str(tmp_path / "out"))
     assert (code, stdout) == (2, "")
     assert "its run did not finish" in stderr and "--resume" in stderr
+
+
+def test_a_run_says_what_it_is_doing_on_stderr(sobol_run):
+    """One line per phase, each with the seconds since the command started (flushed: piped output shows it)."""
+    stderr = sobol_run[4]
+    progress = [line for line in stderr.splitlines() if re.match(r"\[ *\d+\.\d s\] ", line)]
+    assert [re.sub(r"\[ *\d+\.\d s\] ", "", line) for line in progress] == [
+        "running 1 model x variant members (sobol)", "solved and analysed clm5_firstorder (1 of 1)",
+        "writing the tables, verdict and results.nc", "drawing the figures and writing report.html"]

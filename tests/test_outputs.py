@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -72,10 +73,14 @@ def scenarios(tmp_path) -> dict[str, Path]:
     return paths
 
 
+PROGRESS = re.compile(r"\[ *\d+\.\d s\] .*\n")  # a run's progress lines on stderr
+
+
 def _run(capsys, scenario: Path, out: Path, *extra: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of a run, its progress lines left out of stderr."""
     code = main(["run", str(scenario), "--out", str(out), *extra])
     captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return code, captured.out, PROGRESS.sub("", captured.err)
 
 
 def _top_level(out: Path) -> set[str]:

@@ -89,7 +89,8 @@ class RunOutcome:
     members: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    tables: list[str] = field(default_factory=list)  # printed after the run summary
+    tables: list[str] = field(default_factory=list)  # printed after the run summary with --verbose
+    headline: list[str] = field(default_factory=list)  # the answer in a sentence or two, always printed
     settings: dict[str, Any] = field(default_factory=dict)  # kind settings the report needs
     chunks: dict[str, int] = field(default_factory=lambda: {"reused": 0, "solved": 0})  # stored chunks: --resume
 

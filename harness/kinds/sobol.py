@@ -12,6 +12,8 @@ groups (``attribution``) and rolls everything up into the verdict (``verdict``).
 
 from __future__ import annotations
 
+import io
+import logging
 import time
 from dataclasses import asdict, replace
 from typing import Any
@@ -32,7 +34,7 @@ from ..report import ranking_markdown
 from ..sampling import Design, child_seed, member_values, sobol_designs
 from ..spec import Section, SobolSettings
 from ..spec.schema import Context, build_drivers, build_drivers_from, build_on_failure, build_sobol
-from ..verdict_report import verdict_markdown
+from ..verdict_report import headline, verdict_markdown
 from ..vocabulary import DRIVERS
 from .attribution import attribute
 from .base import Compared, Kind
@@ -54,6 +56,7 @@ from .sobol_page import report_section
 from .verdict import beta_effects, convergence_table, model_votes, verdict_table
 
 NOT_REPRESENTED = "not represented"
+STATUS = logging.getLogger("soilbench")  # progress lines: the command line shows them, a library user may
 #: relative step of the baseline elasticities d ln output / d ln driver [1]
 ELASTICITY_STEP = 0.01
 
@@ -103,6 +106,9 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
         attribution += attribute(ctx, member, designs[0], results[(member.label, "driver")], outcome)
         if scenario.sobol.crossover and not member.posterior:
             cross += crossover_rows(ctx, member, designs[0], columns, outcome)
+        STATUS.info("solved and analysed %s (%d of %d)", member.label, ctx.members.index(member) + 1,
+                    len(ctx.members))
+    STATUS.info("writing the tables, verdict and results.nc")
     indices = pd.DataFrame(rows)
     convergence = convergence_table(indices, pd.DataFrame(half))
     verdict = verdict_table(indices, convergence, ctx.members, fits, scenario.sobol, conditioned)
@@ -124,7 +130,19 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     ctx.files.text("ranking.md", ranking_markdown(indices, scenario, _ranges(ctx)))
     ctx.files.produce("results.nc", write_sobol_results, scenario, designs, ctx.members, results, indices)
     outcome.tables.append(verdict_markdown(*texts, brief=True))
+    stored = [read_back(frame) for frame in (verdict, votes, crossovers)]  # as the report reads them
+    outcome.headline.append(headline(stored[0], stored[1], stored[2], outcome.settings["sobol"]).replace("**", ""))
+    first = verdict[verdict["output"] == verdict["output"].iloc[0]] if not verdict.empty else verdict
+    if not first.empty:
+        counts = first["answer"].value_counts()
+        outcome.headline.append(f"Tally of the {len(first)} model x variant answers for {first['output'].iloc[0]}: "
+                                + "; ".join(f"{state}: {n}" for state, n in counts.items()) + ".")
     return outcome
+
+
+def read_back(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` as written to CSV and read again (empty cells NaN, types as a reader sees them)."""
+    return pd.read_csv(io.StringIO(table.to_csv(index=False))) if not table.empty else table
 
 
 def with_posterior_twins(ctx: RunContext) -> tuple[list[Member], dict[str, str]]:
