@@ -55,16 +55,6 @@ from models import stability  # noqa: E402
 MODELS = ("mimics", "millennial")
 
 
-def random_rows(member, drivers, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Forcing of ``n`` rows uniform inside the member's sampled ranges (as benchmarks/steady_state.py)."""
-    values = {}
-    for drv in drivers:
-        if drv.name in member.drivers and drv.name not in member.variant:
-            lo, hi = member.sampled_bounds(drv)
-            values[drv.name] = rng.uniform(lo, hi, n)
-    return member.forcing(n, values)
-
-
 @contextlib.contextmanager
 def eigenvalues_only():
     """Every row to ``numpy.linalg.eigvals``: the Routh-Hurwitz test decides nothing."""
@@ -119,7 +109,7 @@ def identical(a, b) -> bool:
 
 
 def measure(member, drivers, n: int, seed: int, repeats: int, baseline=None) -> dict:
-    forcing = random_rows(member, drivers, n, np.random.default_rng(seed))
+    forcing = member.random_forcing(drivers, n, np.random.default_rng(seed))
     theta = member.theta(n)
     calls = {"new": member.adapter.steady_state,
              "old": member.adapter.steady_state if baseline is None else baseline.steady_state}
@@ -158,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for member in members:
             baseline = baseline_of(member.adapter, package) if package else None
-            warm = random_rows(member, plan.scenario.drivers, 64, np.random.default_rng(0))
+            warm = member.random_forcing(plan.scenario.drivers, 64, np.random.default_rng(0))
             for adapter in (member.adapter, baseline or member.adapter):
                 adapter.steady_state(member.theta(64), warm)
             for n in args.sizes:

@@ -49,16 +49,6 @@ RowModel = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.n
                  Callable[[np.ndarray], np.ndarray]]
 
 
-def random_rows(member, drivers, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Forcing of ``n`` rows uniform inside the member's sampled ranges."""
-    values = {}
-    for drv in drivers:
-        if drv.name in member.drivers and drv.name not in member.variant:
-            lo, hi = member.sampled_bounds(drv)
-            values[drv.name] = rng.uniform(lo, hi, n)
-    return member.forcing(n, values)
-
-
 # -- one row's rates, computed once, and the model's own tendencies function --------------------
 def _clm5(adapter, theta, forcing) -> RowModel:
     from models.clm5_firstorder import equations as eq
@@ -141,7 +131,7 @@ def timed(function, repeats: int) -> tuple[float, float, object]:
 
 def measure(member, drivers, n: int, seed: int, repeats: int, naive_rows: int) -> dict:
     """One member: batched and naive timings and counts."""
-    forcing = random_rows(member, drivers, n, np.random.default_rng(seed))
+    forcing = member.random_forcing(drivers, n, np.random.default_rng(seed))
     theta = member.theta(n)
     member.adapter.steady_state(theta[:64], forcing[:64])  # warm-up
     wall, cpu, result = timed(lambda: member.adapter.steady_state(theta, forcing), repeats)

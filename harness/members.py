@@ -7,7 +7,7 @@ parameters are fixed values for every row of that member.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,16 @@ class Member:
         """``theta`` of shape (n_sets, n_params) with the member's and then ``overrides``'s values."""
         values: dict[str, float | np.ndarray] = {**self.parameters, **(overrides or {})}
         return self.adapter.default_theta(n_sets, **values)
+
+    def random_forcing(self, drivers: Iterable[Any], n: int, rng: np.random.Generator) -> np.ndarray:
+        """Forcing of ``n`` rows, each sampled driver of this member uniform within its bounds [driver units].
+
+        Drivers the member does not have, or fixes in its variant, keep their baseline. For
+        benchmarks and tests; a run samples its drivers from a Sobol design instead.
+        """
+        values = {d.name: rng.uniform(*self.sampled_bounds(d), n) for d in drivers
+                  if d.name in self.drivers and d.name not in self.variant}
+        return self.forcing(n, values)
 
     def sampled_bounds(self, driver: Any) -> tuple[float, float]:
         """Absolute bounds of a sampled driver for this member [driver units].

@@ -238,15 +238,6 @@ def test_coefficients_of_a_batch_do_not_depend_on_its_pattern(batches):
 
 
 # -- the models ---------------------------------------------------------------------------------
-def _random_rows(member, drivers, n: int, rng) -> np.ndarray:
-    values = {}
-    for drv in drivers:
-        if drv.name in member.drivers and drv.name not in member.variant:
-            lo, hi = member.sampled_bounds(drv)
-            values[drv.name] = rng.uniform(lo, hi, n)
-    return member.forcing(n, values)
-
-
 def _decide_nothing(matrix, rtol=stability.HURWITZ_RTOL):
     return np.zeros(len(matrix), dtype=bool), np.zeros(len(matrix), dtype=bool)
 
@@ -264,7 +255,7 @@ def test_model_verdicts_equal_the_eigenvalue_path(flagship, monkeypatch):
     assert [m.model for m in members] == ["mimics"] * 4 + ["millennial"] * 3
     unstable = 0
     for k, member in enumerate(members):
-        forcing = _random_rows(member, plan.scenario.drivers, 3000, np.random.default_rng(k))
+        forcing = member.random_forcing(plan.scenario.drivers, 3000, np.random.default_rng(k))
         theta = member.theta(3000)
         new = member.adapter.steady_state(theta, forcing)
         with monkeypatch.context() as patch:
@@ -282,7 +273,7 @@ def test_unstable_model_rows_are_reported_with_their_eigenvalue(flagship):
     plan, members = flagship
     member = members[4]
     assert member.variant["beta"] == 1.0
-    forcing = _random_rows(member, plan.scenario.drivers, 2000, np.random.default_rng(11))
+    forcing = member.random_forcing(plan.scenario.drivers, 2000, np.random.default_rng(11))
     result = member.adapter.steady_state(member.theta(2000), forcing)
     flagged = np.array(["not a stable fixed point" in text for text in result.message])
     assert 0.2 < flagged.mean() < 0.8
