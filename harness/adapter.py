@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
 from numbers import Real
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -42,6 +42,9 @@ from .vocabulary import (
     REQUIRED_FLUXES,
     BetaRescale,
 )
+
+if TYPE_CHECKING:  # the module imports this one
+    from .sensitivity import Sensitivities
 
 __all__ = [
     "BaseAdapter",
@@ -597,6 +600,18 @@ class BaseAdapter:
             messages.update((start + row, text) for row, text in found.items())
         return SteadyStateResult(pools, outputs, status, _message_array(n_sets, messages), self.pool_names,
                                  self.outputs)
+
+    def steady_state_sensitivities(self, theta: np.ndarray, forcing: np.ndarray, wrt: Sequence[str]) -> Sensitivities:
+        """Derivatives of the steady state with respect to inputs (``harness.sensitivity.Sensitivities``).
+
+        By the implicit function theorem at the solved pools, from finite differences of
+        ``_tendencies``: ``outputs`` (n, n_outputs, n_wrt) [output units per input unit] and ``pools``
+        (n, n_pools, n_wrt) [g C m-2 per input unit], NaN for rows not OK. ``wrt`` names drivers by
+        name and parameters as ``param.NAME``. See :func:`harness.sensitivity.steady_state_sensitivities`.
+        """
+        from .sensitivity import steady_state_sensitivities
+
+        return steady_state_sensitivities(self, theta, forcing, wrt)
 
     def _steady_state_rows(self, theta, forcing, columns, pools, outputs, status) -> dict[int, str]:
         """``steady_state`` of checked inputs in one piece, into ``pools``, ``outputs`` and ``status``.

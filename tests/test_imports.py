@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: the layers, lowest first: layer -> its harness modules (top-level module or package names)
 LAYERS: dict[str, set[str]] = {
-    "contract": {"errors", "vocabulary", "units", "adapter", "registry", "testing"},
+    # sensitivity: the implicit-function-theorem derivatives of any adapter's steady state (adapter only)
+    "contract": {"errors", "vocabulary", "units", "adapter", "registry", "testing", "sensitivity"},
     "scenario model": {"spec"},  # what a scenario says: pure data with positions
     "plan": {"plan", "checks", "members", "designs", "grids", "posterior"},  # what it means, inputs read once
     "execution": {"sampling", "runner", "executors"},
