@@ -82,6 +82,7 @@ class Result:
     texts: dict[str, str] = field(default_factory=dict)
     directory: Path | None = None  # None when the run kept nothing on disk
     outcome: RunOutcome | None = None  # warnings, problems and console tables of the run
+    chunks: dict[str, int] = field(default_factory=dict)  # {"reused": n, "solved": n} chunks of this run
 
     @property
     def ok(self) -> bool:
@@ -165,7 +166,6 @@ def _run_locked(plan: Plan, out_dir: Path, jobs: int | None, dask: str | None, r
             files.text("scenario.yaml", plan.text)
             ctx = RunContext(plan, files, executor, chunk_rows=settings.chunk_rows)
             outcome = kind.run(ctx)
-            outcome.chunks = dict(ctx.chunks)
         finally:
             executor.close()
         ctx.write_failures()
@@ -180,7 +180,7 @@ def _run_locked(plan: Plan, out_dir: Path, jobs: int | None, dask: str | None, r
         if drawing is not None:
             drawing.close()
     manifest = files.finish(about(plan))
-    return Result(summary, manifest, dict(files.tables), dict(files.texts), out_dir, outcome)
+    return Result(summary, manifest, dict(files.tables), dict(files.texts), out_dir, outcome, dict(ctx.chunks))
 
 
 def _summary(plan: Plan, outcome: RunOutcome, files: ResultDir, wall: float) -> dict[str, Any]:

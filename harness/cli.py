@@ -197,8 +197,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
               file=sys.stderr)
         return INTERRUPTED
     print_summary(result, time.perf_counter() - args.start, args.verbose)
-    if args.resume and result.outcome is not None:
-        chunks = result.outcome.chunks
+    if args.resume:
+        chunks = result.chunks
         print(f"resumed: {chunks['reused']} of {chunks['reused'] + chunks['solved']} chunks reused from "
               f"{out_dir / 'chunks'}, {chunks['solved']} solved")
     return 0 if result.ok else 1

@@ -208,8 +208,8 @@ class Page:
         """Draw (or wait for) the figures ``plot`` deferred and put them in their places."""
         jobs, self.pending = self.pending, []
         later = [job for *_, job in jobs if isinstance(job, tuple)]
-        if len(later) > 1 and (os.cpu_count() or 1) > 1:
-            pool = ProcessExecutor(min(len(later), DRAWING_WORKERS, os.cpu_count() or 1))
+        pool = drawing_workers() if len(later) > 1 else None
+        if pool is not None:
             try:
                 drawn = iter(list(pool.map(_draw, [(draw, *args) for draw, args in later])))
             finally:

@@ -92,7 +92,6 @@ class RunOutcome:
     tables: list[str] = field(default_factory=list)  # printed after the run summary with --verbose
     headline: list[str] = field(default_factory=list)  # the answer in a sentence or two, always printed
     settings: dict[str, Any] = field(default_factory=dict)  # kind settings the report needs
-    chunks: dict[str, int] = field(default_factory=lambda: {"reused": 0, "solved": 0})  # stored chunks: --resume
 
     def record(self, member: Member, result: Any, seconds: float, what: str = "") -> dict[str, Any]:
         """Record the rows solved for ``member`` (status counts, seconds [s]); returns the entry."""

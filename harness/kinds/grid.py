@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import checks, plots
-from ..adapter import Status
+from ..adapter import status_labels
 from ..grids import Forcing
 from ..netcdf import write_grid
 from ..page import Page, blank, stored_section
@@ -76,7 +76,7 @@ def run_grid(ctx: RunContext) -> RunOutcome:
 
 
 def _failure_note(label: str, result) -> str:
-    counts = pd.Series(result.status[~result.ok]).map(lambda v: Status(v).label).value_counts()
+    counts = pd.Series(status_labels(result.status[~result.ok])).value_counts()
     first = next(m for m, ok in zip(result.message, result.ok) if not ok)
     return (f"{label}: {int((~result.ok).sum())} of {result.status.size} land cells failed "
             f"({', '.join(f'{n} {k}' for k, n in counts.items())}; e.g. {first}); they are NaN in grid.nc "
