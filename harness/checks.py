@@ -631,12 +631,18 @@ def check_calibration(scenario: Scenario, members: list[Member], ctx: Context) -
     for d in c.drivers:
         if d.name not in DRIVERS:
             ctx.add(d.path, f"unknown driver {d.name!r}", did_you_mean(d.name, DRIVERS), at_key=True)
+    for d in c.drivers:  # each model reads the columns of the drivers it represents
+        if d.name in DRIVERS and members and not any(d.name in m.adapter.driver_names for m in members):
+            ctx.add(d.path, f"no model of the scenario represents driver {d.name!r}", "remove the driver",
+                    at_key=True)
+    for prior in c.priors:  # each model calibrates the quantities it has (beta where the model has it)
+        if members and not any(calibrates(m, prior.name) for m in members):
+            _check_prior(prior, members[0], observed, table, c, ctx)
     for m in members:
         units = {x.name: x for x in m.adapter.drivers}
         for d in c.drivers:
             if d.name not in units:
-                ctx.add(d.path, f"{m.label} does not represent driver {d.name!r}", "remove the model or the driver",
-                        at_key=True)
+                continue
             elif d.units != units[d.name].units:
                 ctx.add(join(d.path, "units"), f"{d.column!r} is in {d.units!r} but {m.model} reads {d.name} in "
                         f"{units[d.name].units!r}", f"convert the column to {units[d.name].units}")
@@ -657,11 +663,25 @@ def check_calibration(scenario: Scenario, members: list[Member], ctx: Context) -
                 ctx.add("calibrate.observations.units", f"observations are in {c.units!r} but {m.model} reports "
                         f"{c.output} in {out_units!r}", f"convert {c.column!r} to {out_units}")
         for prior in c.priors:
-            _check_prior(prior, m, observed, table, c, ctx)
+            if calibrates(m, prior.name):
+                _check_prior(prior, m, observed, table, c, ctx)
     if not isinstance(c.sigma, float) and c.sigma.support[0] < 0:
         ctx.add(c.sigma.path, f"sigma must be positive; {c.sigma} allows negative values",
                 "use halfnormal, lognormal or a uniform prior with lower >= 0")
     return table
+
+
+def calibrates(member: Member, name: str) -> bool:
+    """Whether ``member`` has the calibrated quantity ``name``.
+
+    That is its driver, ``param.NAME``, or the driver a ``<driver>_multiplier`` scales; ``sigma``
+    belongs to every member.
+    """
+    if name == SIGMA:
+        return True
+    if name.startswith(PARAM_PREFIX):
+        return name[len(PARAM_PREFIX):] in member.adapter.parameter_names
+    return name.removesuffix(MULTIPLIER_SUFFIX) in member.adapter.driver_names
 
 
 def _any_multiplier(c: Any, driver: str) -> bool:
@@ -757,6 +777,10 @@ def _read_posterior(scenario: Scenario, ctx: Context) -> dict[str, Any] | None:
         locate(_base(scenario), f"{value}/{POSTERIOR_FILE}", root, MAX_NETCDF_BYTES)
     except InputFileError as exc:
         ctx.add("drivers_from", exc.message, exc.hint)
+        return None
+    except OSError as exc:  # e.g. a path component longer than the file system allows
+        ctx.add("drivers_from", f"{value!r} cannot be read: {exc.strerror}", "name the --out directory of a "
+                "calibration run")
         return None
     try:
         return load_posterior(directory)

@@ -14,7 +14,8 @@ import numpy as np
 from .members import Member
 
 #: the perturbed sides each definition needs
-SIDES = {"central": ("plus", "minus"), "plus": ("plus",), "minus": ("minus",)}
+SIDES = {"central": ("plus", "minus"), "plus": ("plus",), "minus": ("minus",),
+         "exact": ("plus", "minus")}  # exact (IFT) solves both sides too, for central beside it
 
 
 def local_design(member: Member, drivers: tuple[str, ...], h: float, definition: str) -> list[tuple[str, str, float]]:

@@ -360,3 +360,54 @@ def maps(lat: np.ndarray, lon: np.ndarray, fields: dict[str, np.ndarray], label:
         bar.set_label(f"log10 {label}" if log else label, fontsize=LABEL)
         bar.ax.tick_params(labelsize=TICK - 1)
     return _png(fig)
+
+
+def reconciliation(verdict: pd.DataFrame, table: pd.DataFrame, output: str) -> bytes:
+    """Did assimilation bring the structures together: per structure and as a spread, prior box against posterior.
+
+    Left: ln(ST(input)/ST(CUE)) of each structure over the prior box (open) and the posterior
+    (filled), with its interval; right: the spread across structures (standard deviation) under
+    each, with its interval.
+
+    ``verdict`` holds the rows of ``verdict.csv`` with ``inputs`` ("prior box"/"posterior"), ``ratio``,
+    ``ratio_low``, ``ratio_high`` and ``cue_effect``; ``table`` the rows of ``reconciliation.csv``.
+    """
+    plt = _pyplot()
+    rows = verdict[verdict["output"] == output]
+    structures = list(dict.fromkeys(m.removesuffix(" | posterior") for m in rows["member"]))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 0.5 * len(structures) + 1.8),
+                                      gridspec_kw={"width_ratios": [3, 1.3]})
+    for side, offset, fill in (("prior box", -0.12, "none"), ("posterior", 0.12, "full")):
+        for y, structure in enumerate(structures):
+            label = structure if side == "prior box" else f"{structure} | posterior"
+            r = rows[rows["member"] == label]
+            if r.empty or not np.isfinite(r["ratio"].iloc[0]) or r["ratio"].iloc[0] <= 0:
+                continue
+            r = r.iloc[0]
+            marker, colour = EFFECT_STYLE.get(r.get("cue_effect", ""), ("o", "#7f8c8d"))
+            mid = np.log(r["ratio"])
+            if np.isfinite(r["ratio_low"]) and r["ratio_low"] > 0:
+                left.plot([np.log(r["ratio_low"]), np.log(r["ratio_high"])], [y + offset] * 2, color=colour, lw=1.2)
+            left.plot(mid, y + offset, marker=marker, color=colour, fillstyle=fill, ms=7, ls="none",
+                      label=side if y == 0 else None)
+    left.axvline(0.0, color="k", lw=0.8, ls=":")
+    left.set_yticks(range(len(structures)), [_short(s, 40) for s in structures], fontsize=TICK - 1)
+    left.invert_yaxis()
+    left.set_xlabel("ln(ST(input) / ST(CUE))  (> 0: input matters more)", fontsize=LABEL)
+    left.legend(fontsize=LEGEND - 1, frameon=False, loc="best")
+    block = table[table["output"] == output]
+    if not block.empty and "prior_sd" in block and np.isfinite(block["prior_sd"].iloc[0]):
+        b = block.iloc[0]
+        for x, side in enumerate(("prior", "posterior")):
+            right.errorbar(x, b[f"{side}_sd"], yerr=b[f"{side}_sd_conf"], fmt="o", color="k", capsize=3,
+                           fillstyle="none" if side == "prior" else "full")
+        right.set_xticks([0, 1], ["prior box", "posterior"], fontsize=TICK - 1)
+        right.set_xlim(-0.6, 1.6)
+        right.set_ylim(bottom=0)
+    right.set_ylabel("sd across structures [ln units]", fontsize=LABEL)
+    for ax in (left, right):
+        ax.tick_params(labelsize=TICK - 1)
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.suptitle(f"Did assimilation bring the structures together? ({output}, ln scale)", fontsize=TITLE)
+    fig.tight_layout()
+    return _png(fig)

@@ -88,25 +88,36 @@ def published_table(comparison: pd.DataFrame) -> str:
                                    "compared", "tolerance", "within"], tablefmt="github")
 
 
+#: what the ``exact`` column of a local run is (printed above its tables)
+EXACT = "exact: d ln S / d ln x at the baseline by the implicit function theorem"
+
+
 def local_markdown(table: pd.DataFrame, scenario, comparison: pd.DataFrame | None) -> str:
-    """Drivers ranked by |elasticity| per member x output, then the published comparison."""
+    """Drivers ranked by |elasticity| per member x output, the exact elasticity beside, then the published comparison.
+
+    Beside the ranked definition stands the exact elasticity (or, when ``exact`` is ranked, the
+    central difference), so a finite difference that the step size spoils shows as the gap.
+    """
     s = scenario.local
     lines = [f"# Local sensitivities: {scenario.name}", ""]
     if scenario.description.strip():
         lines += [scenario.description.strip(), ""]
+    differences = f"difference of each output for relative perturbations of ±{s.h:g} of each driver"
+    beside = "central" if s.definition == "exact" else "exact"
     lines += [
-        f"Elasticity = {s.definition} difference of each output for relative perturbations of ±{s.h:g} "
-        "of each driver around the member's baseline (signed; ranks by magnitude). Drivers a model "
-        "does not represent are shown as 'not represented', never as 0.", "",
+        (f"Elasticity = exact; central = central {differences}" if s.definition == "exact" else
+         f"Elasticity = {s.definition} {differences}") + " around the member's baseline (signed; ranks by "
+        "magnitude). Drivers a model does not represent are shown as 'not represented', never as 0.", "",
+        f"{EXACT}.", "",
     ]
     for (member, output), block in table.groupby(["member", "output"], sort=False):
         units = block["units"].iloc[0]
         lines += [f"## {member}: {output}" + (f" [{units}]" if units else ""), ""]
         ordered = by_rank(block)
-        body = [(r["rank"] or "", r["driver"], _num(r["elasticity"]), _num(r["S0"]), _num(r["ratio_plus"]),
-                 _num(r["ratio_minus"]), r["note"] or "") for _, r in ordered.iterrows()]
-        lines += [tabulate(body, headers=["rank", "driver", "elasticity", "S0", "S+/S0", "S-/S0", "note"],
-                           tablefmt="github"), ""]
+        body = [(r["rank"] or "", r["driver"], _num(r["elasticity"]), _num(r.get(beside, math.nan)), _num(r["S0"]),
+                 _num(r["ratio_plus"]), _num(r["ratio_minus"]), r["note"] or "") for _, r in ordered.iterrows()]
+        lines += [tabulate(body, headers=["rank", "driver", f"elasticity ({s.definition})", beside, "S0", "S+/S0",
+                                          "S-/S0", "note"], tablefmt="github"), ""]
     if comparison is not None:
         lines += ["## Published values", "", published_table(comparison), ""]
     return "\n".join(lines).rstrip() + "\n"
@@ -251,12 +262,14 @@ def calibration_markdown(scenario, summary: pd.DataFrame, predictions: pd.DataFr
     lines += [tabulate(body, headers=["model x variant", "n", f"RMSE [{c.units}]", "R²", "RMSE of ln",
                                       "observed inside 90 % predictive interval"], tablefmt="github"), ""]
     lines += ["## Model comparison (PSIS-LOO; WAIC beside it)", ""]
-    body = [(r["rank"], r["member"], f"{r['elpd_loo']:.2f} ± {r['elpd_loo_se']:.2f}", f"{r['delta_elpd_loo']:.2f}",
+    body = [(r["rank"], r["member"], f"{r['elpd_loo']:.2f} ± {r['elpd_loo_se']:.2f}",
+             f"{r['delta_elpd_loo']:.2f} ± {r.get('delta_elpd_loo_se', float('nan')):.2f}",
              f"{r['p_loo']:.2f}", r["pareto_k_over_0.7"], f"{r['elpd_waic']:.2f} ± {r['elpd_waic_se']:.2f}")
             for _, r in comparison.iterrows()]
     lines += [tabulate(body, headers=["rank", "model x variant", "elpd_loo", "Δ elpd_loo", "p_loo", "Pareto k > 0.7",
                                       "elpd_waic"], tablefmt="github"), "",
-              "Higher elpd is better; a Δ smaller than about twice its standard error does not separate two "
+              "Higher elpd is better; Δ is the difference to the first, ± the standard error of that "
+              "difference (from the pointwise differences); a Δ smaller than about twice it does not separate two "
               "members. Pareto k > 0.7 marks observations for which the LOO estimate is unreliable.", ""]
     if brief:
         return "\n".join(lines).rstrip() + "\n"

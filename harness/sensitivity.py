@@ -49,6 +49,8 @@ __all__ = ["Sensitivities", "steady_state_sensitivities", "STEP_FACTOR"]
 STEP_FACTOR = float(np.finfo(float).eps ** (1.0 / 3.0))
 #: floor of |v| in the step, relative to the column's largest |v| over the batch
 _FLOOR = 1e-3
+#: most rows of one stacked call of the model (the base rows and their perturbed copies)
+_STACKED_ROWS = 65536
 
 
 @dataclass(frozen=True)
@@ -122,34 +124,55 @@ def steady_state_sensitivities(adapter: BaseAdapter, theta: np.ndarray, forcing:
     d_pools = np.full((n, n_pools, n_wrt), np.nan)
     rows = np.flatnonzero(result.ok)
     if rows.size and n_wrt:
-        th, fo, x = theta[rows], forcing[rows], result.pools[rows]
-
-        def evaluate(th_: np.ndarray, fo_: np.ndarray, x_: np.ndarray) -> np.ndarray:
-            """Tendencies and outputs side by side, shape (m, n_pools + n_outputs)."""
-            with np.errstate(all="ignore"):
-                dpools, fluxes = adapter._tendencies(th_, fo_, x_)
-                fluxes = adapter._checked_fluxes(fluxes, th_.shape[0])
-                outs = adapter._harmonised_outputs(x_, fluxes)
-            return np.column_stack([np.asarray(dpools, dtype=float)] + [outs[o] for o in adapter.outputs])
-
-        base = evaluate(th, fo, x)
-
-        def at(which: int, j: int, v: np.ndarray) -> np.ndarray:
-            """``evaluate`` with column ``j`` of theta (0), forcing (1) or the pools (2) set to ``v``."""
-            args = [th, fo, x]
-            args[which] = _replaced(args[which], j, v)
-            return evaluate(*args)
-
-        # pools may not go negative (a one-sided difference at an empty pool)
-        jx = np.stack([_difference(partial(at, 2, j), x[:, j], base, _non_negative) for j in range(n_pools)],
-                      axis=-1)  # (m, n_pools + n_out, n_pools)
-        jp_list = [_difference(partial(at, 0 if is_param else 1, j), (th if is_param else fo)[:, j], base,
-                               meta.contains) for is_param, j, meta in columns]
-        jp = np.stack(jp_list, axis=-1)  # (m, n_pools + n_out, n_wrt)
-        dx = _solve(jx[:, :n_pools], -jp[:, :n_pools])  # (m, n_pools, n_wrt)
-        dy = jp[:, n_pools:] + jx[:, n_pools:] @ dx
-        d_pools[rows], d_out[rows] = dx, dy
+        # every perturbed copy of a block of rows goes through one call of the model: for a small
+        # batch the cost of a call (e.g. a rescaling solve inside _tendencies) outweighs its rows
+        per_row = 1 + 2 * (n_pools + n_wrt)
+        step = max(1, _STACKED_ROWS // per_row)
+        for start in range(0, rows.size, step):
+            block = rows[start:start + step]
+            dx, dy = _block_sensitivities(adapter, theta[block], forcing[block], result.pools[block], columns)
+            d_pools[block], d_out[block] = dx, dy
     return Sensitivities(result, wrt, values, d_out, d_pools)
+
+
+def _block_sensitivities(adapter: BaseAdapter, th: np.ndarray, fo: np.ndarray, x: np.ndarray,
+                         columns: list[tuple[bool, int, Parameter | Driver]]) -> tuple[np.ndarray, np.ndarray]:
+    """``d pools / d wrt`` (m, n_pools, n_wrt) and ``d outputs / d wrt`` (m, n_outputs, n_wrt) of OK rows."""
+    n_pools = x.shape[1]
+
+    def evaluate(th_: np.ndarray, fo_: np.ndarray, x_: np.ndarray) -> np.ndarray:
+        """Tendencies and outputs side by side, shape (m, n_pools + n_outputs)."""
+        with np.errstate(all="ignore"):
+            dpools, fluxes = adapter._tendencies(th_, fo_, x_)
+            fluxes = adapter._checked_fluxes(fluxes, th_.shape[0])
+            outs = adapter._harmonised_outputs(x_, fluxes)
+        return np.column_stack([np.asarray(dpools, dtype=float)] + [outs[o] for o in adapter.outputs])
+
+    def at(which: int, j: int, v: np.ndarray) -> np.ndarray:
+        """``evaluate`` with column ``j`` of theta (0), forcing (1) or the pools (2) set to ``v``."""
+        args = [th, fo, x]
+        args[which] = _replaced(args[which], j, v)
+        return evaluate(*args)
+
+    # (which matrix, column, admissible values): pools may not go negative
+    perturbed = [(2, j, _non_negative) for j in range(n_pools)] + \
+        [(0 if is_param else 1, j, meta.contains) for is_param, j, meta in columns]
+    matrices = (th, fo, x)
+    steps = [_steps(matrices[which][:, j]) for which, j, _ in perturbed]
+    # one call: the base rows, then for each perturbed column its rows at v + h and at v - h
+    stacked = [np.concatenate([m] * (1 + 2 * len(perturbed))) for m in matrices]
+    m = th.shape[0]
+    for k, ((which, j, _), (_, plus, minus, _, _)) in enumerate(zip(perturbed, steps)):
+        stacked[which][(1 + 2 * k) * m:(2 + 2 * k) * m, j] = plus
+        stacked[which][(2 + 2 * k) * m:(3 + 2 * k) * m, j] = minus
+    values = evaluate(*stacked).reshape(1 + 2 * len(perturbed), m, -1)
+    base = values[0]
+    derivatives = [_difference(partial(at, which, j), step, base, values[1 + 2 * k], values[2 + 2 * k], admissible)
+                   for k, ((which, j, admissible), step) in enumerate(zip(perturbed, steps))]
+    jac = np.stack(derivatives, axis=-1)  # (m, n_pools + n_out, n_pools + n_wrt)
+    jx, jp = jac[:, :, :n_pools], jac[:, :, n_pools:]
+    dx = _solve(jx[:, :n_pools], -jp[:, :n_pools])  # (m, n_pools, n_wrt)
+    return dx, jp[:, n_pools:] + jx[:, n_pools:] @ dx
 
 
 def _column(adapter: BaseAdapter, name: str) -> tuple[bool, int, Parameter | Driver]:
@@ -178,33 +201,40 @@ def _replaced(matrix: np.ndarray, j: int, column: np.ndarray) -> np.ndarray:
     return out
 
 
-def _difference(fn: Callable[[np.ndarray], np.ndarray], v: np.ndarray, base: np.ndarray,
-                admissible: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Derivative d fn / d v of every row (shape of ``base``): central, else second-order one-sided, else NaN.
-
-    ``fn(column)`` evaluates every row with the perturbed column; ``base = fn(v)``; ``admissible``
-    masks the values a perturbed column may take (e.g. the declared interval).
-    """
+def _steps(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(v, v + h, v - h, h+, h-) of a column: the step of the module's docstring, made exact in floats."""
     v = np.asarray(v, dtype=float)
     scale = np.abs(v).max(initial=0.0)
     h = STEP_FACTOR * np.maximum(np.abs(v), _FLOOR * scale if scale > 0 else 1.0)
     plus, minus = v + h, v - h
-    h_plus, h_minus = plus - v, v - minus  # exactly representable steps
-    f_plus, f_minus = fn(plus), fn(minus)
+    return v, plus, minus, plus - v, v - minus
+
+
+def _difference(fn: Callable[[np.ndarray], np.ndarray],
+                step: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], base: np.ndarray,
+                f_plus: np.ndarray, f_minus: np.ndarray,
+                admissible: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Derivative d fn / d v of every row (shape of ``base``): central, else second-order one-sided, else NaN.
+
+    ``step`` is ``_steps(v)``; ``base``, ``f_plus`` and ``f_minus`` are ``fn`` at v, v + h and v - h;
+    ``fn(column)`` evaluates every row with the perturbed column (for the one-sided fall-back);
+    ``admissible`` masks the values a perturbed column may take (e.g. the declared interval).
+    """
+    v, plus, minus, h_plus, h_minus = step
     ok_plus = admissible(plus) & np.isfinite(f_plus).all(axis=1)
     ok_minus = admissible(minus) & np.isfinite(f_minus).all(axis=1)
     with np.errstate(all="ignore"):
         out = (f_plus - f_minus) / (h_plus + h_minus)[:, None]
     out[~(ok_plus & ok_minus)] = np.nan
-    for side, ok_side, f1, step in ((1.0, ok_plus & ~ok_minus, f_plus, h_plus),
-                                    (-1.0, ok_minus & ~ok_plus, f_minus, h_minus)):
+    for side, ok_side, f1, h in ((1.0, ok_plus & ~ok_minus, f_plus, h_plus),
+                                 (-1.0, ok_minus & ~ok_plus, f_minus, h_minus)):
         if not ok_side.any():
             continue
-        far = v + side * 2.0 * step
+        far = v + side * 2.0 * h
         f2 = fn(far)
         usable = ok_side & admissible(far) & np.isfinite(f2).all(axis=1)
         with np.errstate(all="ignore"):
-            one_sided = side * (-3.0 * base + 4.0 * f1 - f2) / (2.0 * step)[:, None]
+            one_sided = side * (-3.0 * base + 4.0 * f1 - f2) / (2.0 * h)[:, None]
         out[usable] = one_sided[usable]
     return out
 

@@ -44,7 +44,7 @@ from .adapter import (
     metadata_problems,
 )
 from .errors import DriverError, ParameterError, unknown_message
-from .vocabulary import POOL_PREFIX
+from .vocabulary import PARAM_PREFIX, POOL_PREFIX
 
 __all__ = [
     "ALL_CHECKS",
@@ -61,6 +61,7 @@ __all__ = [
     "check_reference_values",
     "check_row_order_invariance",
     "check_steady_state_fixed_point",
+    "check_steady_state_sensitivities",
     "parametrize_with_adapter_checks",
 ]
 
@@ -86,6 +87,19 @@ _POOL_FACTORS = (0.5, 1.5)
 _OUTSIDE_STEP = 1e-3
 #: problems listed in one failure message before "... and N more"
 _MAX_LISTED = 10
+#: OK sample rows whose sensitivities are checked (row 0, at the defaults, first): 4 solves of
+#: each per input, 12 row solves per input in all, as ``check_out_of_domain_rejected`` spends on
+#: an input with two finite bounds
+_SENSITIVITY_ROWS = 3
+#: relative step h of the reference differences of the full steady state: the five-point stencil
+#: at v (1 ± h), v (1 ± 2h) errs by O(h^4) (~1e-12 even for an Arrhenius energy, whose elasticity
+#: is ~20) plus ~1.5 eps_solve / h (~1e-9 for solves good to 1e-13) relative
+_SENSITIVITY_STEP = 1e-4
+#: largest |IFT - full differences| / scale of a steady-state derivative [1] (issue 20)
+_SENSITIVITY_RTOL = 1e-5
+#: floor of that scale as an elasticity, relative to the input's strongest effect on any output
+#: (see ``check_steady_state_sensitivities``)
+_SENSITIVITY_FLOOR = 1e-2
 
 Check = Callable[[BaseAdapter], None]
 
@@ -666,6 +680,110 @@ def check_reference_values(adapter: BaseAdapter) -> None:
         )
 
 
+class _SensitivityGaps(NamedTuple):
+    """Steady-state derivatives of some OK sample rows, by the IFT and by full differences."""
+
+    rows: np.ndarray  # (k,) sample rows
+    wrt: tuple[str, ...]  # (m,) drivers, then param.NAME
+    ift: np.ndarray  # (k, n_outputs, m) adapter.steady_state_sensitivities
+    full: np.ndarray  # (k, n_outputs, m) five-point differences of steady_state; NaN where skipped
+    error: np.ndarray  # (k, n_outputs, m) |ift - full| / scale; NaN where skipped
+
+
+def _sensitivity_gaps(adapter: BaseAdapter) -> _SensitivityGaps:
+    """IFT and full-difference derivatives of every output with respect to every input.
+
+    Inputs are every driver and every parameter; a (row, input) pair is skipped where the value is
+    0 or NaN (no relative step) or a perturbed value leaves its interval, or a perturbed solve is
+    not OK. All perturbed rows are solved in one batch (rows are independent by contract).
+    """
+    solved = _solved_sample(adapter)
+    k = min(_SENSITIVITY_ROWS, solved.rows.size)
+    theta, forcing, base = solved.theta[:k], solved.forcing[:k], solved.result.outputs[:k]
+    columns: list[tuple[str, int, int, Parameter | Driver]] = [
+        (d.name, 1, j, d) for j, d in enumerate(adapter.drivers)
+    ]
+    columns += [(PARAM_PREFIX + p.name, 0, j, p) for j, p in enumerate(adapter.parameters)]
+    wrt = tuple(name for name, *_ in columns)
+    ift = adapter.steady_state_sensitivities(theta.copy(), forcing.copy(), wrt).outputs
+    h = _SENSITIVITY_STEP
+    factors = np.array([1.0 + h, 1.0 - h, 1.0 + 2.0 * h, 1.0 - 2.0 * h])
+    m, n_factors = len(columns), factors.size
+    # every perturbed row: (input, factor, row) flattened
+    thetas = np.tile(theta, (m, n_factors, 1, 1))
+    forcings = np.tile(forcing, (m, n_factors, 1, 1))
+    values = np.empty((m, k))
+    usable = np.empty((m, n_factors, k), dtype=bool)
+    for c, (_, which, j, meta) in enumerate(columns):
+        inputs = forcings if which else thetas
+        v = (forcing if which else theta)[:, j]
+        values[c] = v
+        inputs[c, :, :, j] = factors[:, None] * v
+        usable[c] = meta.contains(inputs[c, :, :, j]) & np.isfinite(v) & (v != 0.0)
+    flat = np.flatnonzero(usable.ravel())
+    outputs = np.full((m * n_factors * k, len(adapter.outputs)), np.nan)
+    if flat.size:
+        perturbed = _solve(adapter, thetas.reshape(-1, theta.shape[1])[flat], forcings.reshape(-1, forcing.shape[1])[flat])
+        outputs[flat] = np.where(perturbed.ok[:, None], perturbed.outputs, np.nan)
+    y = outputs.reshape(m, n_factors, k, -1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        full = (8.0 * (y[:, 0] - y[:, 1]) - (y[:, 2] - y[:, 3])) / (12.0 * h * values)[:, :, None]  # (m, k, n_out)
+        full = full.transpose(1, 2, 0)  # (k, n_out, m)
+        full[~np.isfinite(full)] = np.nan
+        # the floor: _SENSITIVITY_FLOOR of the input's strongest effect on any output as an
+        # elasticity (at least 1), in this output's units per input unit
+        per_unit = np.abs(base)[:, :, None] / np.abs(values.T)[:, None, :]  # |y / v|
+        elasticity = np.where(base[:, :, None] != 0.0, np.abs(full) / per_unit, np.nan)
+        strongest = np.fmax(np.where(np.isfinite(elasticity), elasticity, 0.0).max(axis=1, initial=0.0), 1.0)
+        scale = np.fmax(np.fmax(np.abs(ift), np.abs(full)), _SENSITIVITY_FLOOR * strongest[:, None, :] * per_unit)
+        gap = np.abs(ift - full)
+        error = np.where(gap == 0.0, 0.0, gap / scale)
+    error[~np.isfinite(ift)] = np.inf  # no IFT derivative where the full steady state has one
+    error[np.isnan(full)] = np.nan  # skipped
+    return _SensitivityGaps(solved.rows[:k], wrt, ift, full, error)
+
+
+def check_steady_state_sensitivities(adapter: BaseAdapter) -> None:
+    """Steady-state sensitivities agree with differences of the full steady state to 1e-5.
+
+    For the first three OK sample rows and every driver and parameter (as ``param.NAME``), each
+    harmonised output's ``adapter.steady_state_sensitivities`` (the implicit function theorem on
+    ``_tendencies``) is compared with the five-point central difference of ``steady_state`` at
+    the input times ``1 ± 1e-4`` and ``1 ± 2e-4``. A (row, input) pair is skipped where the input
+    is 0 or NaN, a perturbed value leaves the declared interval or a perturbed solve is not OK.
+
+    The relative error is ``|IFT - full| / scale`` with ``scale`` the larger of the two
+    derivatives, floored at ``1e-2 S |y / v|`` (``y`` the output, ``v`` the input, ``S`` the
+    largest ``|d ln y' / d ln v|`` over the outputs ``y'``, at least 1): an output the input barely
+    moves (respiration equals c_input at every steady state) is compared absolutely, at 1e-7 of
+    the input's strongest relative effect.
+    """
+    gaps = _sensitivity_gaps(adapter)
+    if np.isnan(gaps.error).all():
+        raise _failure(
+            adapter, "the steady state must be differentiable around the sample rows",
+            [f"rows {', '.join(map(str, gaps.rows))}: no input could be moved by ±{_SENSITIVITY_STEP:g} and "
+             f"±{2 * _SENSITIVITY_STEP:g} relative to an OK steady state"],
+            "make the defaults an interior point of the declared intervals where the model solves",
+        )
+    found = np.argwhere(gaps.error > _SENSITIVITY_RTOL)  # NaN (skipped) is not
+    found = found[np.argsort(-gaps.error[tuple(found.T)], kind="stable")]
+    problems = [
+        f"row {gaps.rows[r]}: d {adapter.outputs[o]} / d {gaps.wrt[c]} = {float(gaps.ift[r, o, c])!r} "
+        f"(steady_state_sensitivities) vs {float(gaps.full[r, o, c])!r} (differences of the full steady "
+        f"state): relative error {float(gaps.error[r, o, c]):.3g}"
+        for r, o, c in found
+    ]
+    if problems:
+        raise _failure(
+            adapter, f"steady_state_sensitivities must agree with differences of the full steady state to "
+            f"{_SENSITIVITY_RTOL:g} relative", problems,
+            "make _tendencies (and any dpools and fluxes _steady_state returns) the very equations whose "
+            "steady state _steady_state solves, with every dependence on theta and forcing; an override of "
+            "steady_state_sensitivities must give the derivatives of steady_state",
+        )
+
+
 #: Every check, in the order ``check_adapter`` runs them (cheap and structural first).
 ALL_CHECKS: tuple[Check, ...] = (
     check_metadata_complete,
@@ -680,6 +798,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_bad_row_isolated,
     check_pickle_roundtrip,
     check_reference_values,
+    check_steady_state_sensitivities,
 )
 
 

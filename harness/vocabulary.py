@@ -94,8 +94,8 @@ PRIOR_PARAMETERS = MappingProxyType(
         "halfnormal": ("sigma",),
     }
 )
-#: calibration: the gradient-free samplers (``calibrate.sampler.name``), the default first
-SAMPLERS = ("DEMetropolisZ", "SMC")
+#: calibration: the samplers (``calibrate.sampler.name``), the default first; NUTS uses the gradient by the implicit function theorem
+SAMPLERS = ("NUTS", "DEMetropolisZ", "SMC")
 #: rows per chunk of steady states (``executor.chunk_rows``): solved, stored and resumed as one
 CHUNK_ROWS = 8192
 

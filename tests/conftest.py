@@ -13,9 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def lter_calibration(tmp_path_factory):
-    """A short calibrate_lter run (the shipped scenario, few draws) for posterior-informed runs."""
+    """A short calibrate_lter run (the shipped scenario, few draws of the cheapest sampler) for posterior-informed runs."""
     out = tmp_path_factory.mktemp("calibrate_lter")
     code = main(["run", str(ROOT / "scenarios" / "calibrate_lter.yaml"), "--out", str(out), "--data-root", str(ROOT),
-                 "--set", "calibrate.sampler.draws=60", "--set", "calibrate.sampler.tune=60"])
+                 "--set", "calibrate.sampler.draws=60", "--set", "calibrate.sampler.tune=60",
+                 "--set", "calibrate.sampler.name=DEMetropolisZ"])
     assert code == 0
     return out

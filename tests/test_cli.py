@@ -105,11 +105,11 @@ def test_run_sobol_succeeds_and_lists_files(sobol_run):
     assert any(line.startswith("Of ") and "model structure" in line for line in lines)  # the verdict sentence
     assert any(line.startswith("Tally of the ") for line in lines)
     assert f"report: {out / 'report.html'}" in lines
-    assert re.fullmatch(rf"wrote 16 files to {re.escape(str(out))}/ in \d+\.\d s \(wall time of the command\); "
+    assert re.fullmatch(rf"wrote 17 files to {re.escape(str(out))}/ in \d+\.\d s \(wall time of the command\); "
                         r"--verbose for the full tables", lines[-1])
     assert sorted(p.name for p in out.iterdir()) == sorted([
         "indices.csv", "convergence.csv", "verdict.csv", "votes.csv", "beta_effects.csv", "verdict.md", "attribution.csv",
-        "provenance.json", "ranking.md", "results.nc", "summary.json", "report.html", "figures", "scenario.yaml", "chunks",
+        "dgsm.csv", "provenance.json", "ranking.md", "results.nc", "summary.json", "report.html", "figures", "scenario.yaml", "chunks",
         "manifest.json"])
 
 
@@ -181,7 +181,7 @@ def test_summary_json(sobol_run):
     assert summary["problems"] == [] and summary["warnings"] == []
     assert [(m["member"], m["design"], m["rows"], m["status"]) for m in summary["members"]] == [
         ("clm5_firstorder", "driver", 40, {"ok": 40}), ("clm5_firstorder", "group", 32, {"ok": 32})]
-    assert summary["files"] == ["indices.csv", "convergence.csv", "verdict.csv", "votes.csv", "beta_effects.csv", "verdict.md", "attribution.csv", "ranking.md", "results.nc", "report.html", "figures/", "scenario.yaml", "chunks/", "summary.json", "provenance.json"]
+    assert summary["files"] == ["indices.csv", "convergence.csv", "verdict.csv", "votes.csv", "beta_effects.csv", "verdict.md", "attribution.csv", "dgsm.csv", "ranking.md", "results.nc", "report.html", "figures/", "scenario.yaml", "chunks/", "summary.json", "provenance.json"]
 
 
 def test_provenance_json(sobol_run):
@@ -206,7 +206,7 @@ def test_verbose_lists_every_file_and_the_rows_per_member(tmp_path, capsys):
     code, stdout, _ = _run_sobol(capsys, scenario, tmp_path / "out", "--verbose")
     assert code == 0
     assert ("wrote indices.csv, convergence.csv, verdict.csv, votes.csv, beta_effects.csv, verdict.md, attribution.csv, "
-            "ranking.md, results.nc, report.html, figures/, scenario.yaml, chunks/, summary.json, provenance.json, "
+            "dgsm.csv, ranking.md, results.nc, report.html, figures/, scenario.yaml, chunks/, summary.json, provenance.json, "
             "manifest.json to") in stdout
     assert "seconds [s]" in stdout and "### The answer by structure" in stdout
 

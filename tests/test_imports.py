@@ -24,7 +24,7 @@ LAYERS: dict[str, set[str]] = {
     "scenario model": {"spec"},  # what a scenario says: pure data with positions
     "plan": {"plan", "checks", "members", "designs", "grids", "posterior"},  # what it means, inputs read once
     "execution": {"sampling", "runner", "executors"},
-    "analysis": {"analysis", "replicated", "mixed", "calibration"},
+    "analysis": {"analysis", "replicated", "mixed", "calibration", "dgsm"},
     "results": {"store", "lock", "netcdf"},  # the result directory, its manifest and file formats
     "tables": {"report", "verdict_report", "plots", "page"},  # the text, tables and figures a kind writes
     "kinds": {"kinds"},

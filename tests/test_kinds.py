@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import netCDF4
 import numpy as np
@@ -79,6 +80,90 @@ def test_local_published_mismatch_is_reported(tmp_path, capsys):
     comparison = pd.read_csv(out / "published.csv")
     assert comparison["holds"].tolist() == [False]
     assert "outside tolerance" in capsys.readouterr().err
+
+
+# Exact point elasticities (column ``exact``, ``definition: exact``): d ln S / d ln x at the baseline by
+# the implicit function theorem (harness.sensitivity), computed whatever the ranked definition.
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+MIMICS_LOCAL = """
+kind: local
+models:
+  - model: mimics
+    variants: {parameter_set: [gmd2015_fwd, stode_rev_beta], beta: [1.0, 1.5]}
+baseline: {c_input: 500.0, temperature: 15.0, clay: 20.0}
+local: {drivers: [c_input, cue_scale, temperature, clay], h: 1.0e-4, definition: exact}
+outputs: [soc, mic, maom, pom]
+"""
+
+
+def test_local_exact_elasticity_of_clm5_soc_to_c_input_is_one(tmp_path):
+    """The shipped clm5_elasticity scenario: CLM5's steady state is linear in c_input, so exactly 1."""
+    out = tmp_path / "out"
+    assert main(["run", str(SCENARIOS / "clm5_elasticity.yaml"), "--out", str(out)]) == 0
+    t = pd.read_csv(out / "elasticities.csv")
+    hits = t[t["driver"] == "c_input"].set_index("output")
+    assert abs(hits.loc["soc", "exact"] - 1.0) <= 1e-8
+    assert abs(hits.loc["soc_total", "exact"] - 1.0) <= 1e-8
+    # the default definition is untouched: the ranked elasticity is still the central difference
+    np.testing.assert_array_equal(t["elasticity"], t["central"])
+    # the other drivers are nonlinear: at h = 0.1 the central difference is off by O(h^2), no more
+    others = t[t["driver"] != "c_input"]
+    assert np.isfinite(others["exact"]).all()
+    np.testing.assert_allclose(others["central"], others["exact"], rtol=0.05)
+    text = (out / "ranking.md").read_text()
+    assert "exact: d ln S / d ln x at the baseline by the implicit function theorem" in text
+    assert "elasticity (central) |   exact |" in text
+
+
+def test_local_exact_matches_a_small_central_difference_for_mimics(tmp_path):
+    """MIMICS is nonlinear; with h = 1e-4 the central difference is the derivative to ~h^2."""
+    code, out = _run(tmp_path, MIMICS_LOCAL)
+    assert code == 0
+    t = pd.read_csv(out / "elasticities.csv")
+    assert len(t) == 4 * 4 * 4 and t["exact"].notna().all()
+    # elasticities ~1e-11 (mic to clay) are zero up to round-off on either side: the atol
+    np.testing.assert_allclose(t["central"], t["exact"], rtol=1e-6, atol=1e-9)
+    soc = t[t["output"] == "soc"]
+    assert (soc["exact"].abs() > 0.1).all()  # the ones that matter are far from zero
+    np.testing.assert_allclose(soc["central"], soc["exact"], rtol=1e-6)
+    # definition: exact ranks by it and shows the central difference beside it
+    np.testing.assert_array_equal(t["elasticity"], t["exact"])
+    first = soc[soc["rank"] == 1]
+    assert set(first["driver"]) == {"cue_scale"}
+    assert "elasticity (exact) |   central |" in (out / "ranking.md").read_text()
+
+
+def test_local_exact_is_nan_with_a_note_where_the_baseline_is_not_ok(tmp_path, monkeypatch):
+    """A baseline row that did not solve gives no elasticity, the exact one included, and says why."""
+    from harness.adapter import Status
+    from harness.kinds.common import RunContext
+
+    solve = RunContext.evaluate
+
+    def baseline_fails(self, member, n_rows, *args, **kwargs):
+        result = solve(self, member, n_rows, *args, **kwargs)
+        result.status[0], result.message[0] = Status.NOT_CONVERGED, "made to fail"
+        result.pools[0], result.outputs[0] = np.nan, np.nan
+        return result
+
+    monkeypatch.setattr(RunContext, "evaluate", baseline_fails)
+    code, out = _run(tmp_path, LOCAL.replace("DEF", "exact"))
+    assert code == 1  # failed rows are a problem of the run
+    t = pd.read_csv(out / "elasticities.csv")
+    solved = t[t["output"] != "mic"]
+    assert solved[["exact", "central", "elasticity"]].isna().all().all()
+    assert (solved["note"] == "baseline not OK: every elasticity NaN (see summary.json)").all()
+    assert (solved["rank"] == 0).all()
+
+
+def test_local_unknown_definition_names_the_choices(tmp_path, capsys):
+    code, _ = _run(tmp_path, LOCAL.replace("DEF", "exakt"))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "s.yaml:10:" in err  # the line of `definition: exakt`
+    assert "local.definition: must be one of central, plus, minus, exact; got 'exakt'" in err
+    assert "did you mean 'exact'?" in err
 
 
 SWEEP = """

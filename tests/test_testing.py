@@ -46,6 +46,7 @@ from harness.testing import (
     check_reference_values,
     check_row_order_invariance,
     check_steady_state_fixed_point,
+    check_steady_state_sensitivities,
     parametrize_with_adapter_checks,
 )
 
@@ -243,6 +244,21 @@ class WrongReferenceAdapter(ToyAdapter):
     )
 
 
+class StaleFluxesAdapter(ToyAdapter):
+    """Hands BaseAdapter the fluxes at its steady state, from a copy of the growth formula without cue_scale.
+
+    The pools and the losses are right (so are the fixed point and the mass balance), and at
+    cue_scale = 1 (row 0, the reference cases) so is everything else; but the reported cue_bulk
+    is cue whatever cue_scale, while ``_tendencies``, which the implicit function theorem
+    differentiates, says cue * cue_scale.
+    """
+
+    def _steady_state(self, theta, forcing):
+        parts = super()._steady_state(theta, forcing)
+        dpools, fluxes = self._tendencies(theta, forcing, parts.pools)
+        return replace(parts, dpools=dpools, fluxes={**fluxes, "growth": theta[:, 2] * fluxes["uptake"]})
+
+
 class IncompleteMetadataAdapter(ToyAdapter):
     """A parameter without a reference."""
 
@@ -269,28 +285,34 @@ class CoupledFractionsAdapter(ToyAdapter):
 VIOLATIONS = {
     BatchStatisticAdapter: (
         check_batch_equals_loop, "pool.som",
-        {check_batch_equals_loop, check_out_of_domain_rejected, check_bad_row_isolated},
+        {check_batch_equals_loop, check_out_of_domain_rejected, check_bad_row_isolated,
+         check_steady_state_sensitivities},
     ),
     RowPositionAdapter: (
         check_row_order_invariance, "before reversal",
         {check_batch_equals_loop, check_row_order_invariance, check_out_of_domain_rejected,
-         check_bad_row_isolated},
+         check_bad_row_isolated, check_steady_state_sensitivities},
     ),
     NondeterministicAdapter: (
         check_deterministic, "second vs first",
         {check_batch_equals_loop, check_row_order_invariance, check_deterministic,
          check_out_of_domain_rejected, check_bad_row_isolated, check_pickle_roundtrip},
     ),
-    MutatingAdapter: (check_no_input_mutation, "steady_state changed", {check_no_input_mutation}),
+    # BaseAdapter.steady_state_sensitivities reads theta after steady_state has overwritten it
+    MutatingAdapter: (
+        check_no_input_mutation, "steady_state changed", {check_no_input_mutation, check_steady_state_sensitivities}
+    ),
     OffFixedPointAdapter: (
         check_steady_state_fixed_point, "residual_rtol = 0.1",
-        {check_steady_state_fixed_point, check_mass_balance, check_reference_values},
+        {check_steady_state_fixed_point, check_mass_balance, check_reference_values,
+         check_steady_state_sensitivities},
     ),
     # BaseAdapter rejects steady states whose losses miss c_input (Status.MASS_BALANCE), so the
     # checks that need OK sample rows or reference cases fail with it
     LeakyAdapter: (
         check_mass_balance, "(c_input - respiration - leaching) at the",
-        {check_mass_balance, check_steady_state_fixed_point, check_positivity, check_reference_values},
+        {check_mass_balance, check_steady_state_fixed_point, check_positivity, check_reference_values,
+         check_steady_state_sensitivities},
     ),
     SuperEfficientAdapter: (check_positivity, "cue_bulk", {check_positivity}),
     UncheckedDomainAdapter: (
@@ -299,6 +321,9 @@ VIOLATIONS = {
     BatchAbortAdapter: (check_bad_row_isolated, "batch aborted", {check_bad_row_isolated}),
     UnpicklableAdapter: (check_pickle_roundtrip, "lambda", {check_pickle_roundtrip}),
     WrongReferenceAdapter: (check_reference_values, "pool.som = 4000.0", {check_reference_values}),
+    StaleFluxesAdapter: (
+        check_steady_state_sensitivities, "row 1: d cue_bulk / d cue_scale = 0.42", {check_steady_state_sensitivities}
+    ),
     IncompleteMetadataAdapter: (check_metadata_complete, "f_leach", {check_metadata_complete}),
 }
 
@@ -382,6 +407,37 @@ def test_reference_mismatches_are_all_reported():
     assert "'mic' is neither a declared output" in text
 
 
+def test_sensitivity_check_names_row_output_input_values_and_error():
+    with pytest.raises(AssertionError) as info:
+        check_steady_state_sensitivities(StaleFluxesAdapter())
+    first = str(info.value).splitlines()[1]  # the largest error first
+    assert first.startswith("  row ") and "d cue_bulk / d cue_scale = 0.4" in first
+    assert "(steady_state_sensitivities) vs 0.0 (differences of the full steady state): relative error 1" in first
+
+
+def test_sensitivity_check_uses_the_adapters_own_method():
+    """An adapter that overrides steady_state_sensitivities (e.g. with a closed form) is held to it."""
+
+    class SloppyClosedForm(ToyAdapter):
+        def steady_state_sensitivities(self, theta, forcing, wrt):
+            sens = super().steady_state_sensitivities(theta, forcing, wrt)
+            return replace(sens, outputs=sens.outputs * (1.0 + 1e-4))
+
+    with pytest.raises(AssertionError, match=r"row 0: d respiration / d c_input = 0\.96009.* relative error 0\.0001"):
+        check_steady_state_sensitivities(SloppyClosedForm())
+
+
+def test_sensitivity_check_needs_some_input_it_can_move():
+    class OnlyTheDefaults(ToyAdapter):
+        def _domain_violations(self, theta, forcing):
+            moved = (theta != self.default_theta(len(theta))).any(axis=1)
+            moved |= (forcing != self.make_forcing(len(theta))).any(axis=1)
+            return [violation(moved, "only the defaults are solved")]
+
+    with pytest.raises(AssertionError, match="no input could be moved"):
+        check_steady_state_sensitivities(OnlyTheDefaults())
+
+
 def test_sample_rows_are_deterministic_sensible_and_in_the_domain():
     adapter = ToyAdapter()
     theta, forcing = _sample_inputs(adapter)
@@ -412,8 +468,9 @@ def test_check_adapter_lists_every_failed_check():
     with pytest.raises(AssertionError) as info:
         check_adapter(OffFixedPointAdapter())
     text = str(info.value)
-    assert text.startswith("toy: 3 of 12 contract checks went wrong")
-    for name in ("check_steady_state_fixed_point", "check_mass_balance", "check_reference_values"):
+    assert text.startswith("toy: 4 of 13 contract checks went wrong")
+    for name in ("check_steady_state_fixed_point", "check_mass_balance", "check_reference_values",
+                 "check_steady_state_sensitivities"):
         assert f"  - {name}: toy:" in text
 
 

@@ -1,9 +1,11 @@
 """PyMC glue: the steady-state likelihood as a PyTensor Op, priors, and one chain per task.
 
-PyMC and PyTensor are imported inside functions (the ``calibration`` extra). The steady state
-is a black box without gradients, so the samplers are gradient-free: DEMetropolisZ (default;
-each chain proposes from differences of its own past states) or SMC. Chains are independent
-tasks, so they run on the harness's executors and their seeds depend only on the scenario.
+PyMC and PyTensor are imported inside functions (the ``calibration`` extra). The likelihood's
+gradient comes from the steady state's sensitivities by the implicit function theorem
+(``harness.sensitivity``), so NUTS (default) samples it; DEMetropolisZ (each chain proposes from
+differences of its own past states) and SMC stay available and never ask for a gradient. Chains
+are independent tasks, so they run on the harness's executors and their seeds depend only on the
+scenario.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from .target import Target
 START_TRIES = 200
 #: likelihood values remembered per chain (the current state and the last proposals)
 RECENT = 4
+#: samplers that use the likelihood's gradient
+GRADIENT_SAMPLERS = ("NUTS",)
 
 
 def require_pymc() -> Any:
@@ -66,27 +70,76 @@ class _Counter:
                 self.statuses[label] = self.statuses.get(label, 0) + 1
 
 
-def _loglike_op(target: Target, counter: _Counter) -> Any:
-    """A PyTensor Op: vector of calibrated quantities -> scalar log-likelihood (no gradient)."""
+class _Cache:
+    """The likelihood (and, when asked, its gradient) at the last few points of one chain.
+
+    Metropolis steps evaluate the current point again, and NUTS asks for the value and the gradient
+    at the same point through two Ops: each point is solved once.
+    """
+
+    def __init__(self, target: Target, counter: _Counter, gradients: bool) -> None:
+        self.target, self.counter, self.gradients = target, counter, gradients
+        self.recent: dict[bytes, tuple[float, np.ndarray | None]] = {}
+
+    def value(self, x: np.ndarray) -> float:
+        key = x.tobytes()
+        if key not in self.recent:
+            if self.gradients:  # the gradient will be asked for at this point next
+                return float(self._evaluate_with_gradient(key, x)[0])
+            value, status = self.target.loglike(x)
+            self._remember(key, value, None, status)
+        return self.recent[key][0]
+
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        key = x.tobytes()
+        cached = self.recent.get(key)
+        if cached is not None and cached[1] is not None:
+            return cached[1]
+        return self._evaluate_with_gradient(key, x, counted=cached is not None)[1]
+
+    def _evaluate_with_gradient(self, key: bytes, x: np.ndarray, counted: bool = False) -> tuple[float, np.ndarray]:
+        value, gradient, status = self.target.loglike_and_gradient(x)
+        self._remember(key, value, gradient, status, counted)
+        return value, gradient
+
+    def _remember(self, key: bytes, value: float, gradient: np.ndarray | None, status: np.ndarray,
+                  counted: bool = False) -> None:
+        if not counted:
+            self.counter.record(status)
+        self.recent.pop(key, None)
+        if len(self.recent) >= RECENT:
+            self.recent.pop(next(iter(self.recent)))
+        self.recent[key] = (value, gradient)
+
+
+def _loglike_op(target: Target, counter: _Counter, gradients: bool) -> Any:
+    """A PyTensor Op: vector of calibrated quantities -> scalar log-likelihood, with its gradient.
+
+    ``gradients``: whether the sampler uses them (then each point is solved with its sensitivities).
+    """
     import pytensor.tensor as pt
     from pytensor.graph.op import Op
 
-    recent: dict[bytes, float] = {}
+    cache = _Cache(target, counter, gradients)
+
+    class SteadyStateLogLikeGrad(Op):
+        itypes = [pt.dvector]
+        otypes = [pt.dvector]
+
+        def perform(self, node, inputs, outputs):  # noqa: ARG002 (PyTensor's signature)
+            outputs[0][0] = np.asarray(cache.gradient(np.asarray(inputs[0], dtype=float)))
+
+    gradient_op = SteadyStateLogLikeGrad()
 
     class SteadyStateLogLike(Op):
         itypes = [pt.dvector]
         otypes = [pt.dscalar]
 
         def perform(self, node, inputs, outputs):  # noqa: ARG002 (PyTensor's signature)
-            x = np.asarray(inputs[0], dtype=float)
-            key = x.tobytes()
-            if key not in recent:  # Metropolis steps evaluate the current point again: solve it once
-                value, status = target.loglike(x)
-                counter.record(status)
-                if len(recent) >= RECENT:
-                    recent.pop(next(iter(recent)))
-                recent[key] = value
-            outputs[0][0] = np.asarray(recent[key])
+            outputs[0][0] = np.asarray(cache.value(np.asarray(inputs[0], dtype=float)))
+
+        def grad(self, inputs, output_gradients):
+            return [output_gradients[0] * gradient_op(inputs[0])]
 
     return SteadyStateLogLike()
 
@@ -103,26 +156,34 @@ def start_point(target: Target, priors: tuple, seed: int) -> dict[str, float]:
 
 
 def _sample_demetropolisz(pm: Any, target: Target, priors: tuple, draws: int, tune: int, seed: int,
-                          common: dict[str, Any]) -> tuple[Any, float]:
+                          common: dict[str, Any], target_accept: float) -> tuple[Any, float]:  # noqa: ARG001
     idata = pm.sample(draws=draws, tune=tune, step=pm.DEMetropolisZ(), chains=1, cores=1,
                       initvals=start_point(target, priors, seed), discard_tuned_samples=True, **common)
     return idata, float(np.mean(idata.sample_stats["accepted"].values))
 
 
+def _sample_nuts(pm: Any, target: Target, priors: tuple, draws: int, tune: int, seed: int,
+                 common: dict[str, Any], target_accept: float) -> tuple[Any, float]:
+    idata = pm.sample(draws=draws, tune=tune, step=pm.NUTS(target_accept=target_accept), chains=1, cores=1,
+                      initvals=start_point(target, priors, seed), discard_tuned_samples=True, **common)
+    return idata, float(np.mean(idata.sample_stats["acceptance_rate"].values))
+
+
 def _sample_smc(pm: Any, target: Target, priors: tuple, draws: int, tune: int, seed: int,  # noqa: ARG001
-                common: dict[str, Any]) -> tuple[Any, float]:
+                common: dict[str, Any], target_accept: float) -> tuple[Any, float]:  # noqa: ARG001
     return pm.sample_smc(draws=draws, chains=1, cores=1, **common), float("nan")
 
 
 #: sampler name (``vocabulary.SAMPLERS``) -> how it samples one chain: (inference data, acceptance)
-_SAMPLE = {"DEMetropolisZ": _sample_demetropolisz, "SMC": _sample_smc}
+_SAMPLE = {"NUTS": _sample_nuts, "DEMetropolisZ": _sample_demetropolisz, "SMC": _sample_smc}
 if set(_SAMPLE) != set(SAMPLERS):
     raise RuntimeError(f"harness.calibration.sampler runs {list(_SAMPLE)}; the vocabulary's samplers are "
                        f"{list(SAMPLERS)}")
 
 
-def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int, seed: int) -> ChainResult:
-    """Sample one chain (a picklable task for the executors)."""
+def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int, seed: int,
+              target_accept: float = 0.8) -> ChainResult:
+    """Sample one chain (a picklable task for the executors); ``target_accept`` [1] is NUTS's."""
     pm = require_pymc()
     import pytensor.tensor as pt
 
@@ -132,10 +193,10 @@ def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int
         # DEMetropolisZ stores exp(log acceptance ratio), which overflows for very good proposals
         warnings.filterwarnings("ignore", "overflow encountered in exp", RuntimeWarning)
         quantities = [pymc_prior(pm, p) for p in priors]
-        pm.Potential("loglik", _loglike_op(target, counter)(pt.stack(quantities)))
+        pm.Potential("loglik", _loglike_op(target, counter, sampler in GRADIENT_SAMPLERS)(pt.stack(quantities)))
         common = dict(random_seed=seed, progressbar=False, compute_convergence_checks=False,
                       return_inferencedata=True)
-        idata, accepted = _SAMPLE[sampler](pm, target, priors, draws, tune, seed, common)
+        idata, accepted = _SAMPLE[sampler](pm, target, priors, draws, tune, seed, common, target_accept)
     posterior = idata.posterior
     return ChainResult({p.name: np.asarray(posterior[p.name].values[0], dtype=float) for p in priors},
                        accepted, counter.evaluations, counter.failed, counter.statuses)

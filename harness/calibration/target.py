@@ -34,11 +34,9 @@ class Target:
         """Number of observations (sites)."""
         return self.observed.size
 
-    def predict(self, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Steady-state predictions (n_draws, n_obs) [output units] and their status codes."""
-        draws = np.atleast_2d(draws)
+    def _inputs(self, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``theta`` and ``forcing`` of every (draw, site) row, draw-major [units of each column]."""
         n_draws, n_obs = draws.shape[0], self.n_obs
-        rows = n_draws * n_obs
         drivers = {name: np.tile(col, n_draws) for name, col in self.table.items()}
         parameters = {}
         for j, name in enumerate(self.names):
@@ -52,9 +50,15 @@ class Target:
                 parameters[name[len(PARAM_PREFIX):]] = value
             else:
                 drivers[name] = value
-        m = self.member
-        result = m.adapter.steady_state(m.theta(rows, parameters), m.forcing(rows, drivers))
-        return result.get(self.output).reshape(n_draws, n_obs), result.status.reshape(n_draws, n_obs)
+        rows = n_draws * n_obs
+        return self.member.theta(rows, parameters), self.member.forcing(rows, drivers)
+
+    def predict(self, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Steady-state predictions (n_draws, n_obs) [output units] and their status codes."""
+        draws = np.atleast_2d(draws)
+        result = self.member.adapter.steady_state(*self._inputs(draws))
+        shape = (draws.shape[0], self.n_obs)
+        return result.get(self.output).reshape(shape), result.status.reshape(shape)
 
     def pointwise(self, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Log-likelihood per draw and site (n_draws, n_obs), with the predictions and status.
@@ -82,3 +86,49 @@ class Target:
         """Total log-likelihood of one draw and the status of each site."""
         loglik, _, status = self.pointwise(draw[None, :])
         return float(loglik.sum()), status[0]
+
+    def loglike_and_gradient(self, draw: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Total log-likelihood of one draw, its gradient with respect to the draw, and the sites' status.
+
+        The steady state's derivatives come from the implicit function theorem
+        (``BaseAdapter.steady_state_sensitivities``); a multiplier's is the base column times the
+        driver's, and sigma's is analytic. Where a site fails (or a derivative cannot be formed) the
+        log-likelihood is -inf and the gradient zero.
+        """
+        draw = np.asarray(draw, dtype=float)
+        theta, forcing = self._inputs(draw[None, :])
+        wrt = [self._input_name(name) for name in self.names if name != SIGMA]
+        sens = self.member.adapter.steady_state_sensitivities(theta, forcing, wrt)
+        status = sens.result.status
+        mu = sens.result.get(self.output)
+        d_mu = np.stack([sens.derivative(self.output, name) for name in wrt], axis=-1)  # (n_obs, n_wrt)
+        sigma = draw[-1] if self.sigma is None else self.sigma
+        y = self.observed
+        gradient = np.zeros(draw.size)
+        if (status != Status.OK).any() or not (np.isfinite(d_mu).all() and np.isfinite(mu).all()) \
+                or (self.error_model == "lognormal" and (mu <= 0).any()):
+            return -np.inf, gradient, status
+        if self.error_model == "lognormal":
+            residual = np.log(y) - np.log(mu)
+            d_loglik_d_mu = residual / (sigma**2 * mu)
+            loglik = -0.5 * (residual / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi) - np.log(y)
+        else:
+            residual = y - mu
+            d_loglik_d_mu = residual / sigma**2
+            loglik = -0.5 * (residual / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
+        k = 0
+        for j, name in enumerate(self.names):
+            if name == SIGMA:
+                gradient[j] = float(np.sum(residual**2 / sigma**3 - 1.0 / sigma))
+                continue
+            d_input = d_mu[:, k]
+            if name.endswith(MULTIPLIER_SUFFIX):  # input = column * multiplier
+                d_input = d_input * self.table[name[: -len(MULTIPLIER_SUFFIX)]]
+            gradient[j] = float(d_loglik_d_mu @ d_input)
+            k += 1
+        return float(loglik.sum()), gradient, status
+
+    @staticmethod
+    def _input_name(name: str) -> str:
+        """The adapter input a calibrated quantity moves: a driver, ``param.NAME``, or a multiplier's driver."""
+        return name[: -len(MULTIPLIER_SUFFIX)] if name.endswith(MULTIPLIER_SUFFIX) else name

@@ -25,6 +25,7 @@ from .. import checks, plots
 from ..calibration.priors import scipy_prior
 from ..calibration.sampler import ChainResult, require_pymc, run_chain
 from ..calibration.target import Target
+from ..checks import calibrates
 from ..members import Member
 from ..page import Page, stored_table
 from ..plan import Plan
@@ -50,7 +51,7 @@ def run_calibrate(ctx: RunContext) -> RunOutcome:
 
     c = ctx.scenario.calibrate
     outcome = RunOutcome(settings={"calibrate": {
-        "sampler": c.sampler, "draws": c.draws, "tune": c.tune, "chains": c.chains, "file": c.file,
+        "sampler": c.sampler, "draws": c.draws, "tune": c.tune, "chains": c.chains, "target_accept": c.target_accept, "file": c.file,
         "output": c.output, "column": c.column, "units": c.units, "error_model": c.error_model,
         "sigma": c.sigma if isinstance(c.sigma, float) else str(c.sigma),
         "priors": {p.name: {"dist": p.dist, **p.args} for p in c.calibrated}, "id": c.id_column,
@@ -88,10 +89,15 @@ def run_calibrate(ctx: RunContext) -> RunOutcome:
 
 
 def target_for(member: Member, c: CalibrationSettings, table: pd.DataFrame) -> Target:
-    """The member's likelihood of the table's observations."""
+    """The member's likelihood of the table's observations.
+
+    The member reads the table's drivers it represents and calibrates the quantities it has
+    (``checks.calibrates``: e.g. beta only where the model has beta).
+    """
     return Target(
-        member=member, names=tuple(p.name for p in c.calibrated),
-        table={d.name: table[d.column].to_numpy(dtype=float) for d in c.drivers},
+        member=member, names=tuple(p.name for p in c.calibrated if calibrates(member, p.name)),
+        table={d.name: table[d.column].to_numpy(dtype=float) for d in c.drivers
+               if d.name in member.adapter.driver_names},
         observed=table[c.column].to_numpy(dtype=float), output=c.output, error_model=c.error_model,
         sigma=c.sigma if isinstance(c.sigma, float) else None)
 
@@ -104,7 +110,8 @@ def chain_seed(seed: int, member: str, chain: int) -> int:
 
 def _sample(ctx: RunContext, target: Target, c: CalibrationSettings, index: int) -> list[ChainResult]:
     label = target.member.label
-    tasks = [(target, c.calibrated, c.sampler, c.draws, c.tune, chain_seed(ctx.scenario.seed, label, k))
+    priors = tuple(p for p in c.calibrated if p.name in target.names)
+    tasks = [(target, priors, c.sampler, c.draws, c.tune, chain_seed(ctx.scenario.seed, label, k), c.target_accept)
              for k in range(c.chains)]
     with tqdm(total=c.chains, desc=f"{label} chains", unit="chain", leave=False, disable=None) as bar:
         results = []
@@ -119,22 +126,23 @@ def _inference_data(az: Any, xr: Any, ctx: RunContext, targets: list[Target], ch
     """InferenceData with a ``member`` dimension, and the per-site prediction table."""
     c = ctx.scenario.calibrate
     names = [p.name for p in c.calibrated]
-    n_chain, n_draw = c.chains, min(len(r.draws[names[0]]) for rs in chains for r in rs)
+    n_chain = c.chains
+    n_draw = min(len(r.draws[t.names[0]]) for t, rs in zip(targets, chains) for r in rs)
     n_obs = targets[0].n_obs
-    posterior = {n: np.empty((n_chain, n_draw, len(targets))) for n in names}
+    posterior = {n: np.full((n_chain, n_draw, len(targets)), np.nan) for n in names}  # NaN: not calibrated
     prediction = np.empty((n_chain, n_draw, len(targets), n_obs))
     loglik = np.empty_like(prediction)
     rows = []
     for k, (target, results) in enumerate(zip(targets, chains)):
-        draws = np.stack([np.stack([r.draws[n][:n_draw] for n in names], axis=-1) for r in results])
-        for j, n in enumerate(names):
+        draws = np.stack([np.stack([r.draws[n][:n_draw] for n in target.names], axis=-1) for r in results])
+        for j, n in enumerate(target.names):
             posterior[n][:, :, k] = draws[..., j]
-        ll, pred, _ = target.pointwise(draws.reshape(-1, len(names)))
+        ll, pred, _ = target.pointwise(draws.reshape(-1, len(target.names)))
         prediction[:, :, k] = pred.reshape(n_chain, n_draw, n_obs)
         loglik[:, :, k] = ll.reshape(n_chain, n_draw, n_obs)
         lo, mid, hi = np.quantile(pred, [INTERVAL[0], 0.5, INTERVAL[1]], axis=0)
         rng = np.random.default_rng(chain_seed(ctx.scenario.seed, target.member.label, PREDICTIVE_STREAM))
-        noisy = _with_noise(pred, draws.reshape(-1, len(names)), target, rng)
+        noisy = _with_noise(pred, draws.reshape(-1, len(target.names)), target, rng)
         p_lo, p_hi = np.quantile(noisy, INTERVAL, axis=0)
         for i in range(n_obs):
             rows.append({"member": target.member.label, "model": target.member.model, c.id_column: table[c.id_column].iloc[i],
@@ -177,6 +185,8 @@ def _summary(az: Any, idata: Any, targets: list[Target], c: CalibrationSettings)
     rows = []
     for k, target in enumerate(targets):
         for p in c.calibrated:
+            if p.name not in target.names:
+                continue
             draws = idata.posterior[p.name].values[:, :, k].ravel()
             q05, q50, q95 = np.quantile(draws, [INTERVAL[0], 0.5, INTERVAL[1]])
             rows.append({"member": target.member.label, "model": target.member.model, "quantity": p.name,
@@ -188,10 +198,10 @@ def _summary(az: Any, idata: Any, targets: list[Target], c: CalibrationSettings)
 
 def _comparison(az: Any, idata: Any, targets: list[Target], output: str) -> pd.DataFrame:
     """PSIS-LOO and WAIC per member, ranked by expected log predictive density (LOO)."""
-    rows = []
+    rows, loos = [], {}
     for k, target in enumerate(targets):
         one = idata.isel(member=k)
-        loo = az.loo(one, var_name=output, pointwise=True)
+        loo = loos[target.member.label] = az.loo(one, var_name=output, pointwise=True)
         waic = az.waic(one, var_name=output)
         rows.append({"member": target.member.label, "model": target.member.model, "elpd_loo": float(loo.elpd_loo),
                      "elpd_loo_se": float(loo.se), "p_loo": float(loo.p_loo),
@@ -201,6 +211,9 @@ def _comparison(az: Any, idata: Any, targets: list[Target], output: str) -> pd.D
     frame = pd.DataFrame(rows).sort_values("elpd_loo", ascending=False, kind="stable").reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     frame["delta_elpd_loo"] = frame["elpd_loo"].iloc[0] - frame["elpd_loo"]
+    # the standard error of each difference to the best, from the pointwise differences (ArviZ's dse)
+    dse = az.compare(loos, ic="loo")["dse"] if len(loos) > 1 else pd.Series({frame["member"].iloc[0]: 0.0})
+    frame["delta_elpd_loo_se"] = frame["member"].map(dse).astype(float)
     return frame
 
 

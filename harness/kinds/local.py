@@ -1,8 +1,12 @@
-"""Kind ``local``: elasticities of each output to each listed driver, from +-h perturbations.
+"""Kind ``local``: elasticities of each output to each listed driver, from +-h perturbations and exact.
 
 For a driver x with baseline x0 and output S (S0 at the baseline, S+ and S- at x0 (1 +- h)):
 ``central = (S+ - S-) / (2 h S0)``, ``plus = (S+ - S0) / (h S0)``, ``minus = (S0 - S-) / (h S0)``;
-``ratio_plus = S+ / S0`` and ``ratio_minus = S- / S0``. Signs are kept; ranks use magnitudes.
+``ratio_plus = S+ / S0`` and ``ratio_minus = S- / S0``. ``exact = d ln S / d ln x`` at the
+baseline, by the implicit function theorem (``BaseAdapter.steady_state_sensitivities``: no
+perturbation size; its accuracy is stated there); it is computed whatever the definition, and
+``definition: exact`` ranks by it (solving both sides too, for ``central`` beside it). Signs are
+kept; ranks use magnitudes.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from ..members import Member
 from ..page import Page, blank, stored_table
 from ..plan import Plan
 from ..report import local_markdown, published_table
+from ..sensitivity import Sensitivities
 from ..spec import LocalSettings, Section
 from ..spec.schema import QUANTITIES, Context, build_local, build_published
 from ..verdict_report import summary_labels
@@ -51,8 +56,9 @@ def run_local(ctx: RunContext) -> RunOutcome:
                       in zip(rows, result.ok, result.message) if not ok]
             outcome.problems.append(f"{member.label}: {len(failed)} of {len(rows)} rows failed: " + "; ".join(failed))
         head = {**member_columns(member, columns), "member": member.label}
+        exact = _exact(member, s.drivers)
         for output in ctx.scenario.outputs:
-            records += _elasticities(member, rows, result, output, s.drivers, s.h, head)
+            records += _elasticities(member, rows, result, exact, output, s.drivers, s.h, head)
     table = pd.DataFrame(records)
     table["elasticity"] = table[s.definition]
     table["rank"] = _ranks(table)
@@ -67,9 +73,17 @@ def run_local(ctx: RunContext) -> RunOutcome:
     return outcome
 
 
-def _elasticities(member: Member, rows: list[tuple[str, str, float]], result, output: str,
-                  drivers: tuple[str, ...], h: float, head: dict[str, Any]) -> list[dict[str, Any]]:
-    """One record per listed driver: S0, S+, S-, every definition, and a note."""
+def _exact(member: Member, drivers: tuple[str, ...]) -> Sensitivities | None:
+    """Derivatives of every output at the member's baseline by the implicit function theorem (None: no driver)."""
+    moving = perturbed(member, drivers)
+    if not moving:
+        return None
+    return member.adapter.steady_state_sensitivities(member.theta(1), member.forcing(1), moving)
+
+
+def _elasticities(member: Member, rows: list[tuple[str, str, float]], result, exact: Sensitivities | None,
+                  output: str, drivers: tuple[str, ...], h: float, head: dict[str, Any]) -> list[dict[str, Any]]:
+    """One record per listed driver: S0, S+, S-, every definition, the exact elasticity and a note."""
     units = output_units(member, output) if represents(member, output) else ""
     values = np.where(result.ok, result.get(output), np.nan) if units else np.full(len(rows), np.nan)
     base = values[0]
@@ -83,14 +97,19 @@ def _elasticities(member: Member, rows: list[tuple[str, str, float]], result, ou
             continue
         side = {sd: values[i] for i, (name, sd, _) in enumerate(rows) if name == driver}
         s_plus, s_minus = side.get("plus", np.nan), side.get("minus", np.nan)
-        failed = not np.isfinite(base) or not all(np.isfinite(v) for v in side.values())
+        base_ok = bool(np.isfinite(base))
+        point = float(exact.elasticity(output, driver)[0]) if exact is not None and base_ok else np.nan
+        notes = ["baseline not OK: every elasticity NaN (see summary.json)" if not base_ok else
+                 "failed rows (see summary.json)" if not all(np.isfinite(v) for v in side.values()) else ""]
+        if base_ok and not np.isfinite(point):
+            notes.append("exact: not available (singular Jacobian, or no admissible step, at the baseline)")
         with np.errstate(divide="ignore", invalid="ignore"):
             out.append({
                 **record, "driver_baseline": member.drivers[driver], "h": h, "S0": base, "S_plus": s_plus,
                 "S_minus": s_minus, "central": (s_plus - s_minus) / (2 * h * base),
                 "plus": (s_plus - base) / (h * base), "minus": (base - s_minus) / (h * base),
-                "ratio_plus": s_plus / base, "ratio_minus": s_minus / base,
-                "note": "failed rows (see summary.json)" if failed else "",
+                "ratio_plus": s_plus / base, "ratio_minus": s_minus / base, "exact": point,
+                "note": "; ".join(n for n in notes if n),
             })
     return out
 
@@ -108,7 +127,7 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     if table is None:
         return
     page.heading("Local sensitivities (elasticities)")
-    keep = ["member", "output", "driver", "elasticity", "S0", "ratio_plus", "ratio_minus", "rank", "note"]
+    keep = ["member", "output", "driver", "elasticity", "exact", "S0", "ratio_plus", "ratio_minus", "rank", "note"]
     labels = summary_labels(summary)
     shown = table.assign(member=table["member"].map(lambda m: labels.get(m, m)))
     page.table(blank(shown[[c for c in keep if c in shown]]))
@@ -130,7 +149,7 @@ COMPARED_PUBLISHED = Compared("published.csv", ("member", "driver", "output", "q
 
 KIND = Kind(
     name="local",
-    description="elasticities of every output to listed drivers, from +-h perturbations",
+    description="elasticities of every output to listed drivers, from +-h perturbations and exact (IFT)",
     sections={"local": Section(build_local, LocalSettings(), ("a local scenario needs a `local` section",
                                                              "add `local: {drivers: [c_input, cue_scale]}`")),
               "published": PUBLISHED},

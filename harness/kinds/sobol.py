@@ -7,7 +7,9 @@ the output over the driver's box and the elasticity at the baseline), and every 
 integrity gates before it is ranked (``gates``). Every run also repeats the driver-level
 analysis on the first half of the replicates (N/2) to show whether the ranking has converged,
 sweeps the ranges of c_input and cue_scale (``crossover``), attributes SOC variance to driver
-groups (``attribution``) and rolls everything up into the verdict (``verdict``).
+groups (``attribution``), bounds every total index from the exact steady-state derivatives
+(derivative-based global sensitivity measures, ``dgsm.csv``) and rolls everything up into the
+verdict (``verdict``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import checks
+from .. import checks, dgsm
 from ..adapter import SteadyStateResult
 from ..analysis import Analysis, analyse, rank_by_total
 from ..designs import local_design, local_forcing
-from ..errors import AnalysisError, TruncatedDesign
+from ..errors import AnalysisError, HarnessError, TruncatedDesign
 from ..members import Member
 from ..netcdf import write_sobol_results
 from ..plan import Plan
@@ -36,7 +38,7 @@ from ..spec import Section, SobolSettings
 from ..spec.schema import Context, build_drivers, build_drivers_from, build_on_failure, build_sobol
 from ..verdict_report import headline, verdict_markdown
 from ..vocabulary import DRIVERS
-from .attribution import attribute
+from .attribution import attribute, factor_groups
 from .base import Compared, Kind
 from .common import (
     RunContext,
@@ -52,6 +54,7 @@ from .common import (
 )
 from .crossover import crossover_rows, crossover_table
 from .gates import Fit, gate_reasons
+from .reconciliation import answers, reconciliation_markdown, reconciliation_table
 from .sobol_page import report_section
 from .verdict import beta_effects, convergence_table, model_votes, verdict_table
 
@@ -59,10 +62,19 @@ NOT_REPRESENTED = "not represented"
 STATUS = logging.getLogger("soilbench")  # progress lines: the command line shows them, a library user may
 #: relative step of the baseline elasticities d ln output / d ln driver [1]
 ELASTICITY_STEP = 0.01
+#: most base samples (rows of the design's matrix A) the DGSM differentiates: whole scrambles of the
+#: flagship (4 of 8), 0.4 s or 6 % of its run; all of A took 0.8 s, 12 % (docs/verdict.md section 11)
+DGSM_ROWS = 1024
+#: the columns of dgsm.csv after the member's (model, variant keys, member, output, scale)
+DGSM_COLUMNS = ("level", "factor", "drivers", "nu", "nu_units", "width", "width_units", "nu_box", "bound", "bound_note",
+                "ST", "ST_conf", "ST_low", "ST_estimable", "holds", "variance", "rows_used", "rows_evaluated",
+                "base_samples", "failed", "screened", "no_derivative", "note")
+#: why a driver sampled from posterior draws gets no bound
+NOT_UNIFORM = "sampled from posterior draws, not uniform: no Poincaré constant computed"
 
 
 def run_sobol(ctx: RunContext) -> RunOutcome:
-    """Write ``indices.csv``, ``verdict.*``, ``crossover.csv``, ``ranking.md`` and ``results.nc``.
+    """Write ``indices.csv``, ``verdict.*``, ``crossover.csv``, ``dgsm.csv``, ``ranking.md`` and ``results.nc``.
 
     Rows that failed or were screened out go to ``failures.csv`` (written by the run for every kind).
     """
@@ -78,6 +90,7 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     half: list[dict[str, Any]] = []
     attribution: list[dict[str, Any]] = []
     cross: list[dict[str, Any]] = []
+    bounds: list[dict[str, Any]] = []
     fits: dict[tuple[str, str], Fit] = {}
     results: dict[tuple[str, str], SteadyStateResult] = {}
     for member in ctx.members:
@@ -104,6 +117,7 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
                         half += _index_rows(ctx, member, design, result, usable, output, columns, RunOutcome(),
                                             {}, halve=True)[1]
         attribution += attribute(ctx, member, designs[0], results[(member.label, "driver")], outcome)
+        bounds += dgsm_rows(ctx, member, designs[0], columns, outcome)
         if scenario.sobol.crossover and not member.posterior:
             cross += crossover_rows(ctx, member, designs[0], columns, outcome)
         STATUS.info("solved and analysed %s (%d of %d)", member.label, ctx.members.index(member) + 1,
@@ -121,12 +135,18 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     ctx.files.csv("verdict.csv", verdict)
     ctx.files.csv("votes.csv", votes)
     ctx.files.csv("beta_effects.csv", effects)
+    if conditioned:  # posterior twins: did assimilation bring the structures together?
+        reconciliation = reconciliation_table(verdict, fits, conditioned, scenario.sobol.confidence)
+        ctx.files.csv("reconciliation.csv", reconciliation)
+        outcome.tables.append(reconciliation_markdown(reconciliation))
+        outcome.headline += [f"Reconciliation, {answer}." for answer in answers(reconciliation)]
     if not crossover.empty:
         ctx.files.csv("crossover.csv", crossovers)
         ctx.files.csv("crossover_cells.csv", crossover)
     texts = (verdict, votes, effects, crossovers, outcome.settings["sobol"], outcome.settings["box"], scenario.on_failure)
     ctx.files.text("verdict.md", verdict_markdown(*texts, title=scenario.name))
     ctx.files.csv("attribution.csv", pd.DataFrame(attribution))
+    ctx.files.csv("dgsm.csv", dgsm_table(bounds, indices))
     ctx.files.text("ranking.md", ranking_markdown(indices, scenario, _ranges(ctx)))
     ctx.files.produce("results.nc", write_sobol_results, scenario, designs, ctx.members, results, indices)
     outcome.tables.append(verdict_markdown(*texts, brief=True))
@@ -253,6 +273,112 @@ def baseline_elasticities(ctx: RunContext, member: Member, design: Design) -> di
         out[output] = {name: float((side[(name, "plus")] - side[(name, "minus")]) / span)
                        for name, s, _ in rows[1::2] if member.drivers[name] != 0}
     return out
+
+
+def dgsm_rows(ctx: RunContext, member: Member, design: Design, columns: list[str],
+              outcome: RunOutcome | None = None) -> list[dict[str, Any]]:
+    """DGSM and Poincaré bounds of one member, per analysed output and driver (and group), without ST yet.
+
+    The exact steady-state derivatives (one ``steady_state_sensitivities`` call) of the first
+    ``DGSM_ROWS`` rows of the driver design's matrix A, on the scale of the analysis; rows the
+    analysis screens out are left out. Per driver: ``nu`` [1/(driver units)^2 on the log scale,
+    (output units per driver unit)^2 on the raw one], the box width ``b - a`` [driver units],
+    ``nu_box = (b - a)^2 nu`` [f units^2: the DGSM of the driver's unit coordinate, additive over a
+    group] and the bound ``nu_box / (pi^2 Var f)`` [1]; per group the sum of its drivers' bounds.
+    A driver drawn from a posterior has ``nu`` but no bound (``bound_note`` says why). An adapter
+    that cannot be differentiated (a ``HarnessError`` or no ``_tendencies``) gets rows saying so and
+    a warning in ``outcome``; the run goes on.
+    """
+    scenario, scale = ctx.scenario, ctx.scenario.sobol.scale
+    rows = dgsm.base_rows(design.unit.shape[0], design.block_size, DGSM_ROWS)
+    values = {k: v[rows] for k, v in member_values(member, design).items()}
+    wrt = list(values)
+    head = {**member_columns(member, columns), "member": member.label, "scale": "ln" if scale == "log" else "raw"}
+    groups = {g: [d for d in names if d in wrt] for g, names in factor_groups(design).items()} if scenario.groups else {}
+    factors = [("driver", d.name, [d.name] if d.name in wrt else []) for d in design.drivers] + \
+        [("group", g, names) for g, names in groups.items()]
+    sens, why = None, f"output {NOT_REPRESENTED}" if wrt else NOT_REPRESENTED
+    try:
+        if wrt:
+            sens = member.adapter.steady_state_sensitivities(member.theta(rows.size),
+                                                             member.forcing(rows.size, values), wrt)
+    except (HarnessError, NotImplementedError) as exc:
+        why = f"no derivatives: {str(exc) or type(exc).__name__}"
+        if outcome is not None:
+            outcome.warnings.append(f"{member.label}: DGSM skipped, {why}")
+    usable = screen(scenario, member, sens.result)[0] if sens is not None else None
+    units = {d.name: d.units for d in member.adapter.drivers}
+    out: list[dict[str, Any]] = []
+    for output in scenario.outputs:
+        if sens is None or usable is None or not represents(member, output):
+            note = why if sens is None and represents(member, output) else f"output {NOT_REPRESENTED}"
+            out += [{**head, "output": output, "level": level, "factor": name, "drivers": "", "note": note}
+                    for level, name, _ in factors]
+            continue
+        y = sens.result.get(output)
+        f, df = dgsm.on_scale(y, np.column_stack([sens.derivative(output, w) for w in wrt]), scale)
+        est = dgsm.estimate(df, f, sens.result.ok, usable)
+        posterior = member.posterior or {}
+        box = {d.name: member.sampled_bounds(d) for d in design.drivers if d.name in wrt and d.name not in posterior}
+        # numpy floats: a box too wide for a double gives inf (an empty bound), not an OverflowError
+        width = {w: np.float64(box[w][1]) - box[w][0] if w in box else np.nan for w in wrt}
+        constant = np.array([dgsm.uniform_constant(*box[w]) if w in box else np.nan for w in wrt])
+        bound = dgsm.total_bound(est.nu, constant, est.variance)
+        nu = dict(zip(wrt, est.nu))
+        of = dict(zip(wrt, bound))
+        counts = {"variance": est.variance, "rows_used": est.used, "rows_evaluated": est.evaluated,
+                  "base_samples": design.blocks, "failed": est.failed, "screened": est.screened,
+                  "no_derivative": est.no_derivative}
+        for level, name, drivers in factors:
+            row = {**head, "output": output, "level": level, "factor": name, "drivers": " + ".join(drivers)}
+            if not drivers:
+                out.append({**row, **counts, "note": NOT_REPRESENTED})
+                continue
+            drawn = [d for d in drivers if d in posterior]
+            one = drivers[0] if len(drivers) == 1 else ""
+            out.append({**row, "nu": nu[one] if one else np.nan,
+                        "nu_units": _nu_units(units[one], output_units(member, output), scale) if one else "",
+                        "width": width[one] if one else np.nan, "width_units": units[one] if one else "",
+                        "nu_box": _nu_box(width, nu, drivers) if not drawn else np.nan,
+                        "bound": dgsm.group_bound(np.array([of[d] for d in drivers])),
+                        "bound_note": f"{', '.join(drawn)} {NOT_UNIFORM}" if drawn else "", **counts, "note": ""})
+    return out
+
+
+def _nu_box(width: dict[str, float], nu: dict[str, float], drivers: list[str] | tuple[str, ...]) -> float:
+    """Sum over ``drivers`` of width^2 nu [f units^2]; inf for a box too wide for a double."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(sum(np.square(width[d]) * nu[d] for d in drivers))
+
+
+def _nu_units(driver: str, output: str, scale: str) -> str:
+    """Units of ``nu`` of a driver in ``driver`` units: ``1/(driver)^2`` on the log scale, else ``(output per driver)^2``."""
+    if scale == "log":
+        return "1" if driver == "1" else f"1/({driver})^2"
+    return f"({output})^2" if driver == "1" else f"({output} per {driver})^2"
+
+
+def dgsm_table(rows: list[dict[str, Any]], indices: pd.DataFrame) -> pd.DataFrame:
+    """``dgsm.csv``: the rows of ``dgsm_rows`` beside the Sobol ST of the same factor and whether the bound holds.
+
+    ``ST_low`` is the lower end of ST's interval; ``holds`` is ``yes`` when ``ST_low <= bound``,
+    ``no`` when not, empty when either is missing (not represented, not estimable or no bound).
+    """
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    head = list(table.columns[:table.columns.get_loc("level")])  # model, variant keys, member, output, scale
+    table = table.reindex(columns=[*head, *DGSM_COLUMNS[:DGSM_COLUMNS.index("ST")],
+                                   *DGSM_COLUMNS[DGSM_COLUMNS.index("variance"):]])
+    sobol = indices.reindex(columns=["member", "output", "level", "driver", "ST", "ST_conf", "estimable"]).rename(
+        columns={"driver": "factor", "estimable": "ST_estimable"})
+    table = table.merge(sobol, on=["member", "output", "level", "factor"], how="left")
+    table["ST_low"] = table["ST"] - table["ST_conf"].fillna(0.0)
+    known = table["ST_low"].notna() & table["bound"].notna()
+    table["holds"] = np.where(known, np.where(table["ST_low"] <= table["bound"], "yes", "no"), "")
+    counts = ["rows_used", "rows_evaluated", "base_samples", "failed", "screened", "no_derivative"]
+    table[counts] = table[counts].astype("Int64")  # whole numbers, blank where the output is not represented
+    return table[[*head, *DGSM_COLUMNS]]
 
 
 def represented_factors(member: Member, design: Design) -> np.ndarray:

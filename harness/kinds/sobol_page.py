@@ -4,7 +4,8 @@ First the scorecard, which answers the question at a glance: one sentence (``hea
 overview figure (per model x variant, ST(c_input)/ST(cue_scale) with the sign of the CUE effect,
 and the crossover ratio k) and the votes, one row per model. Everything else is in collapsible
 sections, closed: how to read the numbers, the full verdict per output, every model x variant's
-indices and convergence, and the attribution of SOC variance.
+indices and convergence, the derivative-based bounds on the total indices (``dgsm.csv``) and the
+attribution of SOC variance.
 """
 
 from __future__ import annotations
@@ -19,16 +20,36 @@ from .. import plots
 from ..page import Page, signed_number, stored_table
 from ..report import by_rank, pm
 from ..verdict_report import display_labels, greek, headline, settings_text, verdict_sections
+from .reconciliation import HEADERS, NOTE, answers, printed_rows
 
 #: answers with no value to draw (verdict.csv ``answer``)
 NO_VALUE = ("not estimable", "failed", "not represented")
 
 
 def report_section(page: Page, out_dir: Path, summary: dict) -> None:
-    """The scorecard, then the details: method, full verdict, per-member indices, attribution."""
+    """The scorecard, then the details: method, full verdict, per-member indices, DGSM bounds, attribution."""
     verdict_section(page, out_dir, summary)
+    reconciliation_section(page, out_dir)
     members_section(page, out_dir, summary)
+    dgsm_section(page, out_dir, summary)
     attribution_section(page, out_dir, summary)
+
+
+def reconciliation_section(page: Page, out_dir: Path) -> None:
+    """Prior box against posterior across structures (``reconciliation.csv``), when the run has posterior twins."""
+    table, verdict = stored_table(out_dir, "reconciliation.csv"), stored_table(out_dir, "verdict.csv")
+    if table is None or verdict is None or table.empty:
+        return
+    page.heading("Reconciliation: did assimilation bring the structures together?")
+    for answer in answers(table):
+        page.text(answer + ".", "verdict")
+    page.table(printed_rows(table), HEADERS)
+    page.text(NOTE, "muted")
+    for output in table["output"]:
+        page.plot(f"reconciliation_{output}", f"{output}: ln(ST(c_input)/ST(cue_scale)) of every structure over the "
+                  "prior box (open) and its posterior (filled), with intervals; the marker is the sign of the CUE "
+                  "effect. Right: the spread across structures (sd of ln ratio) under each, with its interval "
+                  "(docs/verdict.md section 12).", plots.reconciliation, verdict, table, output)
 
 
 def verdict_section(page: Page, out_dir: Path, summary: dict) -> None:
@@ -184,6 +205,72 @@ def _member_tables(page: Page, block: pd.DataFrame, convergence: pd.DataFrame | 
     if not groups.empty:
         page.table([(r["output"], r["driver"], pm(r["ST"], r["ST_conf"]), pm(r["S1"], r["S1_conf"]))
                     for _, r in groups.iterrows()], ["output", "group", "ST", "S1"])
+
+
+#: what the DGSM table shows (dgsm.csv)
+DGSM = ("ν_i = E[(∂f/∂x_i)²] of f = {scale}output (the scale of the indices), from the exact steady-state "
+        "derivatives (implicit function theorem) at the first base samples of the design (rows used: of those "
+        "evaluated, N = all base samples). For a driver uniform on [a, b] the Poincaré inequality bounds its total "
+        "index, ST_i ≤ (b − a)² ν_i / (π² Var f); a group's ST is bounded by the sum over its drivers (total effects "
+        "are subadditive). Each cell: Sobol ST ± its interval ≤ the bound; **bold** where the lower end of the "
+        "interval exceeds the bound. A bound about 1.2 × ST (12/π², a linear response) says the output responds "
+        "smoothly and almost linearly over the box; far above ST, curvature or interactions; a small bound rules the "
+        "factor out. ν per driver with its units, and every count: dgsm.csv; method: docs/verdict.md section 11.")
+
+
+def dgsm_section(page: Page, out_dir: Path, summary: dict) -> None:
+    """dgsm.csv's Poincaré bounds beside the Sobol ST, one table per output (every member a row), collapsed."""
+    table = stored_table(out_dir, "dgsm.csv")
+    if table is None or "bound" not in table:
+        return
+    labels = display_labels(table) if {"model", "member"} <= set(table.columns) else {}
+    judged = table[table["holds"].isin(["yes", "no"])]
+    failing = int((judged["holds"] == "no").sum())
+    note = (f"ST within its bound for {len(judged) - failing} of {len(judged)} drivers and groups"
+            + (f"; **{failing} exceed it**" if failing else ""))
+    level = "group" if (table["level"] == "group").any() else "driver"
+    with page.details("Derivative-based bounds on the total indices (DGSM)", note):
+        scale = "ln " if (table["scale"] == "ln").all() else ""
+        page.text(DGSM.format(scale=scale), "muted")
+        for output, block in table[table["level"] == level].groupby("output", sort=False):
+            factors = list(dict.fromkeys(block["factor"]))
+            page.heading(f"Bounds on ST of {scale}{output} by {level}", 4)
+            rows = []
+            for member, mine in block.groupby("member", sort=False):
+                by, first = mine.set_index("factor"), mine.iloc[0]
+                rows.append((greek(labels.get(member, member)), *(_bound_cell(by.loc[f]) for f in factors),
+                             _rows_used(first), _dgsm_note(first)))
+            page.table(rows, ["model × variant", *factors, "rows used", "note"])
+
+
+def _bound_cell(row: pd.Series) -> str:
+    """``ST ± half-width ≤ bound`` (bold ``>`` when it fails), ``ν only`` without a bound, a dash if not represented."""
+    if not isinstance(row["drivers"], str) or not row["drivers"]:
+        return "–"
+    if math.isnan(row["bound"]):
+        return "ν only: " + ("posterior draws" if isinstance(row["bound_note"], str) and row["bound_note"] else "no bound")
+    bound = f"{row['bound']:.3f}" if row["bound"] >= 0.01 else f"{row['bound']:.2g}"  # 3 decimals, or 2 digits
+    if math.isnan(row["ST"]):
+        return f"≤ {bound}"
+    st = pm(row["ST"], row["ST_conf"])
+    return f"**{st} > {bound}**" if row["holds"] == "no" else f"{st} ≤ {bound}"
+
+
+def _rows_used(row: pd.Series) -> str:
+    """``used of evaluated (N = base samples)``, or a dash where the output is not represented."""
+    if pd.isna(row["rows_used"]):
+        return "–"
+    return f"{int(row['rows_used'])} of {int(row['rows_evaluated'])} (N = {int(row['base_samples'])})"
+
+
+def _dgsm_note(row: pd.Series) -> str:
+    """Why rows are missing, and whether the Sobol ST beside the bound is estimable."""
+    if pd.isna(row["rows_used"]):
+        return row["note"] if isinstance(row["note"], str) else ""
+    parts = [f"{int(row[k])} {k.replace('_', ' ')}" for k in ("failed", "screened", "no_derivative") if row[k]]
+    if str(row["ST_estimable"]) == "False":
+        parts.append("ST not estimable")
+    return "; ".join(parts)
 
 
 #: what each attribution quantity is (attribution.csv ``analysis``/``factor``)

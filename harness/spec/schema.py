@@ -36,12 +36,14 @@ SCALES = ("log", "raw")
 GATE_KEYS = ("dropped", "halfwidth")
 CROSSOVER_KEYS = ("c_input", "cue_scale", "n")
 LOCAL_KEYS = ("drivers", "h", "definition")
-DEFINITIONS = ("central", "plus", "minus")
+#: local: the ranked elasticity, three finite differences over +-h or ``exact`` (d ln S / d ln x at the baseline
+#: by the implicit function theorem, ``harness.sensitivity``)
+DEFINITIONS = ("central", "plus", "minus", "exact")
 SWEEP_KEYS = ("drivers", "mode", "zscore")
 SWEEP_DRIVER_KEYS = ("range", "relative", "num", "values", "relative_values")
 SWEEP_MODES = ("grid", "oat")
 PUBLISHED_KEYS = ("where", "driver", "output", "quantity", "value", "rtol", "atol", "magnitude", "source")
-QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus")
+QUANTITIES = ("central", "plus", "minus", "ratio_plus", "ratio_minus", "exact")
 REGRESSION_KEYS = ("data", "virtual", "response", "predictors", "group", "transform", "separately")
 VIRTUAL_KEYS = ("sites", "sources", "source_sd", "noise_sd", "cue_noise_sd", "drivers", "sobol_n")
 #: columns of virtual observations besides the sampled drivers (``npp`` is the papers' name for c_input)
@@ -58,7 +60,7 @@ OBSERVATION_KEYS = ("file", "id", "drivers", "output", "column", "units", "error
 OBSERVED_DRIVER_KEYS = ("column", "units")
 ERROR_KEYS = ("model", "sigma")
 ERROR_MODELS = ("lognormal", "normal")
-SAMPLER_KEYS = ("name", "draws", "tune", "chains")
+SAMPLER_KEYS = ("name", "draws", "tune", "chains", "target_accept")
 #: samplers and prior distributions (names as in PyMC) live in the vocabulary: harness.calibration dispatches on them
 
 PRIOR_KEYS = ("dist", "lower", "upper", "mu", "sigma")
@@ -129,7 +131,11 @@ class DriverRange:
 
 @dataclass(frozen=True)
 class LocalSettings:
-    """Kind ``local``: elasticities from relative perturbations +-h of each listed driver."""
+    """Kind ``local``: elasticities from relative perturbations +-h of each listed driver, and exact ones.
+
+    ``definition`` is the ranked elasticity: ``central``, ``plus``, ``minus`` or ``exact`` (which
+    solves both sides, as ``central`` does, for the differences shown beside it).
+    """
 
     drivers: tuple[str, ...] = ()
     h: float = 0.10
@@ -304,10 +310,11 @@ class CalibrationSettings:
     error_model: str = "lognormal"
     sigma: float | Prior = 0.3
     priors: tuple[Prior, ...] = ()
-    sampler: str = "DEMetropolisZ"
+    sampler: str = SAMPLERS[0]
     draws: int = 2000
     tune: int = 2000
     chains: int = 4
+    target_accept: float = 0.8  # NUTS's target acceptance rate [1]
 
     @property
     def calibrated(self) -> tuple[Prior, ...]:
@@ -1185,17 +1192,25 @@ def build_calibrate(value: Any, ctx: Context) -> CalibrationSettings:
     check_keys(sampler, SAMPLER_KEYS, "calibrate.sampler", ctx)
     name = sampler.get("name", default.sampler)
     if name not in SAMPLERS:
-        hint = ("NUTS needs gradients of the steady state, which the adapters do not provide; use a gradient-free "
-                "sampler" if name == "NUTS" else did_you_mean(name, SAMPLERS))
+        hint = did_you_mean(name, SAMPLERS)
         ctx.add("calibrate.sampler.name", f"must be one of {', '.join(SAMPLERS)}; got {shown(name)}", hint)
         name = default.sampler
     counts = {key: read_int(sampler.get(key, getattr(default, key)), f"calibrate.sampler.{key}", ctx,
                             minimum, hint, MAX_CHAINS if key == "chains" else MAX_DRAWS) for key, minimum, hint in (
         ("draws", 10, "use e.g. 2000"), ("tune", 0, "use e.g. 2000"),
         ("chains", 2, "use at least 2 chains so R-hat can be computed"))}
+    target_accept = read_number(sampler.get("target_accept", default.target_accept), "calibrate.sampler.target_accept",
+                                ctx)
+    if target_accept is not None and not 0.5 <= target_accept < 1.0:
+        ctx.add("calibrate.sampler.target_accept", f"must be in [0.5, 1); got {target_accept:g}",
+                "use e.g. 0.9 (higher: smaller steps, fewer divergences near a region without a steady state)")
+        target_accept = None
+    if "target_accept" in sampler and name != "NUTS":
+        ctx.add("calibrate.sampler.target_accept", f"is a setting of NUTS; {name} does not use it", "remove it")
     return CalibrationSettings(file, id_column, tuple(drivers), output, column, units, model,
                                sigma if sigma is not None else default.sigma, priors, name,
-                               **{k: v if v is not None else getattr(default, k) for k, v in counts.items()})
+                               **{k: v if v is not None else getattr(default, k) for k, v in counts.items()},
+                               target_accept=target_accept if target_accept is not None else default.target_accept)
 
 
 def _build_prior(name: str, value: Any, path: str, ctx: Context) -> Prior | None:
