@@ -384,6 +384,10 @@ def reconciliation(verdict: pd.DataFrame, table: pd.DataFrame, output: str) -> b
             if r.empty or not np.isfinite(r["ratio"].iloc[0]) or r["ratio"].iloc[0] <= 0:
                 continue
             r = r.iloc[0]
+            if not bool(r.get("estimable", True)):  # shown as such, never placed
+                left.annotate(f"{side}: not estimable", (0.01, y + offset), xycoords=("axes fraction", "data"),
+                              fontsize=LEGEND - 2, color="#7f8c8d", va="center")
+                continue
             marker, colour = EFFECT_STYLE.get(r.get("cue_effect", ""), ("o", "#7f8c8d"))
             mid = np.log(r["ratio"])
             if np.isfinite(r["ratio_low"]) and r["ratio_low"] > 0:
@@ -404,7 +408,9 @@ def reconciliation(verdict: pd.DataFrame, table: pd.DataFrame, output: str) -> b
         right.set_xticks([0, 1], ["prior box", "posterior"], fontsize=TICK - 1)
         right.set_xlim(-0.6, 1.6)
         right.set_ylim(bottom=0)
-    right.set_ylabel("sd across structures [ln units]", fontsize=LABEL)
+    structures_used = int(block["structures"].iloc[0]) if not block.empty else 0
+    right.set_ylabel("sd of ln ratio across structures", fontsize=LABEL)
+    right.set_title(f"{structures_used} structures estimable in both", fontsize=LABEL - 1)
     for ax in (left, right):
         ax.tick_params(labelsize=TICK - 1)
         ax.spines[["top", "right"]].set_visible(False)

@@ -180,6 +180,22 @@ def test_bad_observation_table_names_file_line_and_column(tmp_path, capsys):
     assert "observations are in 'kg C m-2' but mimics reports soc in 'g C m-2'" in err
 
 
+def test_a_table_driver_no_model_reads_is_reported(tmp_path, capsys):
+    """Each model reads the drivers it has (MIMICS has no moisture), but a driver no model has is a mistake."""
+    data = _synthetic_sites(4, 1).assign(soc=1000.0, moisture=0.3)
+    path = _write_scenario(tmp_path, data, PRIORS, "{}")
+    path.write_text(path.read_text().replace("      lignin_n: {column: lignin_n, units: \"1\"}\n",
+                                             "      lignin_n: {column: lignin_n, units: \"1\"}\n"
+                                             "      moisture: {column: moisture, units: m3 m-3}\n"))
+    assert main(["validate", str(path)]) == 2
+    assert "calibrate.observations.drivers.moisture: no model of the scenario represents driver 'moisture'" \
+        in capsys.readouterr().err
+    path.write_text(path.read_text().replace("    variants: {parameter_set: stode_rev_beta}\n",
+                                             "    variants: {parameter_set: stode_rev_beta}\n"
+                                             "  - model: clm5_firstorder\n"))
+    assert main(["validate", str(path)]) == 0, capsys.readouterr().err
+
+
 def test_member_samples_posterior_marginals_through_their_quantiles():
     member = build_member("mimics", {}, {}, {})
     draws = np.random.default_rng(0).lognormal(0.0, 0.2, 4000)

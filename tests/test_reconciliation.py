@@ -30,8 +30,7 @@ def _case(prior_means, posterior_means, noise=0.05, seed=1, estimable=None):
         for name, mean in ((label, a), (f"{label} | posterior", b)):
             fits[(name, "soc")] = _fit(mean + noise * rng.standard_normal(R))
             ok = True if estimable is None else estimable.get(name, True)
-            rows.append({"member": name, "output": "soc", "estimable": ok, "cue_effect": "lowers" if k else "raises",
-                         "cue_elasticity": 0.1 * k})
+            rows.append({"member": name, "output": "soc", "estimable": ok, "cue_effect": "lowers" if k else "raises"})
         conditioned[f"{label} | posterior"] = "conditioned on the data"
     return pd.DataFrame(rows), fits, conditioned
 

@@ -18,8 +18,11 @@ replicate and gets its own t-interval; its sign, where the interval excludes 0, 
 Only structures estimable under both prior and posterior enter (the same set on both sides), and
 the table says how many.
 
-The signed CUE effect is compared by its direction (the sign of the CUE slope where its interval
-excludes 0, from the verdict) and its point elasticity d ln y / d ln cue_scale at the baseline.
+The signed CUE effect is compared by its direction: the sign of the CUE slope over the box where
+its interval excludes 0 (``cue_effect`` of the verdict), counted per side. Its size is not: the
+posterior twin maps the design through the posterior's quantile function, so a slope per unit of
+the design is not a slope per unit of cue_scale, and the baseline elasticity is the same point for
+both twins.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def reconciliation_table(verdict: pd.DataFrame, fits: Mapping[tuple[str, str], F
     Parameters
     ----------
     verdict : DataFrame
-        ``verdict.csv`` of the run (``member``, ``output``, ``estimable``, ``cue_effect``, ``cue_elasticity``).
+        ``verdict.csv`` of the run (``member``, ``output``, ``estimable``, ``cue_effect``).
     fits : mapping
         (member label, output) -> the driver-level analysis.
     conditioned : mapping
@@ -65,8 +68,8 @@ def reconciliation_table(verdict: pd.DataFrame, fits: Mapping[tuple[str, str], F
         Columns: output, structures (estimable under both), left_out, then for ``prior`` and
         ``posterior``: sd (mean over replicates of the standard deviation of L across structures),
         sd_conf (half-width), range and range_conf [ln units]; change (posterior - prior sd) and
-        change_conf; cue_raises / cue_lowers / cue_unclear per side (counts of structures);
-        cue_elasticity_range per side [1]; answer (a sentence).
+        change_conf; cue_raises / cue_lowers / cue_unclear per side (counts of structures); answer
+        (a sentence).
     """
     rows = []
     twins = [label for label in conditioned if label.endswith(TWIN)]
@@ -102,9 +105,6 @@ def reconciliation_table(verdict: pd.DataFrame, fits: Mapping[tuple[str, str], F
             effects = block.loc[labels, "cue_effect"].fillna("")
             for sign in ("raises", "lowers", "unclear"):
                 row[f"{side}_cue_{sign}"] = int((effects == sign).sum())
-            elasticity = block.loc[labels, "cue_elasticity"].astype(float)
-            row[f"{side}_cue_elasticity_min"] = float(elasticity.min())
-            row[f"{side}_cue_elasticity_max"] = float(elasticity.max())
         change, change_conf = (float(v) for v in t_interval(sd["posterior"] - sd["prior"], confidence))
         row |= {"change": change, "change_conf": change_conf}
         rows.append(row | {"answer": _answer(row, confidence)})
