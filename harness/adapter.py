@@ -56,6 +56,7 @@ __all__ = [
     "Output",
     "Parameter",
     "Pool",
+    "PoolFluxes",
     "ReferenceCase",
     "Status",
     "SteadyStateParts",
@@ -358,6 +359,41 @@ class SteadyStateParts:
         """Check that ``dpools`` and ``fluxes`` come together."""
         if (self.dpools is None) != (self.fluxes is None):
             raise TypeError("SteadyStateParts: give dpools and fluxes together, or neither")
+
+
+@dataclass(frozen=True)
+class PoolFluxes:
+    """Every carbon flow of each pool at given pools: the compartmental form of a model.
+
+    What ``_pool_fluxes`` returns and ``harness.ages`` builds ages and transit times from. The
+    flows add up to the tendencies: ``inputs_i + sum_j transfers[:, j, i] - sum_j transfers[:, i, j]
+    - outflux_i = dX_i/dt``. Carbon respired as a microbe takes it up leaves from the substrate
+    pool (``outflux``); only the part that becomes biomass is a transfer to the microbes.
+
+    Parameters
+    ----------
+    inputs : ndarray, shape (n, n_pools)
+        External input to each pool; they sum to ``c_input``. [g C m-2 yr-1]
+    transfers : ndarray, shape (n, n_pools, n_pools)
+        ``transfers[:, i, j]``: flux from pool i to pool j; the diagonal is 0. [g C m-2 yr-1]
+    outflux : ndarray, shape (n, n_pools)
+        Flux from each pool out of the soil (respiration, leaching, any other loss); they sum to
+        the ``loss_fluxes``. [g C m-2 yr-1]
+    """
+
+    inputs: np.ndarray
+    transfers: np.ndarray
+    outflux: np.ndarray
+
+    def net(self) -> np.ndarray:
+        """The tendencies these flows make, ``inputs + inflows - outflows - outflux``, shape (n, n_pools) [g C m-2 yr-1]."""
+        return self.inputs + self.transfers.sum(axis=1) - self.transfers.sum(axis=2) - self.outflux
+
+    def scale(self) -> np.ndarray:
+        """The largest absolute flow of each row, shape (n,) [g C m-2 yr-1]: what rounding is relative to."""
+        flows = (np.abs(self.inputs).max(axis=1, initial=0.0), np.abs(self.transfers).max(axis=(1, 2), initial=0.0),
+                 np.abs(self.outflux).max(axis=1, initial=0.0))
+        return np.maximum.reduce(flows)
 
 
 @dataclass(frozen=True)
@@ -770,6 +806,35 @@ class BaseAdapter:
             )
         return self._tendencies(theta, forcing, _readonly(pools.copy()))
 
+    @property
+    def has_pool_fluxes(self) -> bool:
+        """Whether the adapter implements ``_pool_fluxes``: ages and transit times (``harness.ages``) need it."""
+        return type(self)._pool_fluxes is not BaseAdapter._pool_fluxes
+
+    def pool_fluxes(self, theta: np.ndarray, forcing: np.ndarray, pools: np.ndarray) -> PoolFluxes:
+        """Inputs, transfers and outfluxes of every pool at ``pools`` (``PoolFluxes``) [g C m-2 yr-1].
+
+        Inputs are trusted to lie in the domain, as in ``tendencies``; only shapes are checked.
+        Raises ``NotImplementedError`` for an adapter without ``_pool_fluxes`` (``has_pool_fluxes``)
+        and ``AdapterValidationError`` when what it returns has the wrong type or shapes.
+        """
+        theta, forcing = self._checked_inputs(theta, forcing)
+        pools = np.asarray(pools, dtype=float)
+        n, n_pools = theta.shape[0], len(self.pools)
+        if pools.shape != (n, n_pools):
+            raise ParameterError(f"pools must have shape {(n, n_pools)}; got {pools.shape}")
+        flows = self._pool_fluxes(theta, forcing, _readonly(pools.copy()))
+        if not isinstance(flows, PoolFluxes):
+            raise AdapterValidationError(f"{self.name}._pool_fluxes must return PoolFluxes(inputs, transfers, "
+                                         f"outflux); got {type(flows).__name__}")
+        arrays = [np.asarray(a, dtype=float) for a in (flows.inputs, flows.transfers, flows.outflux)]
+        shapes = ((n, n_pools), (n, n_pools, n_pools), (n, n_pools))
+        if any(a.shape != shape for a, shape in zip(arrays, shapes)):
+            raise AdapterValidationError(
+                f"{self.name}._pool_fluxes returned inputs, transfers and outflux of shapes "
+                f"{', '.join(str(a.shape) for a in arrays)}; expected {', '.join(map(str, shapes))}")
+        return PoolFluxes(*arrays)
+
     # -- hooks for model authors ------------------------------------------------------------
     def _prepare(self, parameters: dict[str, np.ndarray], drivers: dict[str, np.ndarray]) -> Any:
         """What both the domain checks and the solver compute from a batch, computed once (optional).
@@ -799,6 +864,15 @@ class BaseAdapter:
         self, theta: np.ndarray, forcing: np.ndarray, pools: np.ndarray
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         raise NotImplementedError
+
+    def _pool_fluxes(self, theta: np.ndarray, forcing: np.ndarray, pools: np.ndarray) -> PoolFluxes:
+        """Inputs, transfers and outfluxes of every pool at ``pools`` [g C m-2 yr-1] (optional).
+
+        The flows behind ``_tendencies``, pool by pool (``PoolFluxes``), at the same rows and
+        pools, in the same units; they add up to its ``dpools_dt`` and its ``loss_fluxes``
+        (``harness.testing.check_pool_fluxes``). Without it, ages and transit times are unavailable.
+        """
+        raise NotImplementedError(f"{self.name} does not implement _pool_fluxes")
 
     def _domain_violations(
         self, theta: np.ndarray, forcing: np.ndarray, prepared: Any = None

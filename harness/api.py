@@ -190,6 +190,7 @@ def _summary(plan: Plan, outcome: RunOutcome, files: ResultDir, wall: float) -> 
     return {
         "scenario": scenario.name, "kind": scenario.kind, "seed": scenario.seed,
         "description": scenario.description, "outputs": list(scenario.outputs), "settings": outcome.settings,
+        "response": response.text if (response := scenario.sections.get("response")) else "",
         "members": outcome.members, "problems": outcome.problems, "warnings": outcome.warnings,
         "files": written + list(RUN_FILES), "wall_time_s": round(wall, 3),
     }

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,11 @@ from .posterior import load_posterior, split_calibrated
 from .registry import available_adapters, get_adapter_class
 from .spec.positions import join, parse_yaml, shown
 from .spec.schema import GRID_COLUMNS, VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean, finite
+from .spec.transient import Change, ResponseSettings
 from .vocabulary import DRIVERS, MULTIPLIER_SUFFIX, OUTPUTS, PARAM_PREFIX, POOL_PREFIX, SIGMA
+
+if TYPE_CHECKING:  # plan imports this module
+    from .plan import Plan
 
 MAX_CORNER_DRIVERS = 12  # 2**12 corner rows per member at most
 MAX_CELL_ISSUES = 10  # bad cells reported one by one per file; the rest are counted in one more line
@@ -859,3 +864,22 @@ def _variant_value(raw: str) -> Any:
         return None
     value, _, issues = parse_yaml(raw)
     return None if issues else value
+
+
+def check_changes(changes: Sequence[Change], plan: Plan, ctx: Context, every_member: bool) -> None:
+    """Experiment changes name drivers the members have (every member, or at least one) and files that exist."""
+    for change in changes:
+        lacking = [m.label for m in plan.members if change.driver not in m.adapter.driver_names]
+        if plan.members and (lacking if every_member else len(lacking) == len(plan.members)):
+            who = f"{lacking[0]}{f' and {len(lacking) - 1} more' if len(lacking) > 1 else ''}"
+            ctx.add(change.path, f"{who} does not represent {change.driver!r}",
+                    "remove those models or change a driver every model has, e.g. c_input" if every_member
+                    else "change a driver the models have, e.g. c_input or temperature", at_key=True)
+        if change.table and not (plan.base / change.table).is_file():
+            ctx.add(f"{change.path}.table", f"no such file: {plan.base / change.table}",
+                    "give the path relative to the scenario file")
+
+
+def check_response(response: ResponseSettings, plan: Plan, ctx: Context) -> None:
+    """A ``response`` section: every member must have every changed driver (its rows are all analysed)."""
+    check_changes(response.experiment.changes, plan, ctx, every_member=True)

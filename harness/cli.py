@@ -252,6 +252,8 @@ def print_summary(result: Result, wall: float, verbose: bool = False) -> None:
     print(f"{summary['scenario']} ({summary['kind']}, seed {summary['seed']}): {len(labels)} model x variant "
           f"members, {solved:,} steady states solved, {failed:,} not ok"
           + (" (each with its reason in failures.csv)" if failed else ""))
+    if summary.get("response"):
+        print(f"every output is a transient response: its {summary['response']}")
     for text in outcome.headline if outcome else ():
         print(f"\n{text}")
     for table in outcome.tables if outcome and (verbose or not outcome.headline) else ():

@@ -20,6 +20,7 @@ import yaml
 from . import checks
 from .errors import HarnessError, ScenarioError, SpecIssue
 from .members import Member
+from .response import with_response
 from .spec import MAX_SCENARIO_BYTES, KindSchema, Scenario, decode_scenario, parse_scenario
 from .spec.schema import Context
 
@@ -130,4 +131,10 @@ def plan_scenario(scenario: Scenario, text: str, ctx: Context, kind: PlannedKind
     checks.check_sampled_ranges(members, sampled, ctx, every_model_valid=every_model_valid, corners_for=in_domain)
     kind.check(plan, ctx)
     checks.check_outputs(scenario.outputs, members, ctx)
+    response = scenario.sections.get("response")
+    if response is not None:
+        checks.check_response(response, plan, ctx)
+        if not ctx.issues:  # the members answer the response from here on (harness.response)
+            plan.members = with_response(plan.members, response, plan.base)
+            plan.in_domain = with_response(plan.in_domain, response, plan.base)
     return plan

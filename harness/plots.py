@@ -417,3 +417,24 @@ def reconciliation(verdict: pd.DataFrame, table: pd.DataFrame, output: str) -> b
     fig.suptitle(f"Did assimilation bring the structures together? ({output}, ln scale)", fontsize=TITLE)
     fig.tight_layout()
     return _png(fig)
+
+
+def trajectories(paths: pd.DataFrame, output: str, title: str, labels: Mapping[str, str] | None = None) -> bytes:
+    """``output`` of each member over the years of one experiment, relative to its steady state [1].
+
+    ``paths`` holds the rows of ``trajectories.csv`` of one experiment (``member``, ``year``, ``output``).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for member, block in paths.groupby("member", sort=False):
+        y = block[output].to_numpy()
+        if not np.isfinite(y).any() or not y[0] > 0:
+            continue
+        ax.plot(block["year"], y / y[0], lw=1.4, label=_short((labels or {}).get(member, member), 44))
+    ax.axhline(1.0, color="k", lw=0.8, ls=":")
+    ax.set_xlabel("years after the change [yr]", fontsize=LABEL)
+    ax.set_ylabel(f"{output} / {output} at the steady state [1]", fontsize=LABEL)
+    ax.set_title(_short(title, 80), fontsize=TITLE)
+    ax.tick_params(labelsize=TICK)
+    ax.legend(fontsize=LEGEND - 2, frameon=False, loc="best")
+    return _png(fig)

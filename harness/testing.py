@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import pickle
 import textwrap
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -57,6 +58,7 @@ __all__ = [
     "check_no_input_mutation",
     "check_out_of_domain_rejected",
     "check_pickle_roundtrip",
+    "check_pool_fluxes",
     "check_positivity",
     "check_reference_values",
     "check_row_order_invariance",
@@ -87,6 +89,9 @@ _POOL_FACTORS = (0.5, 1.5)
 _OUTSIDE_STEP = 1e-3
 #: problems listed in one failure message before "... and N more"
 _MAX_LISTED = 10
+#: largest error of a pool-flux identity relative to the row's largest flow [1]: each side adds a
+#: handful of flows, so rounding leaves a few eps (the built-in models: 6e-16 at worst)
+_POOL_FLUX_RTOL = 1e-12
 #: OK sample rows whose sensitivities are checked (row 0, at the defaults, first): 4 solves of
 #: each per input, 12 row solves per input in all, as ``check_out_of_domain_rejected`` spends on
 #: an input with two finite bounds
@@ -680,6 +685,64 @@ def check_reference_values(adapter: BaseAdapter) -> None:
         )
 
 
+def _pool_flux_problems(adapter: BaseAdapter, solved: _Solved, state: str, pools: np.ndarray) -> list[str]:
+    """Every pool-flux identity ``PoolFluxes`` breaks against ``tendencies`` at ``pools`` of the sample rows."""
+    flows = adapter.pool_fluxes(solved.theta.copy(), solved.forcing.copy(), pools)
+    dpools, fluxes = _tendencies(adapter, solved.theta, solved.forcing, pools)
+    scale = flows.scale()
+    c_input = _c_input(adapter, solved.forcing)
+    losses = np.add.reduce([fluxes[name] for name in adapter.loss_fluxes])
+    diagonal = np.diagonal(flows.transfers, axis1=1, axis2=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gaps = {
+            "inputs + inflows - outflows - outflux - dX/dt": np.abs(flows.net() - dpools) / scale[:, None],
+            "sum(inputs) - c_input": (np.abs(flows.inputs.sum(axis=1) - c_input) / c_input)[:, None],
+            f"sum(outflux) - ({' + '.join(adapter.loss_fluxes)})": (np.abs(flows.outflux.sum(axis=1) - losses)
+                                                                    / scale)[:, None],
+            "transfers[:, i, i]": np.abs(diagonal) / scale[:, None],
+        }
+    problems = []
+    for what, error in gaps.items():
+        for k, j in np.argwhere(~(error <= _POOL_FLUX_RTOL)):
+            where = f" (pool {adapter.pool_names[j]})" if error.shape[1] > 1 else ""
+            problems.append(f"row {solved.rows[k]}, {state}: {what}{where} = {float(error[k, j]):.3g} of the largest flow")
+    if state == "steady state":  # a compartmental system: no negative flow (beyond rounding)
+        for what, flow in (("inputs", flows.inputs), ("outflux", flows.outflux),
+                           ("transfers", flows.transfers.reshape(len(scale), -1))):
+            for k, j in np.argwhere(~(flow >= -_POOL_FLUX_RTOL * scale[:, None])):
+                problems.append(f"row {solved.rows[k]}, {state}: {what} entry {j} = {float(flow[k, j]):.6g} "
+                                "g C m-2 yr-1 is negative")
+    return problems
+
+
+def check_pool_fluxes(adapter: BaseAdapter) -> None:
+    """The pool fluxes (``_pool_fluxes``) add up to the tendencies, the input and the losses.
+
+    At the OK sample steady states and at pools scaled by factors in [0.5, 1.5]: for every pool
+    ``inputs_i + sum_j transfers[j, i] - sum_j transfers[i, j] - outflux_i = dX_i/dt`` of
+    ``tendencies``, the outfluxes sum to the ``loss_fluxes`` (each within 1e-12 of the row's
+    largest flow), the inputs to ``c_input`` (1e-12 relative) and no pool transfers to itself; at the
+    steady state no flow is negative. An adapter without ``_pool_fluxes`` (ages and transit times
+    unavailable) passes with a warning; ``parametrize_with_adapter_checks`` skips it.
+    """
+    if not adapter.has_pool_fluxes:
+        warnings.warn(f"{_label(adapter)}: check_pool_fluxes skipped: no _pool_fluxes (ages and transit times "
+                      "unavailable)", stacklevel=2)
+        return
+    solved = _solved_sample(adapter)
+    factors = np.random.default_rng(_SEED).uniform(*_POOL_FACTORS, solved.pools.shape)
+    problems = [problem for state, pools in (("steady state", solved.pools), ("perturbed pools", solved.pools * factors))
+                for problem in _pool_flux_problems(adapter, solved, state, pools)]
+    if problems:
+        raise _failure(
+            adapter, f"pool fluxes must add up to the tendencies, c_input and the loss fluxes to "
+            f"{_POOL_FLUX_RTOL:g} of the largest flow", problems,
+            "derive _pool_fluxes from the very fluxes of _tendencies, in the same units: every flux once, as a "
+            "transfer (donor -> receiver) or an outflux of the pool it leaves (respiration of an uptake from the "
+            "substrate)",
+        )
+
+
 class _SensitivityGaps(NamedTuple):
     """Steady-state derivatives of some OK sample rows, by the IFT and by full differences."""
 
@@ -799,6 +862,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_pickle_roundtrip,
     check_reference_values,
     check_steady_state_sensitivities,
+    check_pool_fluxes,
 )
 
 
@@ -892,5 +956,8 @@ def parametrize_with_adapter_checks(
         for check in ALL_CHECKS:
             name = check.__name__
             marks = [pytest.mark.xfail(strict=True, reason=known[name])] if name in known else []
+            if check is check_pool_fluxes and not adapter.has_pool_fluxes:
+                marks.append(pytest.mark.skip(reason=f"{_label(adapter)} has no _pool_fluxes: ages and transit "
+                                                     "times unavailable"))
             params.append(pytest.param(adapter, check, id=f"{_label(adapter)}-{name}", marks=marks))
     return pytest.mark.parametrize("adapter, check", params)

@@ -19,10 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: the layers, lowest first: layer -> its harness modules (top-level module or package names)
 LAYERS: dict[str, set[str]] = {
-    # sensitivity: the implicit-function-theorem derivatives of any adapter's steady state (adapter only)
-    "contract": {"errors", "vocabulary", "units", "adapter", "registry", "testing", "sensitivity"},
+    # sensitivity: the implicit-function-theorem derivatives of any adapter's steady state (adapter only);
+    # ages: ages and transit times at any adapter's steady state (adapter only)
+    "contract": {"errors", "vocabulary", "units", "adapter", "registry", "testing", "sensitivity", "ages",
+                 "transient", "forcing_schedule"},  # transient: batched time integration of any adapter
     "scenario model": {"spec"},  # what a scenario says: pure data with positions
-    "plan": {"plan", "checks", "members", "designs", "grids", "posterior"},  # what it means, inputs read once
+    "plan": {"plan", "checks", "members", "designs", "grids", "posterior", "response"},  # what it means, inputs read once
     "execution": {"sampling", "runner", "executors"},
     "analysis": {"analysis", "replicated", "mixed", "calibration", "dgsm"},
     "results": {"store", "lock", "netcdf"},  # the result directory, its manifest and file formats

@@ -23,6 +23,7 @@ from harness.adapter import (
     Option,
     Parameter,
     Pool,
+    PoolFluxes,
     ReferenceCase,
     Status,
     SteadyStateParts,
@@ -42,6 +43,7 @@ from harness.testing import (
     check_no_input_mutation,
     check_out_of_domain_rejected,
     check_pickle_roundtrip,
+    check_pool_fluxes,
     check_positivity,
     check_reference_values,
     check_row_order_invariance,
@@ -122,6 +124,16 @@ class ToyAdapter(BaseAdapter):
             "leaching": f_leach * decay,
         }
         return np.column_stack([forcing[:, 0] - uptake, growth - decay]), fluxes
+
+    def _pool_fluxes(self, theta, forcing, pools):
+        """Input to litter; growth litter -> som; litter respires (1 - e) k_l L, som loses all its decay."""
+        _, fluxes = self._tendencies(theta, forcing, pools)
+        n = theta.shape[0]
+        transfers = np.zeros((n, 2, 2))
+        transfers[:, 0, 1] = fluxes["growth"]
+        inputs = np.column_stack([forcing[:, 0], np.zeros(n)])
+        outflux = np.column_stack([fluxes["uptake"] - fluxes["growth"], theta[:, 1] * pools[:, 1]])
+        return PoolFluxes(inputs, transfers, outflux)
 
 
 # -- adapters that break one rule each ------------------------------------------------------
@@ -259,6 +271,15 @@ class StaleFluxesAdapter(ToyAdapter):
         return replace(parts, dpools=dpools, fluxes={**fluxes, "growth": theta[:, 2] * fluxes["uptake"]})
 
 
+class MisroutedFluxesAdapter(ToyAdapter):
+    """Books the litter's respiration on som: the totals balance, but neither pool's flows add up to its dX/dt."""
+
+    def _pool_fluxes(self, theta, forcing, pools):
+        flows = super()._pool_fluxes(theta, forcing, pools)
+        outflux = np.column_stack([np.zeros(theta.shape[0]), flows.outflux.sum(axis=1)])
+        return PoolFluxes(flows.inputs, flows.transfers, outflux)
+
+
 class IncompleteMetadataAdapter(ToyAdapter):
     """A parameter without a reference."""
 
@@ -288,10 +309,11 @@ VIOLATIONS = {
         {check_batch_equals_loop, check_out_of_domain_rejected, check_bad_row_isolated,
          check_steady_state_sensitivities},
     ),
+    # its _pool_fluxes (ToyAdapter's) has the unshifted som decay: no longer the flows of _tendencies
     RowPositionAdapter: (
         check_row_order_invariance, "before reversal",
         {check_batch_equals_loop, check_row_order_invariance, check_out_of_domain_rejected,
-         check_bad_row_isolated, check_steady_state_sensitivities},
+         check_bad_row_isolated, check_steady_state_sensitivities, check_pool_fluxes},
     ),
     NondeterministicAdapter: (
         check_deterministic, "second vs first",
@@ -312,7 +334,7 @@ VIOLATIONS = {
     LeakyAdapter: (
         check_mass_balance, "(c_input - respiration - leaching) at the",
         {check_mass_balance, check_steady_state_fixed_point, check_positivity, check_reference_values,
-         check_steady_state_sensitivities},
+         check_steady_state_sensitivities, check_pool_fluxes},
     ),
     SuperEfficientAdapter: (check_positivity, "cue_bulk", {check_positivity}),
     UncheckedDomainAdapter: (
@@ -325,6 +347,10 @@ VIOLATIONS = {
         check_steady_state_sensitivities, "row 1: d cue_bulk / d cue_scale = 0.42", {check_steady_state_sensitivities}
     ),
     IncompleteMetadataAdapter: (check_metadata_complete, "f_leach", {check_metadata_complete}),
+    MisroutedFluxesAdapter: (
+        check_pool_fluxes, "steady state: inputs + inflows - outflows - outflux - dX/dt (pool litter)",
+        {check_pool_fluxes},
+    ),
 }
 
 
@@ -468,7 +494,7 @@ def test_check_adapter_lists_every_failed_check():
     with pytest.raises(AssertionError) as info:
         check_adapter(OffFixedPointAdapter())
     text = str(info.value)
-    assert text.startswith("toy: 4 of 13 contract checks went wrong")
+    assert text.startswith("toy: 4 of 14 contract checks went wrong")
     for name in ("check_steady_state_fixed_point", "check_mass_balance", "check_reference_values",
                  "check_steady_state_sensitivities"):
         assert f"  - {name}: toy:" in text
@@ -506,6 +532,61 @@ def test_parametrize_ids_and_xfail_marks():
     assert list(marked) == ["toy-check_positivity"]
     (mark,) = marked["toy-check_positivity"]
     assert mark.name == "xfail" and mark.kwargs == {"strict": True, "reason": "known, issue #1"}
+
+
+class NoPoolFluxesAdapter(ToyAdapter):
+    """Correct, without the optional hook _pool_fluxes: ages and transit times unavailable."""
+
+    _pool_fluxes = BaseAdapter._pool_fluxes
+
+
+def test_pool_flux_check_passes_with_a_warning_without_the_hook():
+    assert not NoPoolFluxesAdapter().has_pool_fluxes and ToyAdapter().has_pool_fluxes
+    with pytest.warns(UserWarning, match=r"toy: check_pool_fluxes skipped: no _pool_fluxes \(ages and transit"):
+        check_pool_fluxes(NoPoolFluxesAdapter())
+    with pytest.warns(UserWarning, match="check_pool_fluxes skipped"):
+        check_adapter(NoPoolFluxesAdapter())
+
+
+def test_parametrize_skips_the_pool_flux_check_without_the_hook():
+    _, params = parametrize_with_adapter_checks([NoPoolFluxesAdapter()]).mark.args
+    marked = {p.id: p.marks for p in params if p.marks}
+    assert list(marked) == ["toy-check_pool_fluxes"]
+    (mark,) = marked["toy-check_pool_fluxes"]
+    assert mark.name == "skip" and "toy has no _pool_fluxes: ages and transit times unavailable" in mark.kwargs["reason"]
+
+
+def test_pool_flux_check_names_row_pool_and_error():
+    with pytest.raises(AssertionError) as info:
+        check_pool_fluxes(MisroutedFluxesAdapter())
+    text = str(info.value)
+    # row 0 at the defaults: som respires nothing of its own, so it misses (1 - cue) k_l L = 180 of 300
+    assert "row 0, steady state: inputs + inflows - outflows - outflux - dX/dt (pool som) = 0.6 of the largest" in text
+    assert "row 0, steady state: inputs + inflows - outflows - outflux - dX/dt (pool litter) = 0.6" in text
+    assert "sum(outflux)" not in text  # the totals balance
+
+
+def test_pool_fluxes_boundary_checks_shapes_and_type():
+    class WrongShape(ToyAdapter):
+        def _pool_fluxes(self, theta, forcing, pools):
+            flows = super()._pool_fluxes(theta, forcing, pools)
+            return PoolFluxes(flows.inputs, flows.transfers[:, 0], flows.outflux)
+
+    class Tuple(ToyAdapter):
+        def _pool_fluxes(self, theta, forcing, pools):
+            return tuple(vars(super()._pool_fluxes(theta, forcing, pools)).values())
+
+    adapter = ToyAdapter()
+    theta, forcing = adapter.default_theta(2), adapter.make_forcing(2)
+    pools = adapter.steady_state(theta, forcing).pools
+    flows = adapter.pool_fluxes(theta, forcing, pools)
+    np.testing.assert_allclose(flows.net(), adapter.tendencies(theta, forcing, pools)[0], atol=1e-12)
+    with pytest.raises(AdapterValidationError, match=r"shapes \(2, 2\), \(2, 2\), \(2, 2\); expected"):
+        WrongShape().pool_fluxes(theta, forcing, pools)
+    with pytest.raises(AdapterValidationError, match="must return PoolFluxes"):
+        Tuple().pool_fluxes(theta, forcing, pools)
+    with pytest.raises(NotImplementedError, match="toy does not implement _pool_fluxes"):
+        NoPoolFluxesAdapter().pool_fluxes(theta, forcing, pools)
 
 
 def test_parametrize_rejects_unknown_check_names():

@@ -10,13 +10,13 @@ import functools
 import importlib.metadata
 
 from ..errors import RegistryError
-from . import calibrate, grid, local, points, regression, sobol, sweep
+from . import calibrate, grid, local, points, regression, sobol, sweep, transient
 from .base import Compared, Kind
 from .common import RunContext, RunOutcome
 
 ENTRY_POINT_GROUP = "soilbench.kinds"
 BUILTIN: dict[str, Kind] = {k.name: k for k in (sobol.KIND, points.KIND, local.KIND, sweep.KIND, regression.KIND,
-                                                   calibrate.KIND, grid.KIND)}
+                                                   calibrate.KIND, grid.KIND, transient.KIND)}
 _REGISTERED: dict[str, Kind] = {}
 
 

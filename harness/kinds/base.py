@@ -17,6 +17,7 @@ from typing import Any
 from ..plan import Plan
 from ..spec import Scenario, Section
 from ..spec.schema import Context
+from ..spec.transient import build_response
 from .common import RunContext, RunOutcome
 
 
@@ -50,6 +51,11 @@ def _nothing_varied(scenario: Scenario) -> tuple[tuple[str, str], ...]:
 
 def _no_size(scenario: Scenario) -> int | None:
     return None
+
+
+#: section ``response``: a kind that reads it (sobol, local, sweep) analyses a transient response instead
+#: of the steady state (``harness.response``)
+RESPONSE = Section(build_response, None)
 
 
 @dataclass(frozen=True)

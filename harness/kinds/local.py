@@ -28,7 +28,7 @@ from ..sensitivity import Sensitivities
 from ..spec import LocalSettings, Section
 from ..spec.schema import QUANTITIES, Context, build_local, build_published
 from ..verdict_report import summary_labels
-from .base import Compared, Kind
+from .base import RESPONSE, Compared, Kind
 from .common import (
     RunContext,
     RunOutcome,
@@ -152,7 +152,7 @@ KIND = Kind(
     description="elasticities of every output to listed drivers, from +-h perturbations and exact (IFT)",
     sections={"local": Section(build_local, LocalSettings(), ("a local scenario needs a `local` section",
                                                              "add `local: {drivers: [c_input, cue_scale]}`")),
-              "published": PUBLISHED},
+              "published": PUBLISHED, "response": RESPONSE},
     run=run_local,
     report=report_section,
     check=check_varied,

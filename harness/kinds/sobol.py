@@ -39,7 +39,7 @@ from ..spec.schema import Context, build_drivers, build_drivers_from, build_on_f
 from ..verdict_report import headline, verdict_markdown
 from ..vocabulary import DRIVERS
 from .attribution import attribute, factor_groups
-from .base import Compared, Kind
+from .base import RESPONSE, Compared, Kind
 from .common import (
     RunContext,
     RunOutcome,
@@ -420,6 +420,7 @@ KIND = Kind(
         "sobol": Section(build_sobol, SobolSettings()),
         "on_failure": Section(build_on_failure, "error"),
         "drivers_from": Section(build_drivers_from, ""),
+        "response": RESPONSE,
     },
     run=run_sobol,
     report=report_section,

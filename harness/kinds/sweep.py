@@ -25,7 +25,7 @@ from ..page import Page, blank, stored_section, stored_table
 from ..spec import Section, SweepSettings
 from ..spec.schema import build_sweep
 from ..verdict_report import summary_labels
-from .base import Compared, Kind
+from .base import RESPONSE, Compared, Kind
 from .common import RunContext, RunOutcome, member_columns, on_scale, represents, variant_columns
 from .local import COMPARED_PUBLISHED, PUBLISHED, check_varied
 
@@ -168,7 +168,7 @@ KIND = Kind(
     description="outputs along one-at-a-time sweeps or a factorial grid of drivers",
     sections={"sweep": Section(build_sweep, SweepSettings(), (
         "a sweep scenario needs a `sweep` section", "add `sweep: {drivers: {c_input: {relative: [0.5, 1.5], num: 11}}}`")),
-        "published": PUBLISHED},
+        "published": PUBLISHED, "response": RESPONSE},
     run=run_sweep,
     report=report_section,
     check=check_varied,

@@ -22,6 +22,7 @@ from harness.adapter import (
     Option,
     Parameter,
     Pool,
+    PoolFluxes,
     Status,
     SteadyStateParts,
     anchor_violations,
@@ -312,6 +313,12 @@ class AwbAdapter(BaseAdapter):
     def _tendencies(self, theta, forcing, pools):
         kin, factor = self._kinetics(theta, forcing)
         return self._reported(pools, kin, factor)
+
+    def _pool_fluxes(self, theta, forcing, pools):
+        kin, factor = self._kinetics(theta, forcing)
+        per_year = (factor * eq.HOURS_PER_YEAR)[:, None]
+        inputs, transfers, outflux = eq.pool_fluxes(pools / factor[:, None], kin)
+        return PoolFluxes(inputs * per_year, transfers * per_year[:, :, None], outflux * per_year)
 
     @staticmethod
     def _reported(pools, kin, factor) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -360,6 +360,39 @@ def tendencies(pools, kin: Kinetics):
     return dpools, fl
 
 
+def pool_fluxes(pools, kin: Kinetics):
+    """The flows of :func:`tendencies` pool by pool: inputs, transfers and respiration.
+
+    Parameters
+    ----------
+    pools : ndarray, shape (n_sets, 4)
+        SOC, DOC, MIC, ENZ >= 0. [pool]
+    kin : Kinetics
+
+    Returns
+    -------
+    inputs : ndarray, shape (n_sets, 4)
+        ``I_S`` to SOC, ``I_D`` to DOC. [pool h-1]
+    transfers : ndarray, shape (n_sets, 4, 4)
+        ``transfers[:, i, j]``: flux from pool i to pool j: DECOMP SOC -> DOC, the growth ``CUE UPT``
+        DOC -> MIC, DEATH MIC -> SOC, DOC by ``a``, ``1 - a``, EPROD MIC -> ENZ, ELOSS ENZ -> DOC. [pool h-1]
+    outflux : ndarray, shape (n_sets, 4)
+        ``(1 - CUE) UPT`` from DOC, respired as it is taken up. [pool h-1]
+    """
+    fl = fluxes(pools, kin)
+    n = np.shape(pools)[0]
+    inputs = np.zeros((n, len(POOL_NAMES)))
+    inputs[:, SOC], inputs[:, DOC] = kin.i_soc, kin.i_doc
+    transfers = np.zeros((n, len(POOL_NAMES), len(POOL_NAMES)))
+    for donor, receiver, flux in ((SOC, DOC, fl["decomp"]), (DOC, MIC, fl["growth"]), (MIC, SOC, kin.a * fl["death"]),
+                                  (MIC, DOC, (1.0 - kin.a) * fl["death"]), (MIC, ENZ, fl["eprod"]),
+                                  (ENZ, DOC, fl["eloss"])):
+        transfers[:, donor, receiver] = flux
+    outflux = np.zeros((n, len(POOL_NAMES)))
+    outflux[:, DOC] = fl["respiration"]
+    return inputs, transfers, outflux
+
+
 def _jacobian_terms(pools, kin: Kinetics):
     """Partial derivatives p, q, u, w, d, e of DECOMP, UPT, DEATH and EPROD at ``pools`` [h-1]."""
     soc, doc, mic, enz = (pools[:, j] for j in range(len(POOL_NAMES)))

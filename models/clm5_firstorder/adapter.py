@@ -18,6 +18,7 @@ from harness.adapter import (
     Option,
     ParameterError,
     Pool,
+    PoolFluxes,
     SteadyStateParts,
     column_major,
     violation,
@@ -165,6 +166,11 @@ class Clm5FirstOrderAdapter(BaseAdapter):
     def _tendencies(self, theta, forcing, pools):
         system = self._system(theta, forcing)
         return eq.tendencies(pools, system.inputs, system.transfers, system.k, system.xi, system.retained)
+
+    def _pool_fluxes(self, theta, forcing, pools):
+        system = self._system(theta, forcing)
+        return PoolFluxes(*eq.pool_fluxes(pools, system.inputs, system.transfers, system.k, system.xi,
+                                          system.retained))
 
     def _domain_violations(self, theta, forcing, prepared=None):
         system = self._system(theta, forcing) if prepared is None else prepared

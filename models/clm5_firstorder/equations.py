@@ -394,3 +394,40 @@ def _summed(terms):
     for term in terms:
         total += term
     return total
+
+
+def pool_fluxes(pools, inputs, t, k, xi, retained=None):
+    """The flows of :func:`tendencies` pool by pool: inputs, transfers and respiration.
+
+    Parameters
+    ----------
+    pools : ndarray, shape (n_sets, 7)
+        Pool sizes X. [g C m-2]
+    inputs : ndarray, shape (n_sets, 7)
+        ``B I``. [g C m-2 yr-1]
+    t : Transfers
+        Transfer coefficients. [1]
+    k : ndarray, shape (n_sets, 7)
+        Base decay rates. [yr-1]
+    xi : ndarray, shape (n_sets,)
+        Environmental rate scalar. [1]
+    retained : ndarray, shape (n_sets, 7), optional
+        ``retained_fractions(t)``, if at hand. [1]
+
+    Returns
+    -------
+    inputs : ndarray, shape (n_sets, 7)
+        ``B I``. [g C m-2 yr-1]
+    transfers : ndarray, shape (n_sets, 7, 7)
+        ``transfers[:, d, r] = A[r, d] Phi_d``, donor first (A's transpose). [g C m-2 yr-1]
+    outflux : ndarray, shape (n_sets, 7)
+        Respiration of each donor, ``(1 - e_d) Phi_d`` (``e_d`` the retained fraction; 0 up to
+        rounding for CWD); they sum to ``respiration``. [g C m-2 yr-1]
+    """
+    phi = xi[:, None] * k * pools
+    if retained is None:
+        retained = retained_fractions(t)
+    transfers = np.zeros(pools.shape + pools.shape[1:])
+    for (donor, receiver), value in zip(_STEPS, t):
+        transfers[:, donor, receiver] = value * phi[:, donor]
+    return np.array(inputs, dtype=float), transfers, (1.0 - retained) * phi

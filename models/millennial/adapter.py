@@ -22,6 +22,7 @@ from harness.adapter import (
     Option,
     Parameter,
     Pool,
+    PoolFluxes,
     Status,
     SteadyStateParts,
     anchor_violations,
@@ -210,6 +211,10 @@ class MillennialAdapter(BaseAdapter):
     def _tendencies(self, theta, forcing, pools):
         rates = self._rates(theta, forcing)
         return _per_year(*eq.tendencies(pools, rates), rates)
+
+    def _pool_fluxes(self, theta, forcing, pools):
+        inputs, transfers, outflux = eq.pool_fluxes(pools, self._rates(theta, forcing))
+        return PoolFluxes(inputs * eq.DAYS_PER_YEAR, transfers * eq.DAYS_PER_YEAR, outflux * eq.DAYS_PER_YEAR)
 
     def _verdicts(self, s: eq.SteadyState, r: eq.Rates) -> tuple[np.ndarray, np.ndarray]:
         """Status and message of each row from spec section 7, step 4; the first failure decides."""

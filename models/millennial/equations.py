@@ -323,6 +323,43 @@ def tendencies(pools, r: Rates):
     return dpools, f
 
 
+def pool_fluxes(pools, r: Rates):
+    """The flows of :func:`tendencies` pool by pool: inputs, transfers, respiration and leaching.
+
+    Parameters
+    ----------
+    pools : ndarray, shape (n_sets, 5)
+        [g C m-2]
+    r : Rates
+
+    Returns
+    -------
+    inputs : ndarray, shape (n_sets, 5)
+        ``p_i I`` to POM and ``(1 - p_i) I`` to LMWC. [g C m-2 d-1]
+    transfers : ndarray, shape (n_sets, 5, 5)
+        ``transfers[:, i, j]``: flux from pool i to pool j, the "from -> to" of spec section 3;
+        of the uptake F_lb only the growth ``F_lb - F_r`` (= CUE F_lb) moves LMWC -> MIC. [g C m-2 d-1]
+    outflux : ndarray, shape (n_sets, 5)
+        LMWC loses F_le (leaching) and F_r: respiration, which Eq 20 books on MIC, is the part of the
+        uptake respired as it is taken up, so it leaves from the substrate. [g C m-2 d-1]
+    """
+    f = fluxes(pools, r)
+    n = np.shape(pools)[0]
+    inputs = np.zeros((n, len(POOL_NAMES)))
+    inputs[:, POM] = r.inputs * r.p_i
+    inputs[:, LMWC] = r.inputs * (1.0 - r.p_i)
+    transfers = np.zeros((n, len(POOL_NAMES), len(POOL_NAMES)))
+    for donor, receiver, flux in ((POM, LMWC, f["f_pl"]), (POM, AGG, f["f_pa"]), (AGG, POM, f["f_ab"] * r.p_a),
+                                  (AGG, MAOM, f["f_ab"] * (1.0 - r.p_a)), (LMWC, MAOM, f["f_lm"]),
+                                  (MAOM, LMWC, f["f_ml"]), (LMWC, MIC, f["f_lb"] - f["f_r"]),
+                                  (MIC, MAOM, f["f_bt"] * r.p_b), (MIC, LMWC, f["f_bt"] * (1.0 - r.p_b)),
+                                  (MAOM, AGG, f["f_ma"])):
+        transfers[:, donor, receiver] = flux
+    outflux = np.zeros((n, len(POOL_NAMES)))
+    outflux[:, LMWC] = f["f_le"] + f["f_r"]
+    return inputs, transfers, outflux
+
+
 def jacobian(pools, r: Rates):
     """Analytic Jacobian ``d(dX_i/dt)/dX_j`` at pools that are all > 0.
 

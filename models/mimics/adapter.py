@@ -17,6 +17,7 @@ from harness.adapter import (
     Interval,
     Option,
     Pool,
+    PoolFluxes,
     SteadyStateParts,
     anchor_violations,
     violation,
@@ -274,6 +275,12 @@ class MimicsAdapter(BaseAdapter):
     def _tendencies(self, theta, forcing, pools):
         kin, factor = self._system(theta, forcing, stability=False)
         return self._rates_at(pools, kin, factor)
+
+    def _pool_fluxes(self, theta, forcing, pools):
+        kin, factor = self._system(theta, forcing, stability=False)
+        per_year = (eq.HOURS_PER_YEAR * factor)[:, None]
+        inputs, transfers, outflux = eq.pool_fluxes(pools.T / factor, kin)
+        return PoolFluxes(inputs * per_year, transfers * per_year[:, :, None], outflux * per_year)
 
     @staticmethod
     def _rates_at(pools: np.ndarray, kin: eq.Kinetics, factor: np.ndarray) -> tuple[np.ndarray, dict]:

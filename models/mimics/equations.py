@@ -562,3 +562,47 @@ def slaved_pools(mic_r, mic_k, kin):
     to_a = kin.fa_r * t_r + kin.fa_k * t_k + kin.desorb * sp + to_c
     sa = substrate_at_balance(to_a, mic_r, mic_k, kin.v3, kin.v6, kin.k3, kin.k6, fw)
     return np.array([lm, ls, mic_r, mic_k, sp, sc, sa])
+
+
+def pool_fluxes(pools, kin, p=None):
+    """The flows of :func:`tendencies` pool by pool: inputs, transfers and respiration.
+
+    Parameters
+    ----------
+    pools : ndarray, shape (7, n)
+        Pools, pool-major. [mgC cm-3]
+    kin : Kinetics
+        Rate constants.
+    p : Partials, optional
+        ``partials(pools, kin)`` if already computed.
+
+    Returns
+    -------
+    inputs : ndarray, shape (n, 7)
+        ``(1-FI1) I_m, (1-FI2) I_s`` to LITm, LITs and ``FI1 I_m, FI2 I_s`` to SOMp, SOMc. [mgC cm-3 h-1]
+    transfers : ndarray, shape (n, 7, 7)
+        ``transfers[:, i, j]``: flux from pool i to pool j. Uptake U_j moves only its growth
+        ``e U_j`` from the substrate to the microbe; necromass T_x goes to SOMp, SOMc, SOMa by
+        fPHYS_x, fCHEM_x, fAVAI_x; Des SOMp -> SOMa; Ox SOMc -> SOMa. [mgC cm-3 h-1]
+    outflux : ndarray, shape (n, 7)
+        The respired part ``(1 - e) U_j`` of each uptake, leaving from its substrate (LITm, LITs,
+        SOMa); they sum to CO2. [mgC cm-3 h-1]
+    """
+    p = partials(pools, kin) if p is None else p
+    n = kin.size
+    inputs = np.zeros((n, N_POOLS))
+    inputs[:, LIT_M], inputs[:, LIT_S], inputs[:, SOM_P], inputs[:, SOM_C] = kin.in_lm, kin.in_ls, kin.in_sp, kin.in_sc
+    transfers = np.zeros((n, N_POOLS, N_POOLS))
+    outflux = np.zeros((n, N_POOLS))
+    uptakes = ((LIT_M, MIC_R, p.u1, kin.e1), (LIT_S, MIC_R, p.u2, kin.e2), (SOM_A, MIC_R, p.u3, kin.e1),
+               (LIT_M, MIC_K, p.u4, kin.e3), (LIT_S, MIC_K, p.u5, kin.e4), (SOM_A, MIC_K, p.u6, kin.e3))
+    for substrate, microbe, u, e in uptakes:
+        transfers[:, substrate, microbe] = e * u
+        outflux[:, substrate] += (1.0 - e) * u
+    for microbe, t, shares in ((MIC_R, p.t_r, (kin.fp_r, kin.fc_r, kin.fa_r)),
+                               (MIC_K, p.t_k, (kin.fp_k, kin.fc_k, kin.fa_k))):
+        for som, share in zip((SOM_P, SOM_C, SOM_A), shares):
+            transfers[:, microbe, som] = share * t
+    transfers[:, SOM_P, SOM_A] = p.des
+    transfers[:, SOM_C, SOM_A] = p.ox_r + p.ox_k
+    return inputs, transfers, outflux

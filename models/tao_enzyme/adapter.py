@@ -20,6 +20,7 @@ from harness.adapter import (
     Interval,
     Option,
     Pool,
+    PoolFluxes,
     Status,
     SteadyStateParts,
     anchor_violations,
@@ -424,6 +425,11 @@ class TaoEnzymeAdapter(BaseAdapter):
         kin, inputs, h = self._model(theta, forcing)
         dpools, fluxes = eq.tendencies(pools / h[:, None], inputs, kin)
         return dpools * h[:, None], {name: flux * h for name, flux in fluxes.items()}
+
+    def _pool_fluxes(self, theta, forcing, pools):
+        kin, inputs, h = self._model(theta, forcing)
+        external, transfers, outflux = eq.pool_fluxes(pools / h[:, None], inputs, kin)
+        return PoolFluxes(external * h[:, None], transfers * h[:, None, None], outflux * h[:, None])
 
     def _domain_violations(self, theta, forcing, prepared=None):
         batch = self._batch(theta, forcing) if prepared is None else prepared

@@ -481,6 +481,60 @@ def tendencies(pools, inputs, kin):
     return dpools, fluxes
 
 
+def pool_fluxes(pools, inputs, kin):
+    """The flows of :func:`tendencies` pool by pool: inputs, transfers and respiration.
+
+    Parameters
+    ----------
+    pools : ndarray, shape (n_sets, 8)
+        Pools, >= 0. [g C m-3]
+    inputs : ndarray, shape (n_sets, 4)
+        Input to CWD, L1, L2, L3. [g C m-3 yr-1]
+    kin : Kinetics
+        Per-row constants.
+
+    Returns
+    -------
+    inputs : ndarray, shape (n_sets, 8)
+        ``I_j`` to CWD, L1, L2, L3. [g C m-3 yr-1]
+    transfers : ndarray, shape (n_sets, 8, 8)
+        ``transfers[:, i, j]``: flux from pool i to pool j (spec section (c)): CWD -> L2, L3; litter
+        ``p_i F_i`` -> DOC (SOC for L3) and its growth ``(1 - p_i) eps_i F_i`` -> MIC; DOC growth
+        ``CUE U`` -> MIC; death D -> DOC, SOC by ``1 - p_d``, ``p_d``; P MIC -> ENZ; Z ENZ -> DOC;
+        S SOC -> DOC. [g C m-3 yr-1]
+    outflux : ndarray, shape (n_sets, 8)
+        The respired part of each uptake, leaving from its substrate: ``(1 - p_i)(1 - eps_i) F_i``
+        from L1-L3, ``(1 - CUE) U`` from DOC; they sum to R_h. [g C m-3 yr-1]
+    """
+    xi = kin.xi
+    cwd, l1, l2, l3, doc, mic, enz, soc = pools.T
+    f_cwd = xi * kin.k_cwd * cwd
+    xi_k23 = xi * kin.k_l23
+    f1, f2, f3 = xi * kin.k_l1 * l1, xi_k23 * l2, xi_k23 * l3
+    uptake_doc = xi * kin.k_u * mic * doc / (kin.km_doc + doc)
+    death = xi * kin.k_d * mic**kin.beta
+    n = pools.shape[0]
+    flows = np.zeros((n, len(POOL_NAMES), len(POOL_NAMES)))
+    outflux = np.zeros((n, len(POOL_NAMES)))
+    flows[:, CWD, L2] = kin.f_cwdl2 * f_cwd
+    flows[:, CWD, L3] = (1.0 - kin.f_cwdl2) * f_cwd
+    for litter, f, p, eps, target in ((L1, f1, kin.p_l1, kin.eps_l1, DOC), (L2, f2, kin.p_l2, kin.eps_l23, DOC),
+                                      (L3, f3, kin.p_l3, kin.eps_l23, SOC)):
+        flows[:, litter, target] = p * f
+        flows[:, litter, MIC] = eps * ((1.0 - p) * f)
+        outflux[:, litter] = (1.0 - eps) * ((1.0 - p) * f)
+    flows[:, DOC, MIC] = kin.cue * uptake_doc
+    outflux[:, DOC] = (1.0 - kin.cue) * uptake_doc
+    flows[:, MIC, DOC] = (1.0 - kin.p_d) * death
+    flows[:, MIC, SOC] = kin.p_d * death
+    flows[:, MIC, ENZ] = xi * kin.k_e * mic**kin.beta_enz
+    flows[:, ENZ, DOC] = xi * kin.k_z * enz
+    flows[:, SOC, DOC] = xi * kin.k_s * enz * soc / (kin.km_soc + soc)
+    external = np.zeros((n, len(POOL_NAMES)))
+    external[:, CWD : L3 + 1] = inputs
+    return external, flows, outflux
+
+
 def published_bulk_cue(pools, kin):
     """The published bulk CUE diagnostic ``bulk_A`` of v22 ``fun_bulk_process.m``.
 
