@@ -72,7 +72,7 @@ CASES = [
         models: [clm5_firstorder]
         drivers:
           c_input: {relative: [0.5, 1.5]}
-        """), "{f}:3:7: kind: must be one of sobol, points, local, sweep, regression, calibrate, grid; got 'sobl'. Hint: did you mean 'sobol'?"),
+        """), "{f}:3:7: kind: must be one of sobol, points, local, sweep, regression, calibrate, grid, transient; got 'sobl'. Hint: did you mean 'sobol'?"),
     Case("unknown model, did-you-mean", HEAD + _yaml("""
         models:
           - model: clm5_firstordr

@@ -228,7 +228,8 @@ def test_many_unknown_keys_are_linear_and_capped(tmp_path, capsys):
     assert len(lines) == MAX_ISSUES_SHOWN
     assert lines[0].endswith("8:1: x000000: unknown key 'x000000'. Hint: known: baseline, calibrate, cases, "
                              "description, drivers, drivers_from, executor, grid, kind, local, models, name, "
-                             "on_failure, outputs, published, regression, schema_version, seed, sobol, sweep")
+                             "on_failure, outputs, published, regression, response, schema_version, seed, sobol, sweep, "
+                             "transient")
 
 
 def test_footer_counts_every_issue(tmp_path):
