@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .adapter import BaseAdapter, PoolFluxes, SteadyStateResult, status_labels
+from .sensitivity import solve_rows
 
 __all__ = ["Ages", "ages", "compartmental_matrix", "median_of_phase_type"]
 
@@ -152,7 +153,7 @@ def ages(adapter: BaseAdapter, theta: np.ndarray, forcing: np.ndarray, medians: 
             flows = adapter.pool_fluxes(theta[block], forcing[block], x)
         b = compartmental_matrix(flows, x)
         good = np.isfinite(b).all(axis=(1, 2)) & np.isfinite(flows.inputs).all(axis=1)
-        solved = _solve(-b, np.stack([flows.inputs, x], axis=2), good)  # (m, n_pools, 2)
+        solved = solve_rows(-b, np.stack([flows.inputs, x], axis=2), good)  # (m, n_pools, 2)
         found = np.isfinite(solved).all(axis=(1, 2))
         for k in np.flatnonzero(~found):
             message[block[k]] = ("the compartmental matrix B at the steady state is singular" if good[k]
@@ -180,7 +181,7 @@ def median_of_phase_type(b: np.ndarray, alpha: np.ndarray, mean: np.ndarray) -> 
     is (nearly) defective uses ``scipy.linalg.expm`` at every step instead (some ms per step).
     """
     lam, vectors = np.linalg.eig(b)
-    coef = _solve(vectors, alpha[:, :, None].astype(complex), np.isfinite(vectors).all(axis=(1, 2)))[:, :, 0]
+    coef = solve_rows(vectors, alpha[:, :, None].astype(complex), np.isfinite(vectors).all(axis=(1, 2)))[:, :, 0]
     coef = coef * vectors.sum(axis=1)  # c_k = (1' V)_k (V^-1 alpha)_k
     with np.errstate(all="ignore"):
         total, implied = coef.sum(axis=1).real, (-coef / lam).sum(axis=1).real
@@ -207,20 +208,3 @@ def _bisection(survival: Callable[[np.ndarray], np.ndarray], mean: np.ndarray) -
             above = survival(middle) > 0.5
         low, high = np.where(above, middle, low), np.where(above, high, middle)
     return 0.5 * (low + high)
-
-
-def _solve(a: np.ndarray, rhs: np.ndarray, good: np.ndarray) -> np.ndarray:
-    """``a^-1 rhs`` of the ``good`` rows (a (m, k, k), rhs (m, k, w)); NaN elsewhere and for singular rows."""
-    out = np.full(rhs.shape, np.nan, dtype=np.result_type(a, rhs))
-    rows = np.flatnonzero(good)
-    if not rows.size:
-        return out
-    try:
-        out[rows] = np.linalg.solve(a[rows], rhs[rows])
-    except np.linalg.LinAlgError:  # a singular row: the others one by one
-        for i in rows:
-            try:
-                out[i] = np.linalg.solve(a[i], rhs[i])
-            except np.linalg.LinAlgError:
-                pass
-    return out

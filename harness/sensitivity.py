@@ -43,7 +43,7 @@ from .adapter import BaseAdapter, Driver, Parameter, SteadyStateResult
 from .errors import DriverError, ParameterError, unknown_message
 from .vocabulary import PARAM_PREFIX, POOL_PREFIX
 
-__all__ = ["Sensitivities", "steady_state_sensitivities", "STEP_FACTOR"]
+__all__ = ["Sensitivities", "steady_state_sensitivities", "solve_rows", "STEP_FACTOR"]
 
 #: relative step of the central differences: eps^(1/3), optimal for a central difference in doubles
 STEP_FACTOR = float(np.finfo(float).eps ** (1.0 / 3.0))
@@ -171,7 +171,7 @@ def _block_sensitivities(adapter: BaseAdapter, th: np.ndarray, fo: np.ndarray, x
                    for k, ((which, j, admissible), step) in enumerate(zip(perturbed, steps))]
     jac = np.stack(derivatives, axis=-1)  # (m, n_pools + n_out, n_pools + n_wrt)
     jx, jp = jac[:, :, :n_pools], jac[:, :, n_pools:]
-    dx = _solve(jx[:, :n_pools], -jp[:, :n_pools])  # (m, n_pools, n_wrt)
+    dx = solve_rows(jx[:, :n_pools], -jp[:, :n_pools])  # (m, n_pools, n_wrt)
     return dx, jp[:, n_pools:] + jx[:, n_pools:] @ dx
 
 
@@ -239,11 +239,14 @@ def _difference(fn: Callable[[np.ndarray], np.ndarray],
     return out
 
 
-def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a^-1 b`` of every row (a (m, k, k), b (m, k, w)); NaN for rows with a singular or non-finite ``a``."""
-    out = np.full(b.shape, np.nan)
-    good = np.isfinite(a).all(axis=(1, 2))  # a NaN column of b spoils only that column of the solution
-    rows = np.flatnonzero(good)
+def solve_rows(a: np.ndarray, b: np.ndarray, good: np.ndarray | None = None) -> np.ndarray:
+    """``a^-1 b`` of every row (a (m, k, k), b (m, k, w)), real or complex.
+
+    NaN for rows outside ``good`` (default: the rows whose ``a`` is finite; a NaN column of ``b``
+    spoils only that column of the solution) and for rows whose ``a`` is singular.
+    """
+    out = np.full(b.shape, np.nan, dtype=np.result_type(a, b))
+    rows = np.flatnonzero(np.isfinite(a).all(axis=(1, 2)) if good is None else good)
     if not rows.size:
         return out
     try:

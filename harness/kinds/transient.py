@@ -74,9 +74,10 @@ def run_transient(ctx: RunContext) -> RunOutcome:
             record = {**head, "experiment": experiment.name}
             paths.append(pd.DataFrame({**record, "year": times, **{o: run.get(o)[0] for o in _outputs(ctx, member)}}))
             reported = s.at or (experiment.years,)
+            mass_gap = _largest(run.mass_balance_error())
             for output in _outputs(ctx, member):
                 responses += [_response(record, output, output_units(member, output), times, run.get(output)[0],
-                                        final.get(output, np.nan), year, _largest(run.mass_balance_error()),
+                                        final.get(output, np.nan), year, mass_gap,
                                         "" if run.ok[0] else str(run.message[0]))
                               for year in reported if year <= experiment.years]
     trajectories, table = pd.concat(paths, ignore_index=True), pd.DataFrame(responses)
