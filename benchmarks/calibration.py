@@ -13,6 +13,11 @@ For each member it prints the sampling time (all chains, tuning included: the me
 quantities (ArviZ, all chains), bulk ESS per second of sampling, and the NUTS / DEMetropolisZ
 ratio of the two; the command's wall time and the load average before and after.
 
+It also prints bulk ESS per 1000 likelihood calls (a NUTS call solves the steady state and its
+sensitivities, a DEMetropolisZ call the steady state only) and the ratio of the two samplers'
+mean call costs: ESS/s ratio = (ESS per call ratio) / (cost per call ratio), so the first ratio
+bounds what a faster gradient could give.
+
     python benchmarks/calibration.py
     python benchmarks/calibration.py --jobs 1 --nuts-draws 2000
 """
@@ -44,8 +49,12 @@ def _run(sampler: str, settings: list[str], jobs: int, out: Path) -> tuple[float
     posterior = pd.read_csv(out / "posterior_summary.csv")
     rows = posterior.groupby("member", sort=False).agg(r_hat=("r_hat", "max"), ess_bulk=("ess_bulk", "min"),
                                                      weakest=("ess_bulk", lambda s: posterior.loc[s.idxmin(), "quantity"]))
+    calls = pd.read_csv(out / "sampling.csv").groupby("member", sort=False)["likelihood_calls"].sum()
     rows["seconds"] = rows.index.map(seconds)
+    rows["calls"] = rows.index.map(calls)
     rows["ess_per_s"] = rows["ess_bulk"] / rows["seconds"]
+    rows["ess_per_kcall"] = 1000 * rows["ess_bulk"] / rows["calls"]
+    rows["ms_per_call"] = 1000 * rows["seconds"] / rows["calls"]
     return wall, rows
 
 
@@ -66,10 +75,13 @@ def main() -> None:
         d, n = dez.loc[member], nuts.loc[member]
         rows.append([member, f"{d.seconds:.1f}", f"{n.seconds:.1f}", f"{d.r_hat:.4f}", f"{n.r_hat:.4f}",
                      f"{d.ess_bulk:.0f} ({d.weakest})", f"{n.ess_bulk:.0f} ({n.weakest})",
-                     f"{d.ess_per_s:.2f}", f"{n.ess_per_s:.2f}", f"{n.ess_per_s / d.ess_per_s:.2f}"])
+                     f"{d.ess_per_s:.2f}", f"{n.ess_per_s:.2f}", f"{n.ess_per_s / d.ess_per_s:.2f}",
+                     f"{d.ess_per_kcall:.1f}", f"{n.ess_per_kcall:.1f}", f"{n.ess_per_kcall / d.ess_per_kcall:.2f}",
+                     f"{d.ms_per_call:.2f}", f"{n.ms_per_call:.2f}", f"{n.ms_per_call / d.ms_per_call:.2f}"])
     print(tabulate(rows, headers=["member", "DEMZ s", "NUTS s", "DEMZ max R-hat", "NUTS max R-hat",
                                   "DEMZ min ESS bulk", "NUTS min ESS bulk", "DEMZ ESS/s", "NUTS ESS/s",
-                                  "NUTS / DEMZ"], tablefmt="github"))
+                                  "NUTS / DEMZ", "DEMZ ESS/kcall", "NUTS ESS/kcall", "ratio",
+                                  "DEMZ ms/call", "NUTS ms/call", "ratio"], tablefmt="github"))
     print(f"wall of the whole run [s]: DEMetropolisZ {dez_wall:.1f}, NUTS {nuts_wall:.1f} "
           f"(--jobs {args.jobs}; NUTS {args.nuts_draws} draws after {args.nuts_tune} tuning steps per chain)")
     print(f"load average after: {load_average()}")

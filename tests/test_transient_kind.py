@@ -57,3 +57,44 @@ def test_bad_change_is_reported(change, message):
     data = {**BASE, "kind": "transient", "transient": {"experiments": {"e": {"years": 5, "change": {"c_input": change}}}}}
     with pytest.raises(ScenarioError, match=message):
         api.from_dict(data)
+
+
+SOBOL = {**BASE, "kind": "sobol", "baseline": {"c_input": 500.0, "temperature": 15.0, "sand": 40.0, "clay": 20.0},
+         "drivers": {"c_input": {"relative": [0.5, 1.5]}, "temperature": {"range": [5.0, 25.0]}},
+         "sobol": {"n": 64}}
+INPUT_UP = {"years": 50, "change": {"c_input": {"scale": 1.2}}}
+
+
+@pytest.mark.parametrize("measure", ["ratio", "change"])
+def test_sobol_analyses_a_transient_response_as_a_steady_state(tmp_path, measure):
+    """CLM5 is linear in its inputs, so its 50-year response ratio to inputs x 1.2 does not depend on
+    the input level (ST(c_input) = 0: only temperature moves it), while the change in SOC is
+    proportional to the input (ST(c_input) > 0)."""
+    data = {**SOBOL, "response": {"experiment": INPUT_UP, "measure": measure}}
+    result = api.run(api.from_dict(data), tmp_path / "out")
+    indices = pd.read_csv(result.directory / "indices.csv")
+    soc = indices[(indices["output"] == "soc") & (indices["level"] == "driver")].set_index("driver")
+    st = soc["ST"]
+    assert set(soc["units"].astype(str)) == ({"1"} if measure == "ratio" else {"g C m-2"})
+    if measure == "ratio":
+        assert abs(st["c_input"]) < 1e-6 and st["temperature"] > 0.9
+    else:
+        assert st["c_input"] > 0.2 and st["temperature"] > 0.2
+
+
+def test_local_elasticities_of_a_transient_response(tmp_path):
+    """CLM5's 50-year change in SOC under inputs x 1.2 is proportional to the input: elasticity 1;
+    its ratio does not depend on the input: elasticity 0. The exact (IFT) column is NaN, with a note."""
+    rows = {}
+    for measure in ("change", "ratio"):
+        data = {**BASE, "kind": "local", "baseline": SOBOL["baseline"],
+                "local": {"drivers": ["c_input", "temperature"], "h": 0.1, "definition": "central"},
+                "response": {"experiment": INPUT_UP, "measure": measure}}
+        result = api.run(api.from_dict(data), tmp_path / measure)
+        table = pd.read_csv(result.directory / "elasticities.csv")
+        rows[measure] = table[(table["output"] == "soc")].set_index("driver")
+    assert rows["change"].loc["c_input", "elasticity"] == pytest.approx(1.0, abs=1e-8)
+    assert rows["ratio"].loc["c_input", "elasticity"] == pytest.approx(0.0, abs=1e-8)
+    assert rows["ratio"].loc["temperature", "elasticity"] > 0  # faster turnover: more of the gain reached
+    assert rows["change"]["exact"].isna().all()
+    assert rows["change"]["note"].str.contains("not defined for a transient response").all()

@@ -24,6 +24,7 @@ from ..members import Member
 from ..page import Page, blank, stored_table
 from ..plan import Plan
 from ..report import local_markdown, published_table
+from ..response import ResponseAdapter
 from ..sensitivity import Sensitivities
 from ..spec import LocalSettings, Section
 from ..spec.schema import QUANTITIES, Context, build_local, build_published
@@ -76,7 +77,7 @@ def run_local(ctx: RunContext) -> RunOutcome:
 def _exact(member: Member, drivers: tuple[str, ...]) -> Sensitivities | None:
     """Derivatives of every output at the member's baseline by the implicit function theorem (None: no driver)."""
     moving = perturbed(member, drivers)
-    if not moving:
+    if not moving or isinstance(member.adapter, ResponseAdapter):
         return None
     return member.adapter.steady_state_sensitivities(member.theta(1), member.forcing(1), moving)
 
@@ -101,7 +102,9 @@ def _elasticities(member: Member, rows: list[tuple[str, str, float]], result, ex
         point = float(exact.elasticity(output, driver)[0]) if exact is not None and base_ok else np.nan
         notes = ["baseline not OK: every elasticity NaN (see summary.json)" if not base_ok else
                  "failed rows (see summary.json)" if not all(np.isfinite(v) for v in side.values()) else ""]
-        if base_ok and not np.isfinite(point):
+        if base_ok and isinstance(member.adapter, ResponseAdapter):
+            notes.append("exact: not defined for a transient response (the implicit derivatives are of steady states)")
+        elif base_ok and not np.isfinite(point):
             notes.append("exact: not available (singular Jacobian, or no admissible step, at the baseline)")
         with np.errstate(divide="ignore", invalid="ignore"):
             out.append({
