@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import HarnessError
+from .spec import DriverRange
 from .units import conversion
 from .vocabulary import DRIVERS, OUTPUTS
 
@@ -561,3 +562,58 @@ def read_table(path: Path) -> pd.DataFrame:
             expand = tuple(slice(None) if d in var.dimensions else None for d in dims)
             columns[var.name] = np.broadcast_to(values[expand], shape).ravel()
     return pd.DataFrame(columns)
+
+
+@dataclass(frozen=True)
+class LandSample:
+    """The land cells a ``grid``-sampled Sobol design draws its drivers from.
+
+    Attributes
+    ----------
+    drivers : tuple of DriverRange
+        One (mode ``grid``) per mapped driver, carrying its area-weighted
+        empirical distribution over the kept cells.
+    cells, land_cells : int
+        Cells kept, and land cells of the forcing.
+    excluded_area_share : float
+        Share of the land area left out because a driver lies outside some model's valid interval. [1]
+    excluded_by : dict
+        Driver -> land cells outside some model's valid interval for it.
+    """
+
+    drivers: tuple[DriverRange, ...]
+    cells: int
+    land_cells: int
+    excluded_area_share: float
+    excluded_by: dict[str, int]
+
+
+def land_sample(forcing: Forcing, mapped: Iterable[tuple[str, str, str]], members: Iterable) -> LandSample:
+    """The area-weighted empirical distribution of each mapped driver over the forcing's land cells.
+
+    Only cells where every driver lies inside the valid interval of every member that reads it are
+    kept, so that no row of the design leaves a model's domain; the share of land area this leaves
+    out is reported. Each driver is sampled from its own marginal: a Sobol design needs independent
+    inputs, so the correlation between drivers across cells is not kept.
+
+    ``mapped`` holds (driver, variable, scenario path) as ``GridSettings.drivers``.
+    """
+    mapped, members = list(mapped), list(members)
+    inside = np.ones(forcing.n_cells, dtype=bool)
+    excluded_by = {}
+    for name, _, _ in mapped:
+        ok = np.ones(forcing.n_cells, dtype=bool)
+        for m in members:
+            if name in m.adapter.driver_names:
+                ok &= m.adapter.drivers[m.adapter.driver_names.index(name)].contains(forcing.drivers[name])
+        excluded_by[name] = int((~ok).sum())
+        inside &= ok
+    area = forcing.land_area()
+    drivers = []
+    for name, _, where in mapped:
+        order = np.argsort(forcing.drivers[name][inside], kind="stable")
+        values, weights = forcing.drivers[name][inside][order], area[inside][order]
+        cdf = (np.cumsum(weights) - 0.5 * weights) / weights.sum()
+        drivers.append(DriverRange(name, "grid", float(values[0]), float(values[-1]), None, where, (values, cdf)))
+    return LandSample(tuple(drivers), int(inside.sum()), forcing.n_cells,
+                      float(1.0 - area[inside].sum() / area.sum()), excluded_by)

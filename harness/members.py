@@ -43,8 +43,11 @@ class Member:
     def from_unit(self, driver: Any, unit: np.ndarray) -> np.ndarray:
         """Map unit-interval samples onto a sampled driver [driver units].
 
-        Uniformly over its box, or through the empirical quantile function of its posterior draws.
+        Uniformly over its box, or through the empirical quantile function of its posterior draws
+        or (mode ``grid``) of the land cells of a forcing.
         """
+        if driver.quantiles is not None:
+            return np.interp(unit, driver.quantiles[1], driver.quantiles[0])
         if self.posterior and driver.name in self.posterior:
             draws = np.sort(self.posterior[driver.name])
             return np.interp(unit, (np.arange(draws.size) + 0.5) / draws.size, draws)
@@ -74,7 +77,7 @@ class Member:
         if self.posterior and driver.name in self.posterior:
             draws = self.posterior[driver.name]
             return float(draws.min()), float(draws.max())
-        if driver.mode == "range":
+        if driver.mode in ("range", "grid"):
             return driver.lower, driver.upper
         base = self.drivers[driver.name]
         return driver.lower * base, driver.upper * base

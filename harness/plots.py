@@ -322,8 +322,11 @@ def observed_vs_predicted(predictions: pd.DataFrame, id_column: str, units: str)
     return _png(fig)
 
 
-def maps(lat: np.ndarray, lon: np.ndarray, fields: dict[str, np.ndarray], label: str, log: bool = False) -> bytes:
-    """One lat/lon map per field (NaN blank) on a shared colour scale; ``log``: log10 of the values.
+def maps(lat: np.ndarray, lon: np.ndarray, fields: dict[str, np.ndarray], label: str, log: bool = False,
+         diverging: bool = False) -> bytes:
+    """One lat/lon map per field (NaN blank) on a shared colour scale.
+
+    ``log``: log10 of the values; ``diverging``: a red-blue scale symmetric about 0 (for biases).
 
     Parameters
     ----------
@@ -339,6 +342,9 @@ def maps(lat: np.ndarray, lon: np.ndarray, fields: dict[str, np.ndarray], label:
         shown = {k: np.where(v > 0, np.log10(v), np.nan) if log else v for k, v in fields.items()}
     finite = np.concatenate([v[np.isfinite(v)] for v in shown.values()] or [np.zeros(1)])
     lo, hi = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
+    if diverging:
+        hi = max(abs(lo), abs(hi), 1e-12)
+        lo = -hi
     columns = min(3, len(shown))
     rows = -(-len(shown) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns + 0.8, 1.9 * rows + 0.3), squeeze=False,
@@ -347,7 +353,7 @@ def maps(lat: np.ndarray, lon: np.ndarray, fields: dict[str, np.ndarray], label:
     image = None
     for ax, (title, values) in zip(axes.flat, shown.items()):
         image = ax.pcolormesh(lon[lon_order], lat[lat_order], values[np.ix_(lat_order, lon_order)],
-                              vmin=lo, vmax=hi, cmap="viridis", shading="nearest")
+                              vmin=lo, vmax=hi, cmap="RdBu_r" if diverging else "viridis", shading="nearest")
         ax.set_title(textwrap.fill(title, 34), fontsize=LEGEND)
         ax.set_xlim(-180, 180)
         ax.set_ylim(-60, 90)

@@ -65,8 +65,8 @@ def _regression(tmp_path: Path, data: str = "obs.csv", csv: str | None = None) -
 
 
 def _grid(tmp_path: Path, forcing: str = "forcing.nc", layer: str = "soc.nc") -> Path:
-    """global_grid in ``tmp_path`` with copies of its netCDF files next to it."""
-    shutil.copy(ROOT / "data" / "synthetic_forcing" / "forcing_2deg.nc", tmp_path / "forcing.nc")
+    """global_grid in ``tmp_path`` with copies of its netCDF files (the real forcing) next to it."""
+    shutil.copy(ROOT / "data" / "global_forcing" / "forcing_2deg.nc", tmp_path / "forcing.nc")
     shutil.copy(ROOT / "data" / "soc_stock_global_coarse" / "soc_stock_sanderman2017_2deg.nc", tmp_path / "soc.nc")
     text = (ROOT / "scenarios" / "global_grid.yaml").read_text()
     text = re.sub(r"^  forcing: .*$", f"  forcing: {forcing}", text, flags=re.M)
@@ -119,7 +119,7 @@ def test_data_root_widens_the_folder_files_may_lie_in(tmp_path, capsys):
 
 def test_shipped_scenarios_reading_data_need_the_repository_as_data_root(capsys):
     path = ROOT / "scenarios" / "global_grid.yaml"
-    _rejected(["validate", str(path)], capsys, "grid.forcing: '../data/synthetic_forcing/forcing_2deg.nc' resolves to")
+    _rejected(["validate", str(path)], capsys, "grid.forcing: '../data/global_forcing/forcing_2deg.nc' resolves to")
     assert main(["validate", str(path), "--data-root", str(ROOT)]) == 0
 
 

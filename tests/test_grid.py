@@ -1,4 +1,9 @@
-"""Gridded runs: units, CF grids, the synthetic forcing, kind ``grid`` and its regression."""
+"""Gridded runs: units, CF grids, the synthetic forcing, kind ``grid`` and its regression.
+
+The kind is exercised on the SYNTHETIC forcing (``tests/fixtures/global_grid_synthetic.yaml``), where
+every driver is mapped and the land mask is the SOC product's; the shipped ``global_grid`` scenario
+on real forcing is checked in ``tests/test_global_forcing.py``.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from harness.units import cf_units, conversion
 
 ROOT = Path(__file__).resolve().parents[1]
 FORCING = ROOT / "data" / "synthetic_forcing" / "forcing_2deg.nc"
+SYNTHETIC_GRID = ROOT / "tests" / "fixtures" / "global_grid_synthetic.yaml"  # the grid kind on FORCING
 SOC_2DEG = ROOT / "data" / "soc_stock_global_coarse" / "soc_stock_sanderman2017_2deg.nc"
 SECONDS_PER_YEAR = 365.25 * 86400.0
 
@@ -157,7 +163,7 @@ def test_synthetic_forcing_is_rebuilt_exactly_and_labelled(tmp_path):
 @pytest.fixture(scope="module")
 def global_grid(tmp_path_factory):
     out = tmp_path_factory.mktemp("global_grid")
-    assert main(["run", str(ROOT / "scenarios" / "global_grid.yaml"), "--out", str(out), "--data-root", str(ROOT)]) == 0
+    assert main(["run", str(SYNTHETIC_GRID), "--out", str(out), "--data-root", str(ROOT)]) == 0
     return out
 
 
@@ -260,8 +266,7 @@ def test_regression_on_grid_nc_reproduces_the_grid_kinds_cue_fit(global_grid, tm
 
 
 def test_grid_runs_are_reproducible(global_grid, tmp_path):
-    assert main(["run", str(ROOT / "scenarios" / "global_grid.yaml"), "--out", str(tmp_path / "b"),
-                 "--data-root", str(ROOT)]) == 0
+    assert main(["run", str(SYNTHETIC_GRID), "--out", str(tmp_path / "b"), "--data-root", str(ROOT)]) == 0
     for name in ("regression.csv", "grid_summary.csv"):
         assert (global_grid / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     a, b = xr.open_dataset(global_grid / "grid.nc"), xr.open_dataset(tmp_path / "b" / "grid.nc")
@@ -317,3 +322,14 @@ def test_compare_reports_a_moved_grid_summary(tmp_path):
     assert main(["compare", str(tmp_path / "base"), str(tmp_path / "new")]) == 3
     text = (tmp_path / "new" / "comparison.md").read_text()
     assert "values drifted" in text and "clm5_firstorder" in text and "stock over them [Pg C]" in text
+
+
+def test_report_maps_the_bias_and_the_failed_cells(global_grid):
+    """A bias map per observation layer (log10 model / observed), and the cells with no steady state
+    of every member that has any (Millennial at beta = 1 fails on many synthetic cells)."""
+    html = (global_grid / "report.html").read_text()
+    assert 'id="fig-maps_bias_sanderman2017_0_30cm"' in html and "log10(model / observed)" in html
+    with netCDF4.Dataset(global_grid / "grid.nc") as ds:
+        failing = int((ds["status"][:].filled(-1) > 0).any(axis=(1, 2)).sum())
+    assert failing > 0 and ('id="fig-maps_failed"' in html)
+    assert (global_grid / "figures" / "maps_failed.png").stat().st_size > 0

@@ -121,7 +121,7 @@ def test_sweep_report_has_heatmaps(tmp_path):
 
 def test_grid_report_maps_are_visible(tmp_path):
     out = tmp_path / "out"
-    assert main(["run", "scenarios/global_grid.yaml", "--out", str(out), "--data-root", "."]) == 0
+    assert main(["run", "tests/fixtures/global_grid_synthetic.yaml", "--out", str(out), "--data-root", "."]) == 0
     dom = _dump_dom(out / "report.html", tmp_path)
     for name in ("maps_soc", "maps_cue"):
         image = re.search(rf'<img id="fig-{name}"[^>]*>', dom)

@@ -37,8 +37,8 @@ def crossover_rows(ctx: RunContext, member: Member, design: Design, columns: lis
     s = ctx.scenario.sobol
     names = [d.name for d in design.drivers]
     moving = [n for n in (INPUT, CUE) if n in names and n in member.drivers and n not in member.variant]
-    if len(moving) < 2:
-        return []
+    if len(moving) < 2 or any(d.mode == "grid" for d in design.drivers if d.name in (INPUT, CUE)):
+        return []  # a driver drawn from a grid's land cells has no relative half-width to vary
     unit = _cell_unit(design, s.crossover.n, names.index(INPUT), names.index(CUE))
     cells = [(h_in, h_cue) for h_cue in s.crossover.cue_scale for h_in in s.crossover.c_input]
     values = {d.name: np.tile(member.from_unit(d, unit[:, j]), len(cells)) for j, d in enumerate(design.drivers)

@@ -172,11 +172,26 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     with netCDF4.Dataset(out_dir / "grid.nc") as ds:
         lat, lon = ds["lat"][:].filled(), ds["lon"][:].filled()
         members = list(ds["member_label"][:])
-        soc = {labels.get(m, m): ds["soc"][i].filled(np.nan) for i, m in enumerate(members)}
-        soc |= {v[4:]: ds[v][:].filled(np.nan) for v in ds.variables if v.startswith("obs_")}
+        modelled = {labels.get(m, m): ds["soc"][i].filled(np.nan) for i, m in enumerate(members)}
+        observed = {v[4:]: ds[v][:].filled(np.nan) for v in ds.variables if v.startswith("obs_")}
         cue = {labels.get(m, m): ds["cue_bulk"][i].filled(np.nan) for i, m in enumerate(members)}
+        status = ds["status"][:].filled(-1)
     page.plot("maps_soc", "Steady-state SOC per model x variant and the observed layer(s), log10 scale; blank: not "
-              "land or not solved (see the status in grid.nc).", plots.maps, lat, lon, soc, "SOC [g C m-2]", True)
+              "land or not solved (see the status in grid.nc).", plots.maps, lat, lon, modelled | observed,
+              "SOC [g C m-2]", True)
+    for name, layer in observed.items():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bias = {label: np.where((field > 0) & (layer > 0), np.log10(field / layer), np.nan)
+                    for label, field in modelled.items()}
+        page.plot(f"maps_bias_{name}", f"Bias against {name}: log10(model / observed) per cell [1]; +1 is ten times "
+                  "the observed stock, blue is too little; blank: not land, not solved or not observed.",
+                  plots.maps, lat, lon, bias, f"log10(model / {name}) [1]", False, True)
+    failed = {labels.get(m, m): np.where(status[i] < 0, np.nan, (status[i] != 0).astype(float))
+              for i, m in enumerate(members) if (status[i] > 0).any()}
+    if failed:
+        page.plot("maps_failed", "Land cells with no steady state (1) per model x variant, among those that have any; "
+                  "the reasons are the status codes in grid.nc and the counts in the warnings.",
+                  plots.maps, lat, lon, failed, "no steady state (1) / solved (0)")
     page.plot("maps_cue", "Flux-weighted microbial carbon-use efficiency (cue_bulk) per model x variant.",
               plots.maps, lat, lon, cue, "bulk CUE [1]")
 

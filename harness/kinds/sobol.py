@@ -28,14 +28,15 @@ from ..adapter import SteadyStateResult
 from ..analysis import Analysis, analyse, rank_by_total
 from ..designs import local_design, local_forcing
 from ..errors import AnalysisError, HarnessError, TruncatedDesign
+from ..grids import land_sample
 from ..members import Member
 from ..netcdf import write_sobol_results
 from ..plan import Plan
 from ..posterior import largest_correlation, split_calibrated
 from ..report import ranking_markdown
 from ..sampling import Design, child_seed, member_values, sobol_designs
-from ..spec import Section, SobolSettings
-from ..spec.schema import Context, build_drivers, build_drivers_from, build_on_failure, build_sobol
+from ..spec import GridSettings, Section, SobolSettings
+from ..spec.schema import Context, build_drivers, build_drivers_from, build_grid, build_on_failure, build_sobol
 from ..verdict_report import headline, verdict_markdown
 from ..vocabulary import DRIVERS
 from .attribution import attribute, factor_groups
@@ -81,6 +82,16 @@ def run_sobol(ctx: RunContext) -> RunOutcome:
     scenario = ctx.scenario
     outcome = RunOutcome(settings={"sobol": asdict(scenario.sobol), "on_failure": scenario.on_failure,
                                    "box": box_text(scenario)})
+    sample = ctx.plan.inputs.get("land_sample")
+    if sample is not None:
+        outcome.settings["land_sample"] = {
+            "forcing": scenario.grid.forcing, "cells": sample.cells, "land_cells": sample.land_cells,
+            "excluded_area_share": sample.excluded_area_share, "excluded_by": sample.excluded_by}
+        if sample.cells < sample.land_cells:
+            outcome.warnings.append(
+                f"the grid drivers are drawn from {sample.cells} of {sample.land_cells} land cells: "
+                f"{sample.excluded_area_share:.1%} of the land area lies outside some model's valid interval "
+                f"({', '.join(f'{k}: {v} cells' for k, v in sample.excluded_by.items() if v)})")
     designs = sobol_designs(scenario)
     conditioned: dict[str, str] = {}
     if scenario.drivers_from:
@@ -319,7 +330,9 @@ def dgsm_rows(ctx: RunContext, member: Member, design: Design, columns: list[str
         f, df = dgsm.on_scale(y, np.column_stack([sens.derivative(output, w) for w in wrt]), scale)
         est = dgsm.estimate(df, f, sens.result.ok, usable)
         posterior = member.posterior or {}
-        box = {d.name: member.sampled_bounds(d) for d in design.drivers if d.name in wrt and d.name not in posterior}
+        # the Poincare constant is the uniform distribution's: no bound for posterior or grid drivers
+        box = {d.name: member.sampled_bounds(d) for d in design.drivers
+               if d.name in wrt and d.name not in posterior and d.mode != "grid"}
         # numpy floats: a box too wide for a double gives inf (an empty bound), not an OverflowError
         width = {w: np.float64(box[w][1]) - box[w][0] if w in box else np.nan for w in wrt}
         constant = np.array([dgsm.uniform_constant(*box[w]) if w in box else np.nan for w in wrt])
@@ -392,8 +405,13 @@ def represented_factors(member: Member, design: Design) -> np.ndarray:
 def box_text(scenario) -> str:
     """The sampled box in words, e.g. ``c_input ×[0.5, 1.5] of the baseline, temperature [10, 20] degC``."""
     parts = [f"{d.name} ×[{d.lower:g}, {d.upper:g}]" if d.mode == "relative"
+             else f"{d.name} ~ land cells [{d.lower:g}, {d.upper:g}] {DRIVERS[d.name][0]}" if d.mode == "grid"
              else f"{d.name} [{d.lower:g}, {d.upper:g}] {DRIVERS[d.name][0]}" for d in scenario.drivers]
-    return ", ".join(parts) + " (× = multiplier on each model's baseline)"
+    text = ", ".join(parts) + " (× = multiplier on each model's baseline"
+    if any(d.mode == "grid" for d in scenario.drivers):
+        text += f"; ~ land cells = the area-weighted distribution of {scenario.grid.forcing}'s land cells, " \
+                "each driver independently"
+    return text + ")"
 
 
 def _ranges(ctx: RunContext) -> dict[str, list[tuple[str, float, float, str]]]:
@@ -409,6 +427,27 @@ def _ranges(ctx: RunContext) -> dict[str, list[tuple[str, float, float, str]]]:
 def _check(plan: Plan, ctx: Context) -> None:
     if plan.scenario.drivers_from:
         plan.inputs["posterior"] = checks.check_drivers_from(plan.scenario, plan.members, ctx)
+    if "grid" in plan.scenario.given:
+        _sample_from_grid(plan, ctx)
+
+
+def _sample_from_grid(plan: Plan, ctx: Context) -> None:
+    """Add the ``grid`` section's drivers to the design, each from its land cells' distribution."""
+    s = plan.scenario
+    boxed = {d.name for d in s.drivers}
+    for obs in s.grid.observations:
+        ctx.add(obs.path, "is not used by a sobol run", "remove it (observations go with kind grid)")
+    for name, _, where in s.grid.drivers:
+        if name in boxed:
+            ctx.add(where, f"{name!r} is sampled both from its box in `drivers` and from the grid",
+                    "keep one of them", at_key=True)
+    forcing = checks.check_grid(s, plan.members, ctx)
+    if forcing is None or ctx.issues:
+        return
+    sample = land_sample(forcing, s.grid.drivers, plan.members)
+    plan.inputs["land_sample"] = sample
+    plan.scenario = s.replace(drivers=s.drivers + sample.drivers,
+                              varied=s.varied + tuple((d.name, d.path) for d in sample.drivers))
 
 
 KIND = Kind(
@@ -420,6 +459,7 @@ KIND = Kind(
         "sobol": Section(build_sobol, SobolSettings()),
         "on_failure": Section(build_on_failure, "error"),
         "drivers_from": Section(build_drivers_from, ""),
+        "grid": Section(build_grid, GridSettings()),  # drivers sampled from a forcing's land cells
         "response": RESPONSE,
     },
     run=run_sobol,

@@ -119,14 +119,22 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class DriverRange:
-    """A sampled driver: absolute ``range`` or ``relative`` multipliers on each model's baseline."""
+    """A sampled driver: ``range``, ``relative`` (multipliers on each model's baseline) or ``grid``.
+
+    ``grid``: the distribution of a forcing's land cells.
+
+    ``quantiles`` (mode ``grid`` only) is the area-weighted empirical distribution as (sorted values
+    [driver units], cumulative probability at each value's mid-weight [1]); ``lower`` and ``upper``
+    are then its smallest and largest value.
+    """
 
     name: str
-    mode: str  # "range" | "relative"
+    mode: str  # "range" | "relative" | "grid"
     lower: float
     upper: float
     group: str | None
     path: str
+    quantiles: tuple[Any, Any] | None = field(default=None, compare=False, repr=False)  # two ndarrays
 
 
 @dataclass(frozen=True)
@@ -1059,7 +1067,7 @@ def build_grid(value: Any, ctx: Context) -> GridSettings:
     if data is None:
         return GridSettings()
     check_keys(data, GRID_KEYS, "grid", ctx)
-    forcing = _read_name(data, "forcing", "grid", ctx, "../data/synthetic_forcing/forcing_2deg.nc")
+    forcing = _read_name(data, "forcing", "grid", ctx, "../data/global_forcing/forcing_2deg.nc")
     land_fraction = data.get("land_fraction", "")
     if not isinstance(land_fraction, str):
         ctx.add("grid.land_fraction", f"must be a variable name; got {shown(land_fraction)}",

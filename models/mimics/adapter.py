@@ -35,6 +35,9 @@ from .parameters import (
 )
 
 _INF = float("inf")
+#: reference states by (parameter row, rescaling site) bytes -> ((MICr, MICK) [mgC cm-3], stability checked)
+_REFERENCES: dict[tuple[bytes, bytes], tuple[np.ndarray, bool]] = {}
+_REFERENCES_KEPT = 4096  # entries, oldest dropped first
 _POOL_TEXT = {
     "lit_m": ("metabolic litter (LIT_1)", "litter"),
     "lit_s": ("structural litter (LIT_2)", "litter"),
@@ -233,11 +236,33 @@ class MimicsAdapter(BaseAdapter):
         else:
             _, first, inverse = np.unique(sub[:, varying], axis=0, return_index=True, return_inverse=True)
             unique = sub[first]
-        kin = self._kinetics(*self._columns(unique, self._rescaling_site(unique.shape[0])))
-        pools, status, _ = solver.steady_state(kin, stability=stability)
-        mic_ref = np.where(status == solver.OK, pools[[eq.MIC_R, eq.MIC_K]], np.nan)[:, inverse.ravel()]
+        mic_ref = self._reference_mic(unique, stability)[:, inverse.ravel()]
         r[:, rows] = mic_ref ** (1.0 - beta[rows])
         return r[0], r[1]
+
+    def _reference_mic(self, unique: np.ndarray, stability: bool) -> np.ndarray:
+        """(MICr_ref, MICK_ref) at the rescaling site of each parameter row, (2, m) [mgC cm-3]; NaN: failed.
+
+        Each row's reference state depends on its parameters only, and Newton solves every row on
+        its own, so a row solved before is taken from ``_REFERENCES`` (the same bits): a
+        calibration asks for the same parameters at every likelihood call.
+        """
+        site = self._rescaling_site(1)
+        keys = [(row.tobytes(), site.tobytes()) for row in unique]
+        found = [_REFERENCES.get(key) for key in keys]
+        # an unchecked entry does not answer a checked request; a failed checked one is solved unchecked again
+        missing = [i for i, hit in enumerate(found)
+                   if hit is None or (stability and not hit[1]) or (not stability and np.isnan(hit[0]).any())]
+        if missing:
+            kin = self._kinetics(*self._columns(unique[missing], self._rescaling_site(len(missing))))
+            pools, status, _ = solver.steady_state(kin, stability=stability)
+            mic = np.where(status == solver.OK, pools[[eq.MIC_R, eq.MIC_K]], np.nan)
+            for j, i in enumerate(missing):
+                found[i] = (mic[:, j], stability)
+                if len(_REFERENCES) >= _REFERENCES_KEPT:
+                    _REFERENCES.pop(next(iter(_REFERENCES)))
+                _REFERENCES[keys[i]] = found[i]
+        return np.column_stack([hit[0] for hit in found])
 
     def _system(self, theta: np.ndarray, forcing: np.ndarray, stability: bool = True) -> tuple[eq.Kinetics, np.ndarray]:
         """Kinetics of the rows and their reporting factor (g C m-2 per mgC cm-3)."""
