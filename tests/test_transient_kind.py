@@ -98,3 +98,19 @@ def test_local_elasticities_of_a_transient_response(tmp_path):
     assert rows["ratio"].loc["temperature", "elasticity"] > 0  # faster turnover: more of the gain reached
     assert rows["change"]["exact"].isna().all()
     assert rows["change"]["note"].str.contains("not defined for a transient response").all()
+
+
+def test_a_csv_table_in_a_scenario_gives_the_run_of_the_equivalent_ramp(tmp_path):
+    """temperature read from a CSV (in K, converted) rising 15 -> 17 degC over 10 years gives the
+    run of `shift: 2, ramp: 10`: the table goes through the scenario, its units and the schedule."""
+    (tmp_path / "warming.csv").write_text("time,t_soil\n0,288.15\n10,290.15\n40,290.15\n")
+    base = {**BASE, "kind": "transient", "baseline": {"temperature": 15.0}}
+    runs = {}
+    for name, change in (("table", {"table": "warming.csv", "column": "t_soil", "units": "K"}),
+                         ("ramp", {"shift": 2.0, "ramp": 10.0})):
+        data = {**base, "transient": {"experiments": {"w": {"years": 40, "change": {"temperature": change}}},
+                                      "at": [5, 10, 40], "every": 5}}
+        result = api.run(api.from_dict(data, base=tmp_path), tmp_path / name)
+        runs[name] = pd.read_csv(result.directory / "response.csv").set_index("year")["y"]
+    np.testing.assert_allclose(runs["table"], runs["ramp"], rtol=1e-9)
+    assert runs["table"].loc[40.0] < runs["table"].loc[5.0]  # warmer soils lose carbon
