@@ -26,7 +26,8 @@ south of 60 S) and GLDAS land ice (moisture == 1.0 in either layer).
 field AND lies in GLDAS cells valid for every GLDAS field; it is set to 0 where the regridded
 NPP is not positive (no carbon input). The harness's land mask is ``land_fraction > 0``.
 
-Only numpy and netCDF4 are used; the output is the same, value for value, on every run.
+It uses numpy, netCDF4 and the harness's own grid geometry (``harness.grids``: cell edges and
+areas on the same sphere the runs use); the output is the same, value for value, on every run.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 
+from harness.grids import EARTH_RADIUS, Grid
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "forcing_2deg.nc"
 TESTBED = HERE / "testbed_f19_npp_clay.nc"
@@ -45,7 +48,6 @@ TESTBED_LAND = HERE / "gridinfo_igbpz.csv"
 GLDAS = HERE / "gldas21_noah10_clim_2012_2022.nc"
 TARGET = HERE.parent / "soc_stock_global_coarse" / "soc_stock_sanderman2017_2deg.nc"
 
-EARTH_RADIUS = 6.371e6  # [m], the sphere of the harness and of the SOC product
 LAND_ICE = 1.0  # [m3 m-3] GLDAS Noah's filler soil moisture on glaciers
 TOP, SUB = 0.1, 0.3  # [m] thickness of the GLDAS layers 0-10 cm and 10-40 cm
 SOUTH_OF_GLDAS = -60.0  # [degrees_north] GLDAS has no cell south of it
@@ -60,35 +62,6 @@ GLDAS_REPO = ("github.com/ITWSDataScience/Vehicle_Accidents_Analysis_due_to_Snow
 
 
 # --- grids ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Grid:
-    """Cell centres and (n, 2) edges of a rectilinear lat/lon grid, in the file's order.
-
-    Attributes
-    ----------
-    lat, lon : ndarray
-        Cell centres. [degrees_north], [degrees_east]
-    lat_bounds, lon_bounds : ndarray
-        (n, 2) cell edges. [degrees_north], [degrees_east]
-    """
-
-    lat: np.ndarray
-    lon: np.ndarray
-    lat_bounds: np.ndarray
-    lon_bounds: np.ndarray
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """Cells along latitude and longitude."""
-        return self.lat.size, self.lon.size
-
-    def cell_area(self) -> np.ndarray:
-        """Area of each cell on the sphere of radius ``EARTH_RADIUS``, (lat, lon) [m2]."""
-        sin = np.sin(np.deg2rad(self.lat_bounds))
-        dlon = np.deg2rad(np.abs(self.lon_bounds[:, 1] - self.lon_bounds[:, 0]))
-        return EARTH_RADIUS**2 * np.abs(sin[:, 1] - sin[:, 0])[:, None] * dlon[None, :]
-
 
 def cell_edges(centres: np.ndarray, latitude: bool) -> np.ndarray:
     """(n, 2) edges halfway between centres, the outer ones mirrored (latitude clipped to +-90) [degrees]."""
