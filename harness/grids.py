@@ -596,7 +596,8 @@ def land_sample(forcing: Forcing, mapped: Iterable[tuple[str, str, str]], member
     out is reported. Each driver is sampled from its own marginal: a Sobol design needs independent
     inputs, so the correlation between drivers across cells is not kept.
 
-    ``mapped`` holds (driver, variable, scenario path) as ``GridSettings.drivers``.
+    ``mapped`` holds (driver, variable, scenario path) as ``GridSettings.drivers``. Raises
+    ``GridError`` when no cell is kept.
     """
     mapped, members = list(mapped), list(members)
     inside = np.ones(forcing.n_cells, dtype=bool)
@@ -608,6 +609,10 @@ def land_sample(forcing: Forcing, mapped: Iterable[tuple[str, str, str]], member
                 ok &= m.adapter.drivers[m.adapter.driver_names.index(name)].contains(forcing.drivers[name])
         excluded_by[name] = int((~ok).sum())
         inside &= ok
+    if not inside.any():
+        raise GridError("no land cell has every mapped driver inside the valid interval of every model "
+                        f"(cells outside, per driver: {excluded_by})", "map fewer drivers, or drop the model whose "
+                        "interval excludes them (its valid intervals are in docs/models)")
     area = forcing.land_area()
     drivers = []
     for name, _, where in mapped:

@@ -10,7 +10,7 @@ import pytest
 
 from harness import api
 from harness.errors import ScenarioError
-from harness.grids import land_sample, load_forcing
+from harness.grids import GridError, land_sample, load_forcing
 from harness.members import build_member
 from harness.spec import GridSettings
 
@@ -78,3 +78,13 @@ def test_a_driver_sampled_from_the_box_and_the_grid_is_refused():
     data = {**SCENARIO, "drivers": {"c_input": {"relative": [0.5, 1.5]}}}
     with pytest.raises(ScenarioError, match="sampled both from its box"):
         api.from_dict(data, base=ROOT)
+
+
+def test_no_land_cell_inside_every_models_interval_is_reported():
+    """AWB's temperature interval is (-10, 50] degC; a forcing whose land is all colder leaves no cell."""
+    forcing = _forcing()
+    cold = forcing.drivers["temperature"] - 100.0
+    frozen = type(forcing)(forcing.grid, forcing.land, {**forcing.drivers, "temperature": cold},
+                           forcing.land_fraction, forcing.observations, forcing.files)
+    with pytest.raises(GridError, match="no land cell has every mapped driver"):
+        land_sample(frozen, MAPPED, [build_member("awb", {}, {}, {})])

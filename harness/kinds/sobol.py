@@ -28,7 +28,7 @@ from ..adapter import SteadyStateResult
 from ..analysis import Analysis, analyse, rank_by_total
 from ..designs import local_design, local_forcing
 from ..errors import AnalysisError, HarnessError, TruncatedDesign
-from ..grids import land_sample
+from ..grids import GridError, land_sample
 from ..members import Member
 from ..netcdf import write_sobol_results
 from ..plan import Plan
@@ -444,7 +444,11 @@ def _sample_from_grid(plan: Plan, ctx: Context) -> None:
     forcing = checks.check_grid(s, plan.members, ctx)
     if forcing is None or ctx.issues:
         return
-    sample = land_sample(forcing, s.grid.drivers, plan.members)
+    try:
+        sample = land_sample(forcing, s.grid.drivers, plan.members)
+    except GridError as exc:
+        ctx.add("grid.drivers", exc.message, exc.hint)
+        return
     plan.inputs["land_sample"] = sample
     plan.scenario = s.replace(drivers=s.drivers + sample.drivers,
                               varied=s.varied + tuple((d.name, d.path) for d in sample.drivers))
