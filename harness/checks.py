@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import designs
 from .adapter import Driver, Parameter, Status
-from .errors import HarnessError
+from .errors import DriverError, HarnessError
 from .grids import (
     MAX_CSV_BYTES,
     MAX_NAME,
@@ -41,6 +41,7 @@ from .members import Member, build_member, unanchored_options, variant_role
 from .posterior import FILE as POSTERIOR_FILE
 from .posterior import load_posterior, split_calibrated
 from .registry import available_adapters, get_adapter_class
+from .response import perturbation
 from .spec.positions import join, parse_yaml, shown
 from .spec.schema import GRID_COLUMNS, VIRTUAL_COLUMNS, Context, DriverRange, ModelSpec, Scenario, did_you_mean, finite
 from .spec.transient import Change, ResponseSettings
@@ -867,7 +868,11 @@ def _variant_value(raw: str) -> Any:
 
 
 def check_changes(changes: Sequence[Change], plan: Plan, ctx: Context, every_member: bool) -> None:
-    """Experiment changes name drivers the members have (every member, or at least one) and files that exist."""
+    """Experiment changes name drivers the members have (every member, or at least one) and readable tables.
+
+    Each change's forcing (a step, a ramp or a table read once, inside the data root) goes to
+    ``plan.inputs["changes"]`` under the change's scenario path.
+    """
     for change in changes:
         lacking = [m.label for m in plan.members if change.driver not in m.adapter.driver_names]
         if plan.members and (lacking if every_member else len(lacking) == len(plan.members)):
@@ -875,9 +880,15 @@ def check_changes(changes: Sequence[Change], plan: Plan, ctx: Context, every_mem
             ctx.add(change.path, f"{who} does not represent {change.driver!r}",
                     "remove those models or change a driver every model has, e.g. c_input" if every_member
                     else "change a driver the models have, e.g. c_input or temperature", at_key=True)
-        if change.table and not (plan.base / change.table).is_file():
-            ctx.add(f"{change.path}.table", f"no such file: {plan.base / change.table}",
-                    "give the path relative to the scenario file")
+        try:
+            path = locate(plan.base, change.table, data_root(plan.scenario, ctx), MAX_NETCDF_BYTES) \
+                if change.table else None
+            plan.inputs.setdefault("changes", {})[change.path] = perturbation(change, path)
+        except InputFileError as exc:
+            ctx.add(f"{change.path}.table", exc.message, exc.hint)
+        except DriverError as exc:
+            ctx.add(f"{change.path}.table" if change.table else change.path, str(exc),
+                    "fix the table or the change (see docs/scenarios.md, transient)")
 
 
 def check_response(response: ResponseSettings, plan: Plan, ctx: Context) -> None:

@@ -135,6 +135,6 @@ def plan_scenario(scenario: Scenario, text: str, ctx: Context, kind: PlannedKind
     if response is not None:
         checks.check_response(response, plan, ctx)
         if not ctx.issues:  # the members answer the response from here on (harness.response)
-            plan.members = with_response(plan.members, response, plan.base)
-            plan.in_domain = with_response(plan.in_domain, response, plan.base)
+            plan.members = with_response(plan.members, response, plan.inputs["changes"])
+            plan.in_domain = with_response(plan.in_domain, response, plan.inputs["changes"])
     return plan

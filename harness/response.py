@@ -11,7 +11,7 @@ Sobol indices of ln(SOC(50 yr) / SOC(0)) under inputs x 1.2, over the scenario's
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,15 @@ from .sensitivity import Sensitivities
 from .spec.transient import Change, ResponseSettings
 from .transient import run_perturbation
 
-__all__ = ["ResponseAdapter", "perturbation", "with_response"]
+__all__ = ["ResponseAdapter", "perturbation", "with_response", "NO_SENSITIVITIES"]
+
+NO_SENSITIVITIES = "not defined for a transient response (the implicit derivatives are of steady states)"
 
 
-def perturbation(change: Change, base: Path) -> Perturbation | TableForcing:
-    """The forcing change a scenario's ``Change`` describes (a table is read relative to ``base``)."""
-    if not change.table:
+def perturbation(change: Change, path: Path | None) -> Perturbation | TableForcing:
+    """The forcing change a scenario's ``Change`` describes; a table is read from ``path`` (located by the checks)."""
+    if path is None:
         return Perturbation(change.driver, change.scale, change.shift, change.start, change.ramp)
-    path = base / change.table
     if path.suffix == ".nc":
         return table_from_netcdf(path, change.column, change.driver, mode=change.mode)
     return table_from_csv(path, change.driver, change.units, value_column=change.column, mode=change.mode)
@@ -73,20 +74,20 @@ class ResponseAdapter(BaseAdapter):
         return self.inner.check_domain(theta, forcing)
 
     def steady_state_sensitivities(self, theta: np.ndarray, forcing: np.ndarray, wrt: Sequence[str]) -> Sensitivities:
-        """Not available for a transient response: NaN derivatives (the local kind notes it)."""
-        result = self.steady_state(theta, forcing)
-        n = result.status.size
-        values = np.full((n, len(wrt)), np.nan)
-        return Sensitivities(result, tuple(wrt), values, np.full((n, len(self.outputs), len(wrt)), np.nan),
-                             np.full((n, len(self.pools), len(wrt)), np.nan))
+        """Not defined: the implicit derivatives are those of steady states, not of a transient response."""
+        raise NotImplementedError(NO_SENSITIVITIES)
 
     def _tendencies(self, theta, forcing, pools):
         return self.inner._tendencies(theta, forcing, pools)
 
 
-def with_response(members: Sequence[Member], response: ResponseSettings | None, base: Path) -> list[Member]:
-    """``members`` with adapters answering the transient ``response`` (unchanged when there is none)."""
+def with_response(members: Sequence[Member], response: ResponseSettings | None,
+                  changes: Mapping[str, Perturbation | TableForcing]) -> list[Member]:
+    """``members`` with adapters answering the transient ``response`` (unchanged when there is none).
+
+    ``changes``: each change's forcing by its scenario path (``checks.check_changes``).
+    """
     if response is None:
         return list(members)
-    changes = [perturbation(c, base) for c in response.experiment.changes]
-    return [dataclasses.replace(m, adapter=ResponseAdapter(m.adapter, response, changes)) for m in members]
+    forcing = [changes[c.path] for c in response.experiment.changes]
+    return [dataclasses.replace(m, adapter=ResponseAdapter(m.adapter, response, forcing)) for m in members]

@@ -114,3 +114,20 @@ def test_a_csv_table_in_a_scenario_gives_the_run_of_the_equivalent_ramp(tmp_path
         runs[name] = pd.read_csv(result.directory / "response.csv").set_index("year")["y"]
     np.testing.assert_allclose(runs["table"], runs["ramp"], rtol=1e-9)
     assert runs["table"].loc[40.0] < runs["table"].loc[5.0]  # warmer soils lose carbon
+
+
+@pytest.mark.parametrize("table, units, message", [
+    ("warming.csv", "W m-2", "cannot be converted"),  # read at check time: a wrong unit is a scenario error
+    ("../outside.csv", "K", "outside the data root"),  # tables lie inside the data root like every data file
+    ("missing.csv", "K", "cannot read"),
+])
+def test_a_bad_table_is_a_scenario_error_at_its_change(tmp_path, table, units, message):
+    folder = tmp_path / "scenario"
+    folder.mkdir()
+    for where in (folder / "warming.csv", tmp_path / "outside.csv"):
+        where.write_text("time,t_soil\n0,288.15\n10,290.15\n")
+    data = {**BASE, "kind": "transient", "transient": {"experiments": {"w": {"years": 10, "change": {
+        "temperature": {"table": table, "column": "t_soil", "units": units}}}}}}
+    with pytest.raises(ScenarioError, match=message) as info:
+        api.from_dict(data, base=folder)
+    assert "transient.experiments.w.change.temperature.table" in str(info.value)

@@ -24,7 +24,6 @@ from ..members import Member
 from ..page import Page, blank, stored_table
 from ..plan import Plan
 from ..report import local_markdown, published_table
-from ..response import ResponseAdapter
 from ..sensitivity import Sensitivities
 from ..spec import LocalSettings, Section
 from ..spec.schema import QUANTITIES, Context, build_local, build_published
@@ -57,9 +56,9 @@ def run_local(ctx: RunContext) -> RunOutcome:
                       in zip(rows, result.ok, result.message) if not ok]
             outcome.problems.append(f"{member.label}: {len(failed)} of {len(rows)} rows failed: " + "; ".join(failed))
         head = {**member_columns(member, columns), "member": member.label}
-        exact = _exact(member, s.drivers)
+        exact, no_exact = _exact(member, s.drivers)
         for output in ctx.scenario.outputs:
-            records += _elasticities(member, rows, result, exact, output, s.drivers, s.h, head)
+            records += _elasticities(member, rows, result, exact, no_exact, output, s.drivers, s.h, head)
     table = pd.DataFrame(records)
     table["elasticity"] = table[s.definition]
     table["rank"] = _ranks(table)
@@ -74,17 +73,27 @@ def run_local(ctx: RunContext) -> RunOutcome:
     return outcome
 
 
-def _exact(member: Member, drivers: tuple[str, ...]) -> Sensitivities | None:
-    """Derivatives of every output at the member's baseline by the implicit function theorem (None: no driver)."""
+def _exact(member: Member, drivers: tuple[str, ...]) -> tuple[Sensitivities | None, str]:
+    """Derivatives of every output at the member's baseline by the implicit function theorem.
+
+    None when no driver moves, or with the reason when the adapter has none.
+    """
     moving = perturbed(member, drivers)
-    if not moving or isinstance(member.adapter, ResponseAdapter):
-        return None
-    return member.adapter.steady_state_sensitivities(member.theta(1), member.forcing(1), moving)
+    if not moving:
+        return None, ""
+    try:
+        return member.adapter.steady_state_sensitivities(member.theta(1), member.forcing(1), moving), ""
+    except NotImplementedError as exc:
+        return None, str(exc)
 
 
 def _elasticities(member: Member, rows: list[tuple[str, str, float]], result, exact: Sensitivities | None,
-                  output: str, drivers: tuple[str, ...], h: float, head: dict[str, Any]) -> list[dict[str, Any]]:
-    """One record per listed driver: S0, S+, S-, every definition, the exact elasticity and a note."""
+                  no_exact: str, output: str, drivers: tuple[str, ...], h: float,
+                  head: dict[str, Any]) -> list[dict[str, Any]]:
+    """One record per listed driver: S0, S+, S-, every definition, the exact elasticity and a note.
+
+    ``no_exact``: why the adapter has no exact derivatives (empty when it has them).
+    """
     units = output_units(member, output) if represents(member, output) else ""
     values = np.where(result.ok, result.get(output), np.nan) if units else np.full(len(rows), np.nan)
     base = values[0]
@@ -102,8 +111,8 @@ def _elasticities(member: Member, rows: list[tuple[str, str, float]], result, ex
         point = float(exact.elasticity(output, driver)[0]) if exact is not None and base_ok else np.nan
         notes = ["baseline not OK: every elasticity NaN (see summary.json)" if not base_ok else
                  "failed rows (see summary.json)" if not all(np.isfinite(v) for v in side.values()) else ""]
-        if base_ok and isinstance(member.adapter, ResponseAdapter):
-            notes.append("exact: not defined for a transient response (the implicit derivatives are of steady states)")
+        if base_ok and no_exact:
+            notes.append(f"exact: {no_exact}")
         elif base_ok and not np.isfinite(point):
             notes.append("exact: not available (singular Jacobian, or no admissible step, at the baseline)")
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -31,7 +31,6 @@ from ..ages import ages
 from ..members import Member
 from ..page import Page, blank, stored_table
 from ..plan import Plan
-from ..response import perturbation
 from ..spec import Section
 from ..spec.schema import Context
 from ..spec.transient import Experiment, TransientSettings, build_transient
@@ -64,7 +63,7 @@ def run_transient(ctx: RunContext) -> RunOutcome:
                 continue
             start = time.perf_counter()
             times = _times(experiment, s)
-            changes = [perturbation(c, ctx.plan.base) for c in experiment.changes]
+            changes = [ctx.plan.inputs["changes"][c.path] for c in experiment.changes]
             result, run = run_perturbation(member.adapter, member.theta(1), member.forcing(1), changes, times)
             outcome.record(member, result, time.perf_counter() - start, experiment.name)
             if not run.ok[0]:  # kept in every table as NaN with its reason
