@@ -166,10 +166,19 @@ def _block_sensitivities(adapter: BaseAdapter, th: np.ndarray, fo: np.ndarray, x
         stacked[which][(1 + 2 * k) * m:(2 + 2 * k) * m, j] = plus
         stacked[which][(2 + 2 * k) * m:(3 + 2 * k) * m, j] = minus
     values = evaluate(*stacked).reshape(1 + 2 * len(perturbed), m, -1)
-    base = values[0]
-    derivatives = [_difference(partial(at, which, j), step, base, values[1 + 2 * k], values[2 + 2 * k], admissible)
-                   for k, ((which, j, admissible), step) in enumerate(zip(perturbed, steps))]
-    jac = np.stack(derivatives, axis=-1)  # (m, n_pools + n_out, n_pools + n_wrt)
+    base, f_plus, f_minus = values[0], values[1::2], values[2::2]  # (k, m, n_pools + n_out) at v + h, v - h
+    ok_plus = np.stack([admissible(step[1]) for (_, _, admissible), step in zip(perturbed, steps)])
+    ok_minus = np.stack([admissible(step[2]) for (_, _, admissible), step in zip(perturbed, steps)])
+    ok_plus &= np.isfinite(f_plus).all(axis=2)
+    ok_minus &= np.isfinite(f_minus).all(axis=2)
+    h_sum = np.stack([step[3] + step[4] for step in steps])
+    with np.errstate(all="ignore"):  # every column's central difference at once (as _difference does one)
+        jac = (f_plus - f_minus) / h_sum[:, :, None]
+    jac[~(ok_plus & ok_minus)] = np.nan
+    for k in np.flatnonzero((ok_plus != ok_minus).any(axis=1)):  # one side usable: _difference's fall-back
+        which, j, admissible = perturbed[k]
+        jac[k] = _difference(partial(at, which, j), steps[k], base, f_plus[k], f_minus[k], admissible)
+    jac = np.moveaxis(jac, 0, -1)  # (m, n_pools + n_out, n_pools + n_wrt)
     jx, jp = jac[:, :, :n_pools], jac[:, :, n_pools:]
     dx = solve_rows(jx[:, :n_pools], -jp[:, :n_pools])  # (m, n_pools, n_wrt)
     return dx, jp[:, n_pools:] + jx[:, n_pools:] @ dx

@@ -22,6 +22,7 @@ largest real part. Pure numpy, no harness imports; shared by the models' steady-
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -59,14 +60,24 @@ def _extend(states: set[int], columns: list[int]) -> set[int]:
 def _expansion(pattern: np.ndarray) -> _Expansion:
     """The dynamic programme of ``det(lambda I - A)`` for entries non-zero where ``pattern`` is.
 
+    Built once per pattern and remembered: a model's Jacobians share a few patterns, and building
+    one costs more than expanding a small batch with it (e.g. a calibration's 14 sites).
+    """
+    pattern = np.asarray(pattern, dtype=bool)
+    return _built_expansion(pattern.shape[0], pattern.tobytes())
+
+
+@lru_cache(maxsize=64)
+def _built_expansion(n: int, pattern_bytes: bytes) -> _Expansion:
+    """:func:`_expansion` of the ``n`` x ``n`` boolean pattern stored in ``pattern_bytes``.
+
     Rows are taken in a greedy order (next, the one that leaves the fewest sets of used columns),
     rows and columns relabelled alike (``P B P^T`` has the determinant of B). A state is the set
     of columns assigned to the rows taken so far; it holds the sum, over those partial
     permutations, of their signed products of entries of ``lambda I - A``, a polynomial in
     lambda. Moves into states from which no permutation can be completed are dropped.
     """
-    n = pattern.shape[0]
-    pattern = pattern | np.eye(n, dtype=bool)
+    pattern = np.frombuffer(pattern_bytes, dtype=bool).reshape(n, n) | np.eye(n, dtype=bool)
     columns = [[int(j) for j in np.flatnonzero(row)] for row in pattern]
     order: list[int] = []
     frontier = {0}
