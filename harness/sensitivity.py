@@ -166,18 +166,8 @@ def _block_sensitivities(adapter: BaseAdapter, th: np.ndarray, fo: np.ndarray, x
         stacked[which][(1 + 2 * k) * m:(2 + 2 * k) * m, j] = plus
         stacked[which][(2 + 2 * k) * m:(3 + 2 * k) * m, j] = minus
     values = evaluate(*stacked).reshape(1 + 2 * len(perturbed), m, -1)
-    base, f_plus, f_minus = values[0], values[1::2], values[2::2]  # (k, m, n_pools + n_out) at v + h, v - h
-    ok_plus = np.stack([admissible(step[1]) for (_, _, admissible), step in zip(perturbed, steps)])
-    ok_minus = np.stack([admissible(step[2]) for (_, _, admissible), step in zip(perturbed, steps)])
-    ok_plus &= np.isfinite(f_plus).all(axis=2)
-    ok_minus &= np.isfinite(f_minus).all(axis=2)
-    h_sum = np.stack([step[3] + step[4] for step in steps])
-    with np.errstate(all="ignore"):  # every column's central difference at once (as _difference does one)
-        jac = (f_plus - f_minus) / h_sum[:, :, None]
-    jac[~(ok_plus & ok_minus)] = np.nan
-    for k in np.flatnonzero((ok_plus != ok_minus).any(axis=1)):  # one side usable: _difference's fall-back
-        which, j, admissible = perturbed[k]
-        jac[k] = _difference(partial(at, which, j), steps[k], base, f_plus[k], f_minus[k], admissible)
+    jac = _differences([partial(at, which, j) for which, j, _ in perturbed], steps, values[0], values[1::2],
+                       values[2::2], [admissible for _, _, admissible in perturbed])
     jac = np.moveaxis(jac, 0, -1)  # (m, n_pools + n_out, n_pools + n_wrt)
     jx, jp = jac[:, :, :n_pools], jac[:, :, n_pools:]
     dx = solve_rows(jx[:, :n_pools], -jp[:, :n_pools])  # (m, n_pools, n_wrt)
@@ -219,32 +209,36 @@ def _steps(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     return v, plus, minus, plus - v, v - minus
 
 
-def _difference(fn: Callable[[np.ndarray], np.ndarray],
-                step: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], base: np.ndarray,
-                f_plus: np.ndarray, f_minus: np.ndarray,
-                admissible: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Derivative d fn / d v of every row (shape of ``base``): central, else second-order one-sided, else NaN.
+def _differences(fns: Sequence[Callable[[np.ndarray], np.ndarray]],
+                 steps: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+                 base: np.ndarray, f_plus: np.ndarray, f_minus: np.ndarray,
+                 admissible: Sequence[Callable[[np.ndarray], np.ndarray]]) -> np.ndarray:
+    """Derivatives by each of k perturbed columns, shape (k, m, q): central, else second-order one-sided, else NaN.
 
-    ``step`` is ``_steps(v)``; ``base``, ``f_plus`` and ``f_minus`` are ``fn`` at v, v + h and v - h;
-    ``fn(column)`` evaluates every row with the perturbed column (for the one-sided fall-back);
-    ``admissible`` masks the values a perturbed column may take (e.g. the declared interval).
+    ``steps[c]`` is ``_steps(v)`` of column ``c``; ``base`` (m, q) is the function at the base rows,
+    ``f_plus`` and ``f_minus`` (k, m, q) at v + h and v - h of each column; ``fns[c](column)``
+    evaluates every row with column ``c`` replaced (only for the one-sided fall-back, where one
+    side is unusable); ``admissible[c]`` masks the values column ``c`` may take (e.g. the declared
+    interval). Every column's central difference is formed in one array operation.
     """
-    v, plus, minus, h_plus, h_minus = step
-    ok_plus = admissible(plus) & np.isfinite(f_plus).all(axis=1)
-    ok_minus = admissible(minus) & np.isfinite(f_minus).all(axis=1)
+    ok_plus = np.stack([ok(step[1]) for ok, step in zip(admissible, steps)]) & np.isfinite(f_plus).all(axis=2)
+    ok_minus = np.stack([ok(step[2]) for ok, step in zip(admissible, steps)]) & np.isfinite(f_minus).all(axis=2)
+    h_sum = np.stack([step[3] + step[4] for step in steps])
     with np.errstate(all="ignore"):
-        out = (f_plus - f_minus) / (h_plus + h_minus)[:, None]
+        out = (f_plus - f_minus) / h_sum[:, :, None]
     out[~(ok_plus & ok_minus)] = np.nan
-    for side, ok_side, f1, h in ((1.0, ok_plus & ~ok_minus, f_plus, h_plus),
-                                 (-1.0, ok_minus & ~ok_plus, f_minus, h_minus)):
-        if not ok_side.any():
-            continue
-        far = v + side * 2.0 * h
-        f2 = fn(far)
-        usable = ok_side & admissible(far) & np.isfinite(f2).all(axis=1)
-        with np.errstate(all="ignore"):
-            one_sided = side * (-3.0 * base + 4.0 * f1 - f2) / (2.0 * h)[:, None]
-        out[usable] = one_sided[usable]
+    for c in np.flatnonzero((ok_plus != ok_minus).any(axis=1)):
+        v, _, _, h_plus, h_minus = steps[c]
+        for side, ok_side, f1, h in ((1.0, ok_plus[c] & ~ok_minus[c], f_plus[c], h_plus),
+                                     (-1.0, ok_minus[c] & ~ok_plus[c], f_minus[c], h_minus)):
+            if not ok_side.any():
+                continue
+            far = v + side * 2.0 * h
+            f2 = fns[c](far)
+            usable = ok_side & admissible[c](far) & np.isfinite(f2).all(axis=1)
+            with np.errstate(all="ignore"):
+                one_sided = side * (-3.0 * base + 4.0 * f1 - f2) / (2.0 * h)[:, None]
+            out[c][usable] = one_sided[usable]
     return out
 
 

@@ -79,7 +79,7 @@ from .forcing_schedule import (
     table_from_csv,
     table_from_netcdf,
 )
-from .sensitivity import _difference, _non_negative, _steps
+from .sensitivity import _differences, _non_negative, _steps
 from .vocabulary import POOL_PREFIX
 
 __all__ = [
@@ -486,9 +486,9 @@ class _System:
             moved[:, j] = column
             return self.rates(self.theta, forcing, moved)
 
-        columns = [_difference(partial(at, j), steps[j], values[0], values[1 + 2 * j], values[2 + 2 * j],
-                               _non_negative) for j in range(self.n_pools)]
-        blocks = np.stack(columns, axis=-1)  # (m, n_pools + 1, n_pools): pools and the loss, by pool
+        columns = _differences([partial(at, j) for j in range(self.n_pools)], steps, values[0], values[1::2],
+                               values[2::2], [_non_negative] * self.n_pools)
+        blocks = np.moveaxis(columns, 0, -1)  # (m, n_pools + 1, n_pools): pools and the loss, by pool
         blocks[~np.isfinite(blocks)] = 0.0  # an approximate Jacobian only slows Newton's iteration
         if self._pattern is None:
             dense = np.zeros((self.width, self.width))
