@@ -227,7 +227,7 @@ def _differences(fns: Sequence[Callable[[np.ndarray], np.ndarray]],
     with np.errstate(all="ignore"):
         out = (f_plus - f_minus) / h_sum[:, :, None]
     out[~(ok_plus & ok_minus)] = np.nan
-    for c in np.flatnonzero((ok_plus != ok_minus).any(axis=1)):
+    for c in np.flatnonzero((ok_plus != ok_minus).any(axis=1)).tolist():
         v, _, _, h_plus, h_minus = steps[c]
         for side, ok_side, f1, h in ((1.0, ok_plus[c] & ~ok_minus[c], f_plus[c], h_plus),
                                      (-1.0, ok_minus[c] & ~ok_plus[c], f_minus[c], h_minus)):
