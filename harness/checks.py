@@ -22,21 +22,9 @@ import pandas as pd
 
 from . import designs
 from .adapter import Driver, Parameter, Status
-from .errors import DriverError, HarnessError
-from .grids import (
-    MAX_CSV_BYTES,
-    MAX_NAME,
-    MAX_NETCDF_BYTES,
-    CsvTable,
-    Forcing,
-    InputFileError,
-    load_forcing,
-    locate,
-    plausible_names,
-    read_csv,
-    read_table,
-    resolve_data_path,
-)
+from .csv_table import MAX_CSV_BYTES, MAX_NAME, CsvTable, plausible_names, read_csv
+from .errors import DriverError, HarnessError, InputFileError
+from .grids import MAX_NETCDF_BYTES, Forcing, load_forcing, locate, read_table, resolve_data_path
 from .members import Member, build_member, unanchored_options, variant_role
 from .posterior import FILE as POSTERIOR_FILE
 from .posterior import load_posterior, split_calibrated

@@ -25,6 +25,14 @@ class DriverError(HarnessError, ValueError):
     """A malformed forcing matrix (shape, name, type)."""
 
 
+class InputFileError(HarnessError):
+    """A data file a scenario names cannot be used; ``hint`` says how to fix it."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
 class RegistryError(HarnessError, LookupError):
     """An adapter that cannot be found or loaded."""
 

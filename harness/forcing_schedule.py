@@ -18,7 +18,6 @@ effect at ``start`` itself: the forcing is right-continuous.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DriverError, unknown_message
+from .csv_table import read_csv
+from .errors import DriverError, InputFileError, unknown_message
 from .units import conversion
 from .vocabulary import DRIVERS
 
@@ -283,38 +283,31 @@ def table_from_csv(path: str | Path, driver: str, units: str, *, time_column: st
     Raises
     ------
     DriverError
-        An unknown driver or mode, a missing column, a cell that is not a number, or units that
-        cannot be converted (the message names the file, the column and how to fix it).
+        A file that is not a clean CSV table (``csv_table.read_csv``), an unknown driver or mode,
+        a missing column, a cell that is not a number, or units that cannot be converted (the
+        message names the file, the line or column, and how to fix it).
     """
     path = Path(path)
     column = value_column or driver
     target = _target_units(driver, mode, f"{path.name}")
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DriverError(f"cannot read {path} as a CSV table: {exc}") from exc
-    if not rows:
-        raise DriverError(f"{path}: the file is empty; write a header line (e.g. {time_column},{column}), then one "
-                          "row per time")
-    header = [h.strip() for h in rows[0]]
+        table = read_csv(path, str(path))
+    except InputFileError as exc:
+        raise DriverError(f"{exc.message}. Fix: {exc.hint}" if exc.hint else exc.message) from exc
+    header = [name.strip() for name in table.header]
     for name in (time_column, column):
         if name not in header:
             raise DriverError(f"{path}: no column {name!r}; the header has {', '.join(map(repr, header))}. Fix: name "
                               f"the columns in the header, or pass time_column= / value_column=")
     j_time, j_value = header.index(time_column), header.index(column)
     times, values = [], []
-    for line, cells in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in cells):
-            continue
+    for line, cells in table.rows:
         try:
             times.append(float(cells[j_time]))
             values.append(float(cells[j_value]))
-        except (IndexError, ValueError) as exc:
+        except ValueError as exc:
             raise DriverError(f"{path}:{line}: columns {time_column!r} and {column!r} must hold numbers "
                               f"({exc})") from exc
-    if not times:
-        raise DriverError(f"{path}: the header has no rows below it; add one row per time")
     where = f"{path}: column {column!r}"
     years = np.asarray(times) * _time_factor(time_units, f"{path}: column {time_column!r}")
     converted = _converted(np.asarray(values), units, target, mode, where, "pass units= with the column's units")

@@ -18,8 +18,8 @@ import pytest
 
 import harness
 from harness.cli import main
+from harness.csv_table import MAX_CSV_BYTES
 from harness.errors import HarnessError
-from harness.grids import MAX_CSV_BYTES
 from harness.suite import read_suite
 
 ROOT = Path(__file__).resolve().parents[1]
