@@ -22,7 +22,7 @@ LAYERS: dict[str, set[str]] = {
     # sensitivity: the implicit-function-theorem derivatives of any adapter's steady state (adapter only);
     # ages: ages and transit times at any adapter's steady state (adapter only)
     "contract": {"errors", "vocabulary", "units", "adapter", "registry", "testing", "sensitivity", "ages",
-                 "transient", "forcing_schedule"},  # transient: batched time integration of any adapter
+                 "transient", "forcing_schedule", "csv_table"},  # transient: batched time integration of any adapter
     "scenario model": {"spec"},  # what a scenario says: pure data with positions
     "plan": {"plan", "checks", "members", "designs", "grids", "posterior", "response"},  # what it means, inputs read once
     "execution": {"sampling", "runner", "executors"},
