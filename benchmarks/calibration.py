@@ -1,12 +1,13 @@
 """NUTS against DEMetropolisZ on the MIMICS LTER calibration, in one run of this script.
 
-Runs ``scenarios/calibrate_lter.yaml`` (2 MIMICS structures x 4 chains, 14 sites) twice, each in a
-fresh process with the same executor (``--jobs``), once per sampler:
+Runs ``scenarios/calibrate_lter.yaml`` (2 MIMICS structures x 4 chains, 14 sites) in a fresh
+process per sampler setting, all with the same executor (``--jobs``):
 
 - ``DEMetropolisZ``: 6000 draws after 4000 tuning steps per chain (what R-hat <= 1.01 needed
   when it was the scenario's sampler);
-- ``NUTS``: gradients by the implicit function theorem (``harness.sensitivity``), ``--nuts-draws``
-  draws after ``--nuts-tune`` tuning steps per chain (default: the scenario as shipped).
+- ``NUTS``: gradients by the implicit function theorem (``harness.sensitivity``), draws and
+  tuning steps as the scenario ships them (or ``--nuts-draws``, ``--nuts-tune``), once with each
+  mass matrix of ``--mass-matrix`` (default: diagonal and full).
 
 For each member it prints the sampling time (all chains, tuning included: the member's
 ``seconds`` in summary.json), the largest R-hat, the smallest bulk ESS over the calibrated
@@ -19,7 +20,7 @@ mean call costs: ESS/s ratio = (ESS per call ratio) / (cost per call ratio), so 
 bounds what a faster gradient could give.
 
     python benchmarks/calibration.py
-    python benchmarks/calibration.py --jobs 1 --nuts-draws 2000
+    python benchmarks/calibration.py --jobs 1 --nuts-draws 2000 --mass-matrix full
 """
 
 from __future__ import annotations
@@ -31,19 +32,25 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from tabulate import tabulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from timing import ROOT, load_average, timed  # noqa: E402
 
+from harness.vocabulary import MASS_MATRICES  # noqa: E402
+
 SCENARIO = ROOT / "scenarios" / "calibrate_lter.yaml"
 
 
-def _run(sampler: str, settings: list[str], jobs: int, out: Path) -> tuple[float, pd.DataFrame]:
-    """Wall time [s] and one row per member: sampling seconds, largest R-hat, smallest bulk ESS."""
+def _run(sampler: str, jobs: int, out: Path) -> tuple[float, pd.DataFrame]:
+    """Wall time [s] and one row per member: sampling seconds, largest R-hat, smallest bulk ESS.
+
+    ``sampler``: the scenario's whole ``calibrate.sampler`` mapping, as YAML.
+    """
     cmd = [sys.executable, "-m", "harness", "run", str(SCENARIO), "--data-root", str(ROOT), "--out", str(out),
-           "--jobs", str(jobs), "--set", f"calibrate.sampler.name={sampler}", *settings]
+           "--jobs", str(jobs), "--set", f"calibrate.sampler={sampler}"]
     wall = timed(cmd).wall
     seconds = {m["member"]: m["seconds"] for m in json.loads((out / "summary.json").read_text())["members"]}
     posterior = pd.read_csv(out / "posterior_summary.csv")
@@ -60,30 +67,40 @@ def _run(sampler: str, settings: list[str], jobs: int, out: Path) -> tuple[float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes of both runs (default 2)")
-    parser.add_argument("--nuts-draws", type=int, default=1000, help="NUTS draws per chain (default 1000)")
-    parser.add_argument("--nuts-tune", type=int, default=500, help="NUTS tuning steps per chain (default 500)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes of every run (default 2)")
+    parser.add_argument("--nuts-draws", type=int, help="NUTS draws per chain (default: the scenario's)")
+    parser.add_argument("--nuts-tune", type=int, help="NUTS tuning steps per chain (default: the scenario's)")
+    parser.add_argument("--mass-matrix", nargs="+", choices=MASS_MATRICES, default=list(MASS_MATRICES),
+                        help="NUTS mass matrices to run (default: all)")
     args = parser.parse_args()
+    sampler = yaml.safe_load(SCENARIO.read_text())["calibrate"]["sampler"]
+    draws, tune, chains = args.nuts_draws or sampler["draws"], args.nuts_tune or sampler["tune"], sampler["chains"]
     print(f"load average before: {load_average()}")
+    walls = {}
     with tempfile.TemporaryDirectory() as tmp:
-        dez_wall, dez = _run("DEMetropolisZ", ["--set=calibrate.sampler.draws=6000", "--set=calibrate.sampler.tune=4000"],
-                             args.jobs, Path(tmp) / "dez")
-        nuts_wall, nuts = _run("NUTS", [f"--set=calibrate.sampler.draws={args.nuts_draws}",
-                                        f"--set=calibrate.sampler.tune={args.nuts_tune}"], args.jobs, Path(tmp) / "nuts")
+        walls["DEMetropolisZ"], dez = _run(f"{{name: DEMetropolisZ, draws: 6000, tune: 4000, chains: {chains}}}",
+                                           args.jobs, Path(tmp) / "dez")
+        nuts = {}
+        for matrix in args.mass_matrix:
+            walls[f"NUTS {matrix}"], nuts[matrix] = _run(
+                f"{{name: NUTS, draws: {draws}, tune: {tune}, chains: {chains}, mass_matrix: {matrix}}}",
+                args.jobs, Path(tmp) / f"nuts_{matrix}")
     rows = []
     for member in dez.index:
-        d, n = dez.loc[member], nuts.loc[member]
-        rows.append([member, f"{d.seconds:.1f}", f"{n.seconds:.1f}", f"{d.r_hat:.4f}", f"{n.r_hat:.4f}",
-                     f"{d.ess_bulk:.0f} ({d.weakest})", f"{n.ess_bulk:.0f} ({n.weakest})",
-                     f"{d.ess_per_s:.2f}", f"{n.ess_per_s:.2f}", f"{n.ess_per_s / d.ess_per_s:.2f}",
-                     f"{d.ess_per_kcall:.1f}", f"{n.ess_per_kcall:.1f}", f"{n.ess_per_kcall / d.ess_per_kcall:.2f}",
-                     f"{d.ms_per_call:.2f}", f"{n.ms_per_call:.2f}", f"{n.ms_per_call / d.ms_per_call:.2f}"])
-    print(tabulate(rows, headers=["member", "DEMZ s", "NUTS s", "DEMZ max R-hat", "NUTS max R-hat",
+        d = dez.loc[member]
+        for matrix, table in nuts.items():
+            n = table.loc[member]
+            rows.append([member, matrix, f"{d.seconds:.1f}", f"{n.seconds:.1f}", f"{d.r_hat:.4f}", f"{n.r_hat:.4f}",
+                         f"{d.ess_bulk:.0f} ({d.weakest})", f"{n.ess_bulk:.0f} ({n.weakest})",
+                         f"{d.ess_per_s:.2f}", f"{n.ess_per_s:.2f}", f"{n.ess_per_s / d.ess_per_s:.2f}",
+                         f"{d.ess_per_kcall:.1f}", f"{n.ess_per_kcall:.1f}", f"{n.ess_per_kcall / d.ess_per_kcall:.2f}",
+                         f"{d.ms_per_call:.2f}", f"{n.ms_per_call:.2f}", f"{n.ms_per_call / d.ms_per_call:.2f}"])
+    print(tabulate(rows, headers=["member", "NUTS mass matrix", "DEMZ s", "NUTS s", "DEMZ max R-hat", "NUTS max R-hat",
                                   "DEMZ min ESS bulk", "NUTS min ESS bulk", "DEMZ ESS/s", "NUTS ESS/s",
                                   "NUTS / DEMZ", "DEMZ ESS/kcall", "NUTS ESS/kcall", "ratio",
                                   "DEMZ ms/call", "NUTS ms/call", "ratio"], tablefmt="github"))
-    print(f"wall of the whole run [s]: DEMetropolisZ {dez_wall:.1f}, NUTS {nuts_wall:.1f} "
-          f"(--jobs {args.jobs}; NUTS {args.nuts_draws} draws after {args.nuts_tune} tuning steps per chain)")
+    print("wall of each run [s]: " + ", ".join(f"{k} {v:.1f}" for k, v in walls.items())
+          + f" (--jobs {args.jobs}; NUTS {draws} draws after {tune} tuning steps per chain)")
     print(f"load average after: {load_average()}")
 
 

@@ -248,7 +248,9 @@ def calibration_markdown(scenario, summary: pd.DataFrame, predictions: pd.DataFr
         f"{' [1, on log scale]' if c.error_model == 'lognormal' else f' [{c.units}]'}). Drivers from the table: "
         + ", ".join(f"{d.name} ← `{d.column}` [{d.units}]" for d in c.drivers) + ".",
         f"Sampler: {c.sampler}, {c.chains} chains × {c.draws} draws"
-        + (f" after {c.tune} tuning steps" if c.sampler != "SMC" else "") + f", seed {scenario.seed}. "
+        + (f" after {c.tune} tuning steps" if c.sampler != "SMC" else "")
+        + (f" (target acceptance {c.target_accept:g}, {c.mass_matrix} mass matrix)" if c.sampler == "NUTS" else "")
+        + f", seed {scenario.seed}. "
         "Intervals are central 90 % posterior intervals.", ""]
     lines += [f"## Posterior (largest R-hat {worst:.4f}: {'all ≤' if worst <= rhat_max else 'NOT all ≤'} {rhat_max})", ""]
     body: list[tuple[Any, ...]]  # one table after another, each with its own columns

@@ -96,6 +96,9 @@ PRIOR_PARAMETERS = MappingProxyType(
 )
 #: calibration: the samplers (``calibrate.sampler.name``), the default first; NUTS uses the gradient by the implicit function theorem
 SAMPLERS = ("NUTS", "DEMetropolisZ", "SMC")
+#: NUTS's mass matrix (``calibrate.sampler.mass_matrix``), the default first: adapted from the tuning
+#: draws' variances (diagonal) or their covariance (full, for correlated posteriors)
+MASS_MATRICES = ("diagonal", "full")
 #: rows per chunk of steady states (``executor.chunk_rows``): solved, stored and resumed as one
 CHUNK_ROWS = 8192
 

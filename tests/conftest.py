@@ -16,7 +16,6 @@ def lter_calibration(tmp_path_factory):
     """A short calibrate_lter run (the shipped scenario, few draws of the cheapest sampler) for posterior-informed runs."""
     out = tmp_path_factory.mktemp("calibrate_lter")
     code = main(["run", str(ROOT / "scenarios" / "calibrate_lter.yaml"), "--out", str(out), "--data-root", str(ROOT),
-                 "--set", "calibrate.sampler.draws=60", "--set", "calibrate.sampler.tune=60",
-                 "--set", "calibrate.sampler.name=DEMetropolisZ"])
+                 "--set", "calibrate.sampler={name: DEMetropolisZ, draws: 60, tune: 60, chains: 4}"])
     assert code == 0
     return out

@@ -84,7 +84,8 @@ def _observations(n: int = 24, seed: int = 11) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("sampler", ["{name: DEMetropolisZ, draws: 800, tune: 800, chains: 2}",
-                                     "{name: NUTS, draws: 200, tune: 200, chains: 2}"])
+                                     "{name: NUTS, draws: 200, tune: 200, chains: 2}",
+                                     "{name: NUTS, draws: 200, tune: 200, chains: 2, mass_matrix: full}"])
 def test_synthetic_observations_recover_the_true_parameters(tmp_path, capsys, sampler):
     """The true values lie in the posterior 90 % intervals, which are far narrower than the prior's."""
     path = _write_scenario(tmp_path, _observations(), PRIORS, sampler, error=ERROR)
@@ -104,6 +105,8 @@ def test_synthetic_observations_recover_the_true_parameters(tmp_path, capsys, sa
     for heading in ("## Posterior", "## Fit to the observations", "## Model comparison", "## Observed and predicted",
                     "## Sampling and failed steady states"):
         assert heading in text
+    if "NUTS" in sampler:  # the sampler's settings are stated with the results
+        assert f"{'full' if 'full' in sampler else 'diagonal'} mass matrix" in text
     assert (tmp_path / "out" / "figures" / "posterior.png").stat().st_size > 0
 
 
@@ -156,6 +159,10 @@ def test_missing_pymc_is_a_clear_error(monkeypatch):
      "'c_input' is read from the table; calibrate `c_input_multiplier` instead"),
     ("cue_scale: {dist: uniform, lower: 0.5, upper: 1.2}\n", "{name: nuts}", "",
      "calibrate.sampler.name: must be one of NUTS, DEMetropolisZ, SMC; got 'nuts'. Hint: did you mean 'NUTS'?"),
+    ("cue_scale: {dist: uniform, lower: 0.5, upper: 1.2}\n", "{mass_matrix: dense}", "",
+     "calibrate.sampler.mass_matrix: must be one of diagonal, full; got 'dense'"),
+    ("cue_scale: {dist: uniform, lower: 0.5, upper: 1.2}\n", "{name: SMC, mass_matrix: full}", "",
+     "calibrate.sampler.mass_matrix: is a setting of NUTS; SMC does not use it"),
     ("beta_enz: {dist: uniform, lower: 0.5, upper: 1.2}\n", "{}", "",
      "calibrate.priors.beta_enz: 'beta_enz' is not a driver of mimics"),
     ("clay_multiplier: {dist: lognormal, mu: 0, sigma: 2}\n", "{}", "",
@@ -257,6 +264,23 @@ def test_smc_sampler_runs_and_lands_near_the_truth():
     chain = run_chain(target, (prior,), "SMC", 200, 0, seed=5)
     draws = chain.draws["c_input_multiplier"]
     assert draws.shape == (200,) and np.isnan(chain.accepted)
+    assert np.quantile(draws, 0.05) <= 1.2 <= np.quantile(draws, 0.95)
+    assert np.quantile(draws, 0.95) - np.quantile(draws, 0.05) < 0.2
+
+
+def test_full_mass_matrix_reaches_nuts_and_lands_near_the_truth():
+    """``mass_matrix: full`` changes the chain (a dense adaptation, not the diagonal one) and still recovers the truth."""
+    member = build_member("clm5_firstorder", {}, {}, {})
+    n = 6
+    c_input = np.linspace(120.0, 260.0, n)
+    truth = member.adapter.steady_state(member.theta(n), member.forcing(n, {"c_input": c_input * 1.2}))
+    observed = truth.get("soc") * np.exp(np.random.default_rng(1).normal(0.0, 0.05, n))
+    target = Target(member, ("c_input_multiplier", "sigma"), {"c_input": c_input}, observed, "soc", "lognormal", None)
+    priors = (Prior("c_input_multiplier", "lognormal", {"mu": 0.0, "sigma": 0.5}, "calibrate.priors.c_input_multiplier"),
+              Prior("sigma", "halfnormal", {"sigma": 0.1}, "calibrate.observations.error.sigma"))
+    chains = {m: run_chain(target, priors, "NUTS", 100, 100, seed=7, mass_matrix=m) for m in ("diagonal", "full")}
+    assert not np.array_equal(chains["diagonal"].draws["c_input_multiplier"], chains["full"].draws["c_input_multiplier"])
+    draws = chains["full"].draws["c_input_multiplier"]
     assert np.quantile(draws, 0.05) <= 1.2 <= np.quantile(draws, 0.95)
     assert np.quantile(draws, 0.95) - np.quantile(draws, 0.05) < 0.2
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..adapter import Status
 from ..errors import HarnessError
-from ..vocabulary import SAMPLERS
+from ..vocabulary import MASS_MATRICES, SAMPLERS
 from .priors import pymc_prior, scipy_prior
 from .target import Target
 
@@ -156,21 +156,29 @@ def start_point(target: Target, priors: tuple, seed: int) -> dict[str, float]:
 
 
 def _sample_demetropolisz(pm: Any, target: Target, priors: tuple, draws: int, tune: int, seed: int,
-                          common: dict[str, Any], target_accept: float) -> tuple[Any, float]:  # noqa: ARG001
+                          common: dict[str, Any], nuts: dict[str, Any]) -> tuple[Any, float]:  # noqa: ARG001
     idata = pm.sample(draws=draws, tune=tune, step=pm.DEMetropolisZ(), chains=1, cores=1,
                       initvals=start_point(target, priors, seed), discard_tuned_samples=True, **common)
     return idata, float(np.mean(idata.sample_stats["accepted"].values))
 
 
 def _sample_nuts(pm: Any, target: Target, priors: tuple, draws: int, tune: int, seed: int,
-                 common: dict[str, Any], target_accept: float) -> tuple[Any, float]:
-    idata = pm.sample(draws=draws, tune=tune, step=pm.NUTS(target_accept=target_accept), chains=1, cores=1,
-                      initvals=start_point(target, priors, seed), discard_tuned_samples=True, **common)
+                 common: dict[str, Any], nuts: dict[str, Any]) -> tuple[Any, float]:
+    start = start_point(target, priors, seed)
+    if nuts["mass_matrix"] == "full":
+        with warnings.catch_warnings():  # PyMC labels the dense adaptation experimental; docs/scenarios.md says so
+            warnings.filterwarnings("ignore", "QuadPotentialFullAdapt is an experimental feature")
+            _, step = pm.init_nuts(init="adapt_full", chains=1, initvals=start, random_seed=seed, tune=tune,
+                                   progressbar=False, quiet=True, target_accept=nuts["target_accept"])
+    else:
+        step = pm.NUTS(target_accept=nuts["target_accept"])
+    idata = pm.sample(draws=draws, tune=tune, step=step, chains=1, cores=1, initvals=start,
+                      discard_tuned_samples=True, **common)
     return idata, float(np.mean(idata.sample_stats["acceptance_rate"].values))
 
 
 def _sample_smc(pm: Any, target: Target, priors: tuple, draws: int, tune: int, seed: int,  # noqa: ARG001
-                common: dict[str, Any], target_accept: float) -> tuple[Any, float]:  # noqa: ARG001
+                common: dict[str, Any], nuts: dict[str, Any]) -> tuple[Any, float]:  # noqa: ARG001
     return pm.sample_smc(draws=draws, chains=1, cores=1, **common), float("nan")
 
 
@@ -182,8 +190,8 @@ if set(_SAMPLE) != set(SAMPLERS):
 
 
 def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int, seed: int,
-              target_accept: float = 0.8) -> ChainResult:
-    """Sample one chain (a picklable task for the executors); ``target_accept`` [1] is NUTS's."""
+              target_accept: float = 0.8, mass_matrix: str = MASS_MATRICES[0]) -> ChainResult:
+    """Sample one chain (a picklable task for the executors); ``target_accept`` [1] and ``mass_matrix`` are NUTS's."""
     pm = require_pymc()
     import pytensor.tensor as pt
 
@@ -196,7 +204,8 @@ def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int
         pm.Potential("loglik", _loglike_op(target, counter, sampler in GRADIENT_SAMPLERS)(pt.stack(quantities)))
         common = dict(random_seed=seed, progressbar=False, compute_convergence_checks=False,
                       return_inferencedata=True)
-        idata, accepted = _SAMPLE[sampler](pm, target, priors, draws, tune, seed, common, target_accept)
+        nuts = {"target_accept": target_accept, "mass_matrix": mass_matrix}
+        idata, accepted = _SAMPLE[sampler](pm, target, priors, draws, tune, seed, common, nuts)
     posterior = idata.posterior
     return ChainResult({p.name: np.asarray(posterior[p.name].values[0], dtype=float) for p in priors},
                        accepted, counter.evaluations, counter.failed, counter.statuses)

@@ -51,7 +51,8 @@ def run_calibrate(ctx: RunContext) -> RunOutcome:
 
     c = ctx.scenario.calibrate
     outcome = RunOutcome(settings={"calibrate": {
-        "sampler": c.sampler, "draws": c.draws, "tune": c.tune, "chains": c.chains, "target_accept": c.target_accept, "file": c.file,
+        "sampler": c.sampler, "draws": c.draws, "tune": c.tune, "chains": c.chains, "target_accept": c.target_accept,
+        "mass_matrix": c.mass_matrix, "file": c.file,
         "output": c.output, "column": c.column, "units": c.units, "error_model": c.error_model,
         "sigma": c.sigma if isinstance(c.sigma, float) else str(c.sigma),
         "priors": {p.name: {"dist": p.dist, **p.args} for p in c.calibrated}, "id": c.id_column,
@@ -111,8 +112,8 @@ def chain_seed(seed: int, member: str, chain: int) -> int:
 def _sample(ctx: RunContext, target: Target, c: CalibrationSettings, index: int) -> list[ChainResult]:
     label = target.member.label
     priors = tuple(p for p in c.calibrated if p.name in target.names)
-    tasks = [(target, priors, c.sampler, c.draws, c.tune, chain_seed(ctx.scenario.seed, label, k), c.target_accept)
-             for k in range(c.chains)]
+    tasks = [(target, priors, c.sampler, c.draws, c.tune, chain_seed(ctx.scenario.seed, label, k), c.target_accept,
+              c.mass_matrix) for k in range(c.chains)]
     with tqdm(total=c.chains, desc=f"{label} chains", unit="chain", leave=False, disable=None) as bar:
         results = []
         for result in ctx.executor.map(run_chain, tasks):

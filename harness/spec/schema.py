@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import SpecIssue, closest
-from ..vocabulary import CHUNK_ROWS, DRIVERS, OUTPUTS, POOL_PREFIX, PRIOR_PARAMETERS, SAMPLERS, SIGMA
+from ..vocabulary import CHUNK_ROWS, DRIVERS, MASS_MATRICES, OUTPUTS, POOL_PREFIX, PRIOR_PARAMETERS, SAMPLERS, SIGMA
 from .positions import Positions, join, shown
 
 SCHEMA_VERSION = 1
@@ -60,7 +60,7 @@ OBSERVATION_KEYS = ("file", "id", "drivers", "output", "column", "units", "error
 OBSERVED_DRIVER_KEYS = ("column", "units")
 ERROR_KEYS = ("model", "sigma")
 ERROR_MODELS = ("lognormal", "normal")
-SAMPLER_KEYS = ("name", "draws", "tune", "chains", "target_accept")
+SAMPLER_KEYS = ("name", "draws", "tune", "chains", "target_accept", "mass_matrix")
 #: samplers and prior distributions (names as in PyMC) live in the vocabulary: harness.calibration dispatches on them
 
 PRIOR_KEYS = ("dist", "lower", "upper", "mu", "sigma")
@@ -323,6 +323,7 @@ class CalibrationSettings:
     tune: int = 2000
     chains: int = 4
     target_accept: float = 0.8  # NUTS's target acceptance rate [1]
+    mass_matrix: str = MASS_MATRICES[0]  # NUTS's mass matrix, adapted during tuning
 
     @property
     def calibrated(self) -> tuple[Prior, ...]:
@@ -1213,12 +1214,18 @@ def build_calibrate(value: Any, ctx: Context) -> CalibrationSettings:
         ctx.add("calibrate.sampler.target_accept", f"must be in [0.5, 1); got {target_accept:g}",
                 "use e.g. 0.9 (higher: smaller steps, fewer divergences near a region without a steady state)")
         target_accept = None
-    if "target_accept" in sampler and name != "NUTS":
-        ctx.add("calibrate.sampler.target_accept", f"is a setting of NUTS; {name} does not use it", "remove it")
+    mass_matrix = _choice(sampler.get("mass_matrix", default.mass_matrix), MASS_MATRICES, "calibrate.sampler.mass_matrix",
+                          ctx) or default.mass_matrix
+    for key in ("target_accept", "mass_matrix"):
+        if key in sampler and name != "NUTS":
+            ctx.add(f"calibrate.sampler.{key}", f"is a setting of NUTS; {name} does not use it",
+                    "remove it (from the command line, replace the whole mapping: "
+                    f"--set 'calibrate.sampler={{name: {name}, draws: N, tune: N}}')")
     return CalibrationSettings(file, id_column, tuple(drivers), output, column, units, model,
                                sigma if sigma is not None else default.sigma, priors, name,
                                **{k: v if v is not None else getattr(default, k) for k, v in counts.items()},
-                               target_accept=target_accept if target_accept is not None else default.target_accept)
+                               target_accept=target_accept if target_accept is not None else default.target_accept,
+                               mass_matrix=mass_matrix)
 
 
 def _build_prior(name: str, value: Any, path: str, ctx: Context) -> Prior | None:
