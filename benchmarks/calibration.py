@@ -32,13 +32,13 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from tabulate import tabulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from timing import ROOT, load_average, timed  # noqa: E402
 
+import harness  # noqa: E402
 from harness.vocabulary import MASS_MATRICES  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "calibrate_lter.yaml"
@@ -73,8 +73,8 @@ def main() -> None:
     parser.add_argument("--mass-matrix", nargs="+", choices=MASS_MATRICES, default=list(MASS_MATRICES),
                         help="NUTS mass matrices to run (default: all)")
     args = parser.parse_args()
-    sampler = yaml.safe_load(SCENARIO.read_text())["calibrate"]["sampler"]
-    draws, tune, chains = args.nuts_draws or sampler["draws"], args.nuts_tune or sampler["tune"], sampler["chains"]
+    shipped = harness.load(SCENARIO, data_root=ROOT).scenario.calibrate  # with the schema's defaults
+    draws, tune, chains = args.nuts_draws or shipped.draws, args.nuts_tune or shipped.tune, shipped.chains
     print(f"load average before: {load_average()}")
     walls = {}
     with tempfile.TemporaryDirectory() as tmp:
