@@ -40,16 +40,18 @@ class Member:
         base = f"{name}[{inner}]" if inner else name
         return f"{base} | posterior" if self.posterior else base
 
-    def from_unit(self, driver: Any, unit: np.ndarray) -> np.ndarray:
+    def from_unit(self, driver: Any, unit: np.ndarray, block: tuple[int, int] | None = None) -> np.ndarray:
         """Map unit-interval samples onto a sampled driver [driver units].
 
         Uniformly over its box, or through the empirical quantile function of its posterior draws
-        or (mode ``grid``) of the land cells of a forcing.
+        or (mode ``grid``) of the land cells of a forcing. ``block = (i, k)``: use only the i-th of
+        k consecutive blocks of the posterior draws (chains in order).
         """
         if driver.quantiles is not None:
             return np.interp(unit, driver.quantiles[1], driver.quantiles[0])
         if self.posterior and driver.name in self.posterior:
-            draws = np.sort(self.posterior[driver.name])
+            draws = self.posterior[driver.name]
+            draws = np.sort(draws if block is None else np.array_split(draws, block[1])[block[0]])
             return np.interp(unit, (np.arange(draws.size) + 0.5) / draws.size, draws)
         lo, hi = self.sampled_bounds(driver)
         return lo + unit * (hi - lo)

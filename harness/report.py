@@ -285,8 +285,26 @@ def calibration_markdown(scenario, summary: pd.DataFrame, predictions: pd.DataFr
     lines += ["## Sampling and failed steady states", "",
               f"{failed} of {calls} likelihood calls had a failed steady state at some site; each got zero "
               "likelihood (the proposal was rejected).", ""]
-    body = [(r["member"], r["chain"], r["draws"], _g(r["acceptance"]), r["likelihood_calls"], r["failed_calls"],
-             r["failed_sites"] or "–") for _, r in sampling.iterrows()]
-    lines += [tabulate(body, headers=["model x variant", "chain", "draws", "acceptance", "likelihood calls",
+    if c.sampler == "NUTS":
+        lines += [divergence_text(sampling), ""]
+    body = [(r["member"], r["chain"], r["draws"], _g(r["acceptance"]),
+             "–" if pd.isna(r["divergent"]) else f"{r['divergent']:.0f} ({r['divergent_at_failure']:.0f})",
+             r["likelihood_calls"], r["failed_calls"], r["failed_sites"] or "–") for _, r in sampling.iterrows()]
+    lines += [tabulate(body, headers=["model x variant", "chain", "draws", "acceptance",
+                                      "divergent after tuning (at a failed steady state)", "likelihood calls",
                                       "failed calls", "failed sites by status"], tablefmt="github"), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def divergence_text(sampling: pd.DataFrame) -> str:
+    """What NUTS's divergences after tuning (``sampling.csv``) mean for the draws, in one paragraph."""
+    total, at_failure = int(sampling["divergent"].sum()), int(sampling["divergent_at_failure"].sum())
+    text = f"{total} of {int(sampling['draws'].sum())} NUTS transitions after tuning diverged."
+    if at_failure:
+        text += (f" {at_failure} of them stopped at a proposal without a steady state (zero likelihood): NUTS "
+                 "ends the trajectory there from whichever of its points it started, so the draws stay exact and "
+                 "only the ESS per likelihood call drops.")
+    if total > at_failure:
+        text += (f" {total - at_failure} diverged at a finite energy error (steps too large for the posterior's "
+                 "curvature): the draws may be biased there; raise calibrate.sampler.target_accept.")
+    return text

@@ -92,9 +92,20 @@ def unit_design(drivers: tuple[DriverRange, ...], n: int, seed: int, level: str 
 
 
 def member_values(member: Member, design: Design) -> dict[str, np.ndarray]:
-    """Absolute driver values of the design for one member (represented drivers only) [units]."""
+    """Absolute driver values of the design for one member (represented drivers only) [units].
+
+    A driver drawn from a posterior maps each replicate of the design through its own block of
+    the posterior draws, so the spread over replicates holds the posterior's Monte Carlo error
+    beside the design's (docs/verdict.md, "Reconciliation across structures").
+    """
     out = {}
+    per_replicate = np.array_split(np.arange(design.unit.shape[0]), design.replicates)
     for j, drv in enumerate(design.drivers):
-        if drv.name in member.drivers and drv.name not in member.variant:
+        if drv.name not in member.drivers or drv.name in member.variant:
+            continue
+        if member.posterior and drv.name in member.posterior and design.replicates > 1:
+            out[drv.name] = np.concatenate([member.from_unit(drv, design.unit[rows, j], (r, design.replicates))
+                                            for r, rows in enumerate(per_replicate)])
+        else:
             out[drv.name] = member.from_unit(drv, design.unit[:, j])
     return out

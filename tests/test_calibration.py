@@ -18,8 +18,11 @@ from harness.calibration.sampler import require_pymc, run_chain
 from harness.calibration.target import Target
 from harness.cli import main
 from harness.errors import HarnessError
+from harness.kinds.calibrate import _divergence_warnings
 from harness.members import build_member
 from harness.posterior import load_posterior, split_calibrated
+from harness.report import divergence_text
+from harness.sampling import member_values, unit_design
 from harness.spec import DriverRange, Prior
 from harness.vocabulary import PRIOR_PARAMETERS
 
@@ -105,8 +108,11 @@ def test_synthetic_observations_recover_the_true_parameters(tmp_path, capsys, sa
     for heading in ("## Posterior", "## Fit to the observations", "## Model comparison", "## Observed and predicted",
                     "## Sampling and failed steady states"):
         assert heading in text
-    if "NUTS" in sampler:  # the sampler's settings are stated with the results
+    if "NUTS" in sampler:  # the sampler's settings and divergences are stated with the results
         assert f"{'full' if 'full' in sampler else 'diagonal'} mass matrix" in text
+        assert "NUTS transitions after tuning diverged" in text
+    sampling = pd.read_csv(tmp_path / "out" / "sampling.csv")
+    assert sampling["divergent"].notna().all() == ("NUTS" in sampler)
     assert (tmp_path / "out" / "figures" / "posterior.png").stat().st_size > 0
 
 
@@ -141,9 +147,33 @@ def test_failed_steady_states_get_zero_likelihood_and_are_counted():
     prior = Prior("beta", "uniform", {"lower": 1.0, "upper": 2.5}, "calibrate.priors.beta")
     chain = run_chain(target, (prior,), "DEMetropolisZ", 150, 150, seed=3)
     assert chain.failed > 0 and chain.statuses.get("solver failed", 0) >= chain.failed
+    assert chain.divergent is None  # a Metropolis sampler has no divergences to count
     assert chain.evaluations > chain.failed
     kept, _, _ = target.pointwise(chain.draws["beta"][:, None])
     assert np.isfinite(kept.sum(axis=1)).all()
+
+
+def test_nuts_divergences_at_a_failing_region_are_told_apart_from_curvature_ones():
+    """Millennial fails at beta < 1.32 for the first site: with the truth at 1.45, NUTS trajectories
+    run into the failing region and diverge there (infinite energy error). Those are counted and
+    explained, not warned of; divergences at a finite energy error are warned of, per chain."""
+    member = build_member("millennial", {"beta_rescale": "reference"}, {}, {})
+    n = 6
+    c_input = np.linspace(120.0, 260.0, n)
+    truth = member.adapter.steady_state(member.theta(n), member.forcing(n, {"c_input": c_input, "beta": np.full(n, 1.45)}))
+    target = Target(member, ("beta",), {"c_input": c_input}, truth.get("soc"), "soc", "lognormal", 0.3)
+    prior = Prior("beta", "uniform", {"lower": 1.0, "upper": 2.5}, "calibrate.priors.beta")
+    chain = run_chain(target, (prior,), "NUTS", 100, 100, seed=3)
+    assert 0 < chain.divergent == chain.divergent_at_failure <= 100 and chain.failed > 0
+    sampling = pd.DataFrame({"member": ["m", "m", "other"], "chain": [0, 1, 0], "draws": [100, 100, 100],
+                             "divergent": [chain.divergent, 0, 5], "divergent_at_failure": [chain.divergent, 0, 2]})
+    (warning,) = _divergence_warnings(sampling)  # the wall divergences of member m are no warning
+    assert warning.startswith("other: 3 divergent NUTS transitions after tuning (3 in chain 0) of 100 draws")
+    assert "target_accept" in warning
+    text = divergence_text(sampling)
+    assert text.startswith(f"{chain.divergent + 5} of 300 NUTS transitions after tuning diverged.")
+    assert f"{chain.divergent + 2} of them stopped at a proposal without a steady state" in text
+    assert "3 diverged at a finite energy error" in text
 
 
 def test_missing_pymc_is_a_clear_error(monkeypatch):
@@ -215,6 +245,23 @@ def test_member_samples_posterior_marginals_through_their_quantiles():
     assert member.from_unit(driver, np.array([0.0, 1.0])).tolist() == [0.5, 1.3]
     assert split_calibrated({"beta": draws, "cue_scale": draws, "sigma": draws}, {"cue_scale"}) == (
         {"cue_scale": draws}, ["beta"], ["sigma"])
+
+
+def test_each_replicate_of_a_posterior_informed_design_reads_its_own_block_of_draws():
+    """Replicate r of the design maps through block r of the draws (chains in order), so the spread
+    over replicates holds the posterior's Monte Carlo error; one replicate reads them all."""
+    member = build_member("mimics", {}, {}, {})
+    draws = np.arange(800.0) / 1000 + 0.5  # block r of 8 holds [0.5 + 0.1 r, 0.6 + 0.1 r)
+    twin = member.__class__(**{**member.__dict__, "posterior": {"cue_scale": draws}})
+    cue = DriverRange("cue_scale", "range", 0.5, 1.3, "microbial", "drivers.cue_scale")
+    clay = DriverRange("clay", "range", 5.0, 40.0, "environment", "drivers.clay")
+    design = unit_design((cue, clay), 256, seed=3, level="driver", replicates=8)
+    values = member_values(twin, design)
+    for r, rows in enumerate(np.array_split(values["cue_scale"], 8)):
+        assert 0.5 + 0.1 * r - 1e-12 <= rows.min() and rows.max() <= 0.5999 + 0.1 * r, r
+    np.testing.assert_array_equal(values["clay"], member_values(member, design)["clay"])  # a box driver as before
+    single = member_values(twin, unit_design((cue, clay), 256, seed=3, level="driver"))["cue_scale"]
+    assert single.min() < 0.55 and single.max() > 1.25
 
 
 def test_posterior_informed_sobol_sits_beside_the_prior_box(lter_calibration, tmp_path, capsys):
@@ -345,3 +392,32 @@ def test_each_structure_calibrates_the_quantities_it_has():
         assert targets[model].names == ("beta", "cue_scale", "c_input_multiplier", "sigma")
     assert "ph" in targets["millennial"].table and "ph" not in targets["mimics"].table
     assert "moisture" in targets["clm5_firstorder"].table and "moisture" not in targets["mimics"].table
+
+
+def test_loo_of_a_member_does_not_depend_on_what_other_members_calibrate():
+    """PSIS-LOO's relative efficiency comes from the member's own quantities: a member without beta
+    gets the same LOO beside a member with beta (whose draws leave NaN in its beta column) as alone."""
+    az = pytest.importorskip("arviz")
+    from types import SimpleNamespace
+
+    from harness.kinds.calibrate import _comparison
+
+    rng = np.random.default_rng(5)
+    chains, draws, sites = 2, 400, 8
+    x = rng.normal(size=(chains, draws, 2))  # r_eff near 1: PSIS's tail holds 3 sqrt(S / r_eff) < S / 5 draws
+    beta = np.stack([rng.normal(size=(chains, draws)), np.full((chains, draws), np.nan)], axis=-1)
+    loglik = rng.normal(-1.0, 0.3, size=(chains, draws, 2, sites)) + x[..., None]
+
+    def target(label, names):
+        return SimpleNamespace(member=SimpleNamespace(label=label, model=label), names=names)
+
+    both = az.from_dict(posterior={"x": x, "beta": beta}, log_likelihood={"soc": loglik},
+                        dims={"x": ["member"], "beta": ["member"], "soc": ["member", "site"]},
+                        coords={"member": ["with_beta", "without"]})
+    alone = az.from_dict(posterior={"x": x[..., 1:]}, log_likelihood={"soc": loglik[:, :, 1:]},
+                         dims={"x": ["member"], "soc": ["member", "site"]}, coords={"member": ["without"]})
+    together = _comparison(az, both, [target("with_beta", ("x", "beta")), target("without", ("x",))], "soc")
+    single = _comparison(az, alone, [target("without", ("x",))], "soc")
+    row = together.set_index("member").loc["without"]
+    assert np.isfinite(together["elpd_loo"]).all()
+    assert row["elpd_loo"] == single["elpd_loo"].iloc[0] and row["p_loo"] == single["p_loo"].iloc[0]

@@ -43,10 +43,12 @@ def require_pymc() -> Any:
 
 @dataclass
 class ChainResult:
-    """One chain: draws per quantity, acceptance, and how many likelihood calls failed."""
+    """One chain: draws per quantity, acceptance, divergences, and how many likelihood calls failed."""
 
     draws: dict[str, np.ndarray]
     accepted: float  # share of accepted proposals after tuning [1]; NaN for SMC
+    divergent: int | None = None  # NUTS's divergent transitions after tuning; None for other samplers
+    divergent_at_failure: int | None = None  # those whose trajectory reached a failed steady state
     evaluations: int = 0  # likelihood calls, tuning included
     failed: int = 0  # calls with a failed steady state at some site (zero likelihood)
     statuses: dict[str, int] = field(default_factory=dict)  # failed sites by status label
@@ -200,6 +202,8 @@ def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int
     with pm.Model(), warnings.catch_warnings():
         # DEMetropolisZ stores exp(log acceptance ratio), which overflows for very good proposals
         warnings.filterwarnings("ignore", "overflow encountered in exp", RuntimeWarning)
+        # a divergent NUTS trajectory overflows in the mass matrix's products; divergences are counted
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"pymc\.step_methods\.hmc")
         quantities = [pymc_prior(pm, p) for p in priors]
         pm.Potential("loglik", _loglike_op(target, counter, sampler in GRADIENT_SAMPLERS)(pt.stack(quantities)))
         common = dict(random_seed=seed, progressbar=False, compute_convergence_checks=False,
@@ -208,4 +212,20 @@ def run_chain(target: Target, priors: tuple, sampler: str, draws: int, tune: int
         idata, accepted = _SAMPLE[sampler](pm, target, priors, draws, tune, seed, common, nuts)
     posterior = idata.posterior
     return ChainResult({p.name: np.asarray(posterior[p.name].values[0], dtype=float) for p in priors},
-                       accepted, counter.evaluations, counter.failed, counter.statuses)
+                       accepted, *_divergences(idata), counter.evaluations, counter.failed, counter.statuses)
+
+
+def _divergences(idata: Any) -> tuple[int | None, int | None]:
+    """NUTS's divergent transitions after tuning, and how many of them reached a failed steady state.
+
+    A trajectory that steps onto a point without a steady state (zero likelihood) has an infinite
+    energy error; NUTS stops it there from whichever of its points it started, so the chain stays
+    exact and only loses efficiency. A finite energy error above PyMC's limit (1000) means steps too
+    large for the posterior's curvature, which can bias the draws. (None, None) for other samplers.
+    """
+    stats = getattr(idata, "sample_stats", None)
+    if stats is None or "diverging" not in stats:
+        return None, None
+    diverging = stats["diverging"].values.astype(bool)
+    at_failure = diverging & ~np.isfinite(stats["max_energy_error"].values)
+    return int(diverging.sum()), int(at_failure.sum())

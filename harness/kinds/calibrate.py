@@ -31,7 +31,7 @@ from ..page import Page, stored_table
 from ..plan import Plan
 from ..posterior import FILE as POSTERIOR_FILE
 from ..posterior import load_posterior
-from ..report import calibration_markdown
+from ..report import calibration_markdown, divergence_text
 from ..spec import CalibrationSettings, Section
 from ..spec.schema import Context, build_calibrate
 from ..verdict_report import summary_labels
@@ -84,6 +84,7 @@ def run_calibrate(ctx: RunContext) -> RunOutcome:
     high = summary[summary["r_hat"] > RHAT_MAX]
     outcome.warnings += [f"{r['member']}: R-hat of {r['quantity']} is {r['r_hat']:.3f} > {RHAT_MAX}; the chains "
                          "have not mixed: raise calibrate.sampler.draws and tune" for _, r in high.iterrows()]
+    outcome.warnings += _divergence_warnings(sampling)
     outcome.tables.append(calibration_markdown(ctx.scenario, summary, predictions, fit, comparison, sampling,
                                                RHAT_MAX, brief=True))
     return outcome
@@ -179,21 +180,19 @@ def _with_noise(prediction: np.ndarray, draws: np.ndarray, target: Target, rng: 
 
 
 def _summary(az: Any, idata: Any, targets: list[Target], c: CalibrationSettings) -> pd.DataFrame:
-    names = [p.name for p in c.calibrated]
-    rhat = az.rhat(idata.posterior[names])
-    ess_bulk = az.ess(idata.posterior[names], method="bulk")
-    ess_tail = az.ess(idata.posterior[names], method="tail")
     rows = []
     for k, target in enumerate(targets):
+        own = idata.posterior[list(target.names)].isel(member=k)  # the quantities this member calibrates
+        rhat, ess_bulk, ess_tail = az.rhat(own), az.ess(own, method="bulk"), az.ess(own, method="tail")
         for p in c.calibrated:
             if p.name not in target.names:
                 continue
-            draws = idata.posterior[p.name].values[:, :, k].ravel()
+            draws = own[p.name].values.ravel()
             q05, q50, q95 = np.quantile(draws, [INTERVAL[0], 0.5, INTERVAL[1]])
             rows.append({"member": target.member.label, "model": target.member.model, "quantity": p.name,
                          "prior": str(p), "mean": draws.mean(), "sd": draws.std(ddof=1), "q05": q05, "median": q50,
-                         "q95": q95, "r_hat": float(rhat[p.name].values[k]),
-                         "ess_bulk": float(ess_bulk[p.name].values[k]), "ess_tail": float(ess_tail[p.name].values[k])})
+                         "q95": q95, "r_hat": float(rhat[p.name]),
+                         "ess_bulk": float(ess_bulk[p.name]), "ess_tail": float(ess_tail[p.name])})
     return pd.DataFrame(rows)
 
 
@@ -202,7 +201,12 @@ def _comparison(az: Any, idata: Any, targets: list[Target], output: str) -> pd.D
     rows, loos = [], {}
     for k, target in enumerate(targets):
         one = idata.isel(member=k)
-        loo = loos[target.member.label] = az.loo(one, var_name=output, pointwise=True)
+        # PSIS's relative efficiency from this member's own quantities: ArviZ's default averages every
+        # posterior variable, and a quantity another member calibrates is NaN here
+        own = one.posterior[list(target.names)]
+        ess = az.ess(own, method="mean")
+        reff = float(np.mean([ess[n] for n in target.names])) / (own.sizes["chain"] * own.sizes["draw"])
+        loo = loos[target.member.label] = az.loo(one, var_name=output, pointwise=True, reff=reff)
         waic = az.waic(one, var_name=output)
         rows.append({"member": target.member.label, "model": target.member.model, "elpd_loo": float(loo.elpd_loo),
                      "elpd_loo_se": float(loo.se), "p_loo": float(loo.p_loo),
@@ -238,10 +242,30 @@ def _sampling_table(targets: list[Target], chains: list[list[ChainResult]], c: C
     for target, results in zip(targets, chains):
         for k, r in enumerate(results):
             rows.append({"member": target.member.label, "chain": k, "sampler": c.sampler, "draws": len(next(iter(r.draws.values()))),
-                         "tune": c.tune, "acceptance": r.accepted, "likelihood_calls": r.evaluations,
+                         "tune": c.tune, "acceptance": r.accepted,
+                         "divergent": np.nan if r.divergent is None else r.divergent,
+                         "divergent_at_failure": np.nan if r.divergent_at_failure is None else r.divergent_at_failure,
+                         "likelihood_calls": r.evaluations,
                          "failed_calls": r.failed,
                          "failed_sites": "; ".join(f"{k}: {v}" for k, v in sorted(r.statuses.items()))})
     return pd.DataFrame(rows)
+
+
+def _divergence_warnings(sampling: pd.DataFrame) -> list[str]:
+    """One warning per member whose NUTS chains diverged after tuning at a finite energy error.
+
+    Divergences at a failed steady state (``divergent_at_failure``) cost efficiency, not exactness
+    (``calibration.sampler._divergences``): they are counted in ``calibration.md``, not warned of.
+    """
+    warnings_ = []
+    for member, chains in sampling.groupby("member", sort=False):
+        curvature = (chains["divergent"] - chains["divergent_at_failure"]).fillna(0).astype(int)
+        if curvature.sum():
+            per_chain = ", ".join(f"{n} in chain {k}" for k, n in zip(chains["chain"], curvature) if n)
+            warnings_.append(f"{member}: {curvature.sum()} divergent NUTS transitions after tuning ({per_chain}) of "
+                             f"{int(chains['draws'].sum())} draws, where the steps were too large for the posterior's "
+                             "curvature; the draws may be biased there: raise calibrate.sampler.target_accept (e.g. 0.9)")
+    return warnings_
 
 
 __all__ = ["run_calibrate", "target_for", "chain_seed"]
@@ -286,6 +310,8 @@ def report_section(page: Page, out_dir: Path, summary: dict) -> None:
     if sampling is not None:
         page.text(f"{int(sampling['failed_calls'].sum())} of {int(sampling['likelihood_calls'].sum())} likelihood "
                   "calls hit a failed steady state and got zero likelihood.", "muted")
+        if "divergent" in sampling and sampling["divergent"].notna().any():  # NUTS
+            page.text(divergence_text(sampling), "muted")
 
 
 def _check(plan: Plan, ctx: Context) -> None:
