@@ -225,6 +225,21 @@ def test_grid_summary_reproduces_the_soc_products_global_total(global_grid):
     assert summary["common cells"].nunique() == 1
 
 
+def test_a_layer_constant_up_to_round_off_has_no_correlation():
+    """Tao et al.'s CUE is fixed: across cells it varies by round-off only, and a correlation with
+    that noise (R² 4e-4 one day, 6e-4 with another NumPy) is NaN, not a number; real variation of
+    relative size 1e-5 (MIMICS's CUE) still correlates."""
+    from harness.kinds.grid import _correlation
+
+    rng = np.random.default_rng(2)
+    soc = rng.lognormal(8.0, 1.0, 500)
+    fixed = 0.35 * (1.0 + 1e-16 * rng.standard_normal(500))
+    assert np.ptp(fixed) > 0 and np.isnan(_correlation(np.log10(soc), fixed))
+    small = 0.54 * (1.0 + 1e-5 * (np.log10(soc) - 3.5))
+    assert _correlation(np.log10(soc), small) == pytest.approx(1.0)
+    assert np.isnan(_correlation(soc[:2], small[:2]))
+
+
 def test_reply_style_regression_on_the_grid(global_grid):
     table = pd.read_csv(global_grid / "regression.csv")
     fits = table[table["term"] != "(Intercept)"].set_index("formula")

@@ -66,7 +66,7 @@ def run_grid(ctx: RunContext) -> RunOutcome:
     summary = grid_summary(forcing, labels, fields["soc"], fields["cue_bulk"])
     ctx.files.csv("grid_summary.csv", summary)
     ctx.files.json("grid_inputs.json", forcing.files)
-    outcome.tables.append(summary.to_markdown(index=False, floatfmt=".4g"))
+    outcome.tables.append(summary.to_markdown(index=False, floatfmt=".4g", missingval="–"))
     if s.regression.predictors:
         outcome.settings["regression"] = regression_settings(s.regression)
         cells = cell_table(forcing, ctx.members, fields["soc"], fields["cue_bulk"])
@@ -99,7 +99,8 @@ def grid_summary(forcing: Forcing, labels: list[str], soc: np.ndarray, cue: np.n
 
     Cells solved, global stock over the solved cells and over the cells every product has, median
     SOC and CUE, the share of the spatial variance of log10 SOC that CUE and that NPP explain alone
-    within the product (squared Pearson correlation over its solved cells), and the spatial
+    within the product (squared Pearson correlation over its solved cells; NaN where the layer is
+    constant, e.g. a model whose CUE does not vary across cells), and the spatial
     correlation of log10 SOC with each observation layer on the common cells.
     """
     products = {**dict(zip(labels, soc)), **forcing.observations}
@@ -128,8 +129,18 @@ def grid_summary(forcing: Forcing, labels: list[str], soc: np.ndarray, cue: np.n
     return out
 
 
+#: relative spread below which a layer counts as constant across cells (round-off, not a pattern) [1]
+CONSTANT = 1e-9
+
+
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.corrcoef(a, b)[0, 1]) if a.size > 2 and a.std() > 0 and b.std() > 0 else np.nan
+    """Pearson correlation [1]; NaN with fewer than 3 cells or where either layer is constant.
+
+    A model with a fixed CUE (Tao et al.) still varies by round-off (relative 1e-16) across cells;
+    a correlation with that noise would be a number without meaning, and not reproducible.
+    """
+    varies = all(np.ptp(x) > CONSTANT * np.abs(x).max() for x in (a, b)) if a.size > 2 else False
+    return float(np.corrcoef(a, b)[0, 1]) if varies else np.nan
 
 
 def cell_table(forcing: Forcing, members, soc: np.ndarray, cue: np.ndarray) -> pd.DataFrame:
