@@ -58,8 +58,10 @@ COMPRESS_BELOW = 0.5
 T_END = 1e8
 ODE_RTOL = ODE_ATOL = 1e-8
 #: step budget of one fall-back integration: rows that reach a steady state took 340-1500 steps
-#: from the spec's start (120 random rows); cycling or collapsing rows can take tens of thousands
-MAX_ODE_STEPS = 5000
+#: from the spec's start (120 random rows), and up to 9278 from 100 times it with SciPy 1.17's
+#: LSODA (under 5000 with earlier SciPy); cycling or collapsing rows can take tens of thousands
+#: (about 45 us a step: a row that exhausts the budget costs about 1 s)
+MAX_ODE_STEPS = 20000
 #: checks of step 3 (spec step 4): smallest microbial pool [mgC cm-3], residual and respiration mismatch [1]
 MIC_MIN = 1e-9
 CHECK_RESIDUAL = 1e-10
