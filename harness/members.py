@@ -40,19 +40,20 @@ class Member:
         base = f"{name}[{inner}]" if inner else name
         return f"{base} | posterior" if self.posterior else base
 
-    def from_unit(self, driver: Any, unit: np.ndarray, block: tuple[int, int] | None = None) -> np.ndarray:
+    def from_unit(self, driver: Any, unit: np.ndarray, replicates: int = 1) -> np.ndarray:
         """Map unit-interval samples onto a sampled driver [driver units].
 
         Uniformly over its box, or through the empirical quantile function of its posterior draws
-        or (mode ``grid``) of the land cells of a forcing. ``block = (i, k)``: use only the i-th of
-        k consecutive blocks of the posterior draws (chains in order).
+        or (mode ``grid``) of the land cells of a forcing. ``replicates``: ``unit`` holds that many
+        consecutive replicates of a design, and the r-th maps through the r-th of as many
+        consecutive blocks of the posterior draws (chains in order), so the spread over replicates
+        holds the posterior's Monte Carlo error (docs/verdict.md, "Reconciliation across structures").
         """
         if driver.quantiles is not None:
             return np.interp(unit, driver.quantiles[1], driver.quantiles[0])
         if self.posterior and driver.name in self.posterior:
-            draws = self.posterior[driver.name]
-            draws = np.sort(draws if block is None else np.array_split(draws, block[1])[block[0]])
-            return np.interp(unit, (np.arange(draws.size) + 0.5) / draws.size, draws)
+            blocks = zip(np.array_split(unit, replicates), np.array_split(self.posterior[driver.name], replicates))
+            return np.concatenate([np.interp(u, (np.arange(d.size) + 0.5) / d.size, np.sort(d)) for u, d in blocks])
         lo, hi = self.sampled_bounds(driver)
         return lo + unit * (hi - lo)
 

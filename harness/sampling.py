@@ -95,17 +95,10 @@ def member_values(member: Member, design: Design) -> dict[str, np.ndarray]:
     """Absolute driver values of the design for one member (represented drivers only) [units].
 
     A driver drawn from a posterior maps each replicate of the design through its own block of
-    the posterior draws, so the spread over replicates holds the posterior's Monte Carlo error
-    beside the design's (docs/verdict.md, "Reconciliation across structures").
+    the posterior draws (``Member.from_unit``).
     """
     out = {}
-    per_replicate = np.array_split(np.arange(design.unit.shape[0]), design.replicates)
     for j, drv in enumerate(design.drivers):
-        if drv.name not in member.drivers or drv.name in member.variant:
-            continue
-        if member.posterior and drv.name in member.posterior and design.replicates > 1:
-            out[drv.name] = np.concatenate([member.from_unit(drv, design.unit[rows, j], (r, design.replicates))
-                                            for r, rows in enumerate(per_replicate)])
-        else:
-            out[drv.name] = member.from_unit(drv, design.unit[:, j])
+        if drv.name in member.drivers and drv.name not in member.variant:
+            out[drv.name] = member.from_unit(drv, design.unit[:, j], design.replicates)
     return out

@@ -179,10 +179,15 @@ def _with_noise(prediction: np.ndarray, draws: np.ndarray, target: Target, rng: 
     return prediction * np.exp(noise) if target.error_model == "lognormal" else prediction + noise
 
 
+def _own_draws(idata: Any, k: int, target: Target) -> Any:
+    """Member ``k``'s posterior draws of the quantities it calibrates (another member's are NaN in its column)."""
+    return idata.posterior[list(target.names)].isel(member=k)
+
+
 def _summary(az: Any, idata: Any, targets: list[Target], c: CalibrationSettings) -> pd.DataFrame:
     rows = []
     for k, target in enumerate(targets):
-        own = idata.posterior[list(target.names)].isel(member=k)  # the quantities this member calibrates
+        own = _own_draws(idata, k, target)
         rhat, ess_bulk, ess_tail = az.rhat(own), az.ess(own, method="bulk"), az.ess(own, method="tail")
         for p in c.calibrated:
             if p.name not in target.names:
@@ -203,7 +208,7 @@ def _comparison(az: Any, idata: Any, targets: list[Target], output: str) -> pd.D
         one = idata.isel(member=k)
         # PSIS's relative efficiency from this member's own quantities: ArviZ's default averages every
         # posterior variable, and a quantity another member calibrates is NaN here
-        own = one.posterior[list(target.names)]
+        own = _own_draws(idata, k, target)
         ess = az.ess(own, method="mean")
         reff = float(np.mean([ess[n] for n in target.names])) / (own.sizes["chain"] * own.sizes["draw"])
         loo = loos[target.member.label] = az.loo(one, var_name=output, pointwise=True, reff=reff)
